@@ -1,0 +1,9 @@
+"""Event data model: frozen, validated struct-of-arrays tables (units in each docstring)."""
+
+from tracklearn.edm.detector import Detector, module_key
+from tracklearn.edm.event import Event
+from tracklearn.edm.hits import Cells, Hits
+from tracklearn.edm.particles import Particles, Truth
+from tracklearn.edm.track_candidates import TrackCandidates
+
+__all__ = ["Cells", "Detector", "Event", "Hits", "Particles", "TrackCandidates", "Truth", "module_key"]
