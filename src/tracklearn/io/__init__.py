@@ -1,1 +1,35 @@
-"""io."""
+"""File formats: TrackML CSV(.gz), detectors.csv, Parquet event store, track files."""
+
+from tracklearn.io.atomic import atomic_path, write_text_atomic
+from tracklearn.io.parquet import read_store_event, store_event_ids, write_store
+from tracklearn.io.tracks import read_timing, read_tracks, write_timing, write_tracks
+from tracklearn.io.trackml import (
+    event_id_from_prefix,
+    event_prefix_name,
+    find_events,
+    read_detector,
+    read_event,
+    read_table,
+    write_event,
+    write_table,
+)
+
+__all__ = [
+    "atomic_path",
+    "event_id_from_prefix",
+    "event_prefix_name",
+    "find_events",
+    "read_detector",
+    "read_event",
+    "read_store_event",
+    "read_table",
+    "read_timing",
+    "read_tracks",
+    "store_event_ids",
+    "write_event",
+    "write_store",
+    "write_table",
+    "write_text_atomic",
+    "write_timing",
+    "write_tracks",
+]

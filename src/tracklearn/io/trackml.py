@@ -1,0 +1,212 @@
+"""TrackML CSV(.gz) events: strict reading and writing.
+
+File layout (as in the TrackML challenge): an event *prefix* such as
+``data/event000001000`` names ``event000001000-{hits,cells,particles,truth}.csv``
+(or ``.csv.gz``).  Every problem with a file raises :class:`DataError` whose
+message names the file and the problem in one line.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import re
+import zlib
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import pandas as pd
+
+from tracklearn.edm import Cells, Detector, Event, Hits, Particles, Truth
+from tracklearn.edm._table import Table
+from tracklearn.errors import DataError
+from tracklearn.io.atomic import atomic_path
+
+log = logging.getLogger(__name__)
+
+PARTS: dict[str, type[Table]] = {
+    "hits": Hits,
+    "cells": Cells,
+    "particles": Particles,
+    "truth": Truth,
+}
+_EVENT_RE = re.compile(r"event(\d+)$")
+
+T = TypeVar("T", bound=Table)
+
+
+def event_id_from_prefix(prefix: str | Path) -> int:
+    """The integer id in an event prefix: ``.../event000001000`` → 1000."""
+    m = _EVENT_RE.search(Path(prefix).name)
+    if not m:
+        raise DataError(prefix, "not an event prefix (expected a name like event000001000)")
+    return int(m.group(1))
+
+
+def event_prefix_name(event_id: int) -> str:
+    """``1000`` → ``event000001000`` (the TrackML 9-digit form)."""
+    return f"event{event_id:09d}"
+
+
+def part_path(prefix: str | Path, part: str) -> Path | None:
+    """Existing file for ``part`` of the event (``.csv`` or ``.csv.gz``), or None."""
+    prefix = Path(prefix)
+    for ext in (".csv", ".csv.gz"):
+        p = prefix.parent / f"{prefix.name}-{part}{ext}"
+        if p.exists():
+            return p
+    return None
+
+
+def _normalise_prefix(path: str | Path) -> Path:
+    """Accept a prefix or any of its files (``event1-hits.csv.gz`` → ``event1``)."""
+    p = Path(path)
+    m = re.match(r"(event\d+)-(hits|cells|particles|truth|tracks)\.csv(\.gz)?$", p.name)
+    return p.parent / m.group(1) if m else p
+
+
+def find_events(paths: Iterable[str | Path]) -> list[Path]:
+    """Expand folders and files into sorted, unique event prefixes (those with hits).
+
+    Raises :class:`DataError` for a path that does not exist or a folder with no events.
+    """
+    out: set[Path] = set()
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            found = {_normalise_prefix(f) for f in p.glob("event*-hits.csv*")}
+            if not found:
+                raise DataError(p, "no event*-hits.csv(.gz) files in this folder")
+            out |= found
+        else:
+            prefix = _normalise_prefix(p)
+            if part_path(prefix, "hits") is None:
+                raise DataError(p, "no such event (missing hits file)")
+            out.add(prefix)
+    return sorted(out)
+
+
+def read_table(path: str | Path, table: type[T], *, allow_empty: bool = False) -> T:
+    """Read one CSV(.gz) into ``table``, checking columns, dtypes and finiteness."""
+    path = Path(path)
+    name = str(path)
+    if not path.exists():
+        raise DataError(name, "file does not exist")
+    if path.stat().st_size == 0:
+        raise DataError(name, "file is empty")
+    try:
+        df = pd.read_csv(path, compression="infer", low_memory=False)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise DataError(name, f"truncated or corrupt gzip file ({exc})") from None
+    except pd.errors.EmptyDataError:
+        raise DataError(name, "file is empty (no header)") from None
+    except pd.errors.ParserError as exc:
+        msg = str(exc).strip().splitlines()[-1]
+        raise DataError(name, f"malformed CSV, possibly truncated ({msg})") from None
+    except UnicodeDecodeError:
+        raise DataError(name, "not a text CSV file (undecodable bytes)") from None
+    missing = [c for c in table.column_names(include_optional=False) if c not in df.columns]
+    if missing:
+        raise DataError(name, f"missing column(s) {', '.join(missing)}")
+    if len(df) == 0 and not allow_empty:
+        raise DataError(name, "file has a header but no rows")
+    columns: dict[str, Any] = {c: df[c].to_numpy() for c in df.columns if isinstance(c, str)}
+    return table.from_columns(columns, source=name)  # type: ignore[no-any-return]
+
+
+def read_detector(path: str | Path) -> Detector:
+    """Read a TrackML ``detectors.csv(.gz)`` into a :class:`Detector`."""
+    return read_table(path, Detector)
+
+
+def read_event(
+    prefix: str | Path,
+    parts: Sequence[str] = ("hits", "truth", "particles", "cells"),
+    *,
+    require: Sequence[str] = ("hits",),
+    detector: Detector | None = None,
+) -> Event:
+    """Read the available ``parts`` of one event.
+
+    Parameters
+    ----------
+    prefix
+        Event prefix (``dir/event000001000``) or the path of one of its files.
+    parts
+        Tables to read when present.  ``hits`` is always read.
+    require
+        Tables that must exist; a missing one raises :class:`DataError`.
+    detector
+        If given, every hit's (volume, layer, module) must be a module of it.
+
+    Truth rows are reordered to follow the hits' order; a truth file whose
+    ``hit_id``\\s differ from the hits' raises :class:`DataError`.
+    """
+    prefix = _normalise_prefix(prefix)
+    event_id = event_id_from_prefix(prefix)
+    for part in set(parts) | set(require):
+        if part not in PARTS:
+            raise DataError(prefix, f"unknown event part {part!r}; valid: {', '.join(PARTS)}")
+    tables: dict[str, Any] = {}
+    for part in dict.fromkeys(["hits", *parts, *require]):
+        path = part_path(prefix, part)
+        if path is None:
+            if part in require:
+                raise DataError(f"{prefix}-{part}.csv(.gz)", "file does not exist")
+            continue
+        tables[part] = read_table(path, PARTS[part], allow_empty=part == "cells")
+    hits: Hits = tables["hits"]
+    hits_name = str(part_path(prefix, "hits"))
+    if detector is not None:
+        detector.check_hits(hits.volume_id, hits.layer_id, hits.module_id, hits_name)
+    truth: Truth | None = tables.get("truth")
+    if truth is not None:
+        truth = _align_truth(truth, hits, str(part_path(prefix, "truth")))
+    try:
+        return Event(
+            event_id=event_id,
+            hits=hits,
+            truth=truth,
+            particles=tables.get("particles"),
+            cells=tables.get("cells"),
+            source=hits_name,
+        )
+    except DataError as exc:
+        raise DataError(str(prefix), exc.problem) from None
+
+
+def _align_truth(truth: Truth, hits: Hits, source: str) -> Truth:
+    if len(truth) != len(hits):
+        raise DataError(source, f"truth has {len(truth)} rows but hits has {len(hits)}")
+    if np.array_equal(truth.hit_id, hits.hit_id):
+        return truth
+    t_order = np.argsort(truth.hit_id, kind="stable")
+    h_order = np.argsort(hits.hit_id, kind="stable")
+    if not np.array_equal(truth.hit_id[t_order], hits.hit_id[h_order]):
+        raise DataError(source, "truth hit_ids do not match the hits file")
+    # row j of the result must be the truth row whose hit_id equals hits.hit_id[j]
+    take = np.empty(len(hits), dtype=np.int64)
+    take[h_order] = t_order
+    return truth.take(take)  # type: ignore[no-any-return]
+
+
+def write_table(path: str | Path, table: Table) -> Path:
+    """Write ``table`` as CSV (gzip if the name ends in ``.gz``), atomically."""
+    df = pd.DataFrame(table.to_columns())
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, index=False, compression="infer")
+    return Path(path)
+
+
+def write_event(event: Event, out_dir: str | Path, *, compress: bool = True) -> Path:
+    """Write every present table of ``event`` under ``out_dir``; return the prefix."""
+    out_dir = Path(out_dir)
+    prefix = out_dir / event_prefix_name(event.event_id)
+    ext = ".csv.gz" if compress else ".csv"
+    for part in PARTS:
+        table = getattr(event, part)
+        if table is not None:
+            write_table(prefix.parent / f"{prefix.name}-{part}{ext}", table)
+    return prefix
