@@ -1,0 +1,188 @@
+"""The ``tracklearn`` command.  Each subcommand parses, loads config, calls the library.
+
+Exit codes: 0 success, 1 a user or data error (one clear line on stderr), 2 usage.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from tracklearn.errors import TracklearnError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Track finding for particle-physics trackers: classical and machine learning, "
+    "measured the same way.",
+)
+
+EventsArg = Annotated[
+    list[Path], typer.Argument(help="Event prefixes (dir/event000001000), event files or folders.")
+]
+
+
+def _load_yaml(path: Path | None) -> dict[str, Any] | None:
+    from tracklearn.config import load_yaml
+
+    return None if path is None else load_yaml(path)
+
+
+def _methods_help() -> str:
+    # imported lazily: reading the registry imports the method modules
+    from tracklearn.pipeline import DEFAULT_METHOD, available_methods
+
+    lines = [f"{name}: {desc}" for name, desc in available_methods().items()]
+    return f"Reconstruction method (default {DEFAULT_METHOD}). Available: " + "; ".join(lines)
+
+
+@app.command()
+def info(events: EventsArg) -> None:
+    """Print a summary table of each event (hits per volume, particles, noise, weights)."""
+    from tracklearn.io import find_events, read_event
+    from tracklearn.report import event_summary, print_table
+
+    rows = [event_summary(read_event(p)) for p in find_events(events)]
+    print_table("events", rows)
+
+
+@app.command()
+def simulate(
+    out: Annotated[Path, typer.Option(help="Output folder.")],
+    detector: Annotated[str, typer.Option(help="Detector: quick (built-in cylinders).")] = "quick",
+    events: Annotated[int, typer.Option(min=1, help="Number of events.")] = 10,
+    seed: Annotated[int, typer.Option(help="Random seed; same seed, same events.")] = 1,
+    particles: Annotated[int | None, typer.Option(help="Charged particles per event.")] = None,
+    noise: Annotated[float | None, typer.Option(help="Noise hits per particle hit.")] = None,
+    config: Annotated[Path | None, typer.Option(help="YAML config of the generator.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="csv, csv.gz or parquet.")] = "csv.gz",
+    first_event_id: Annotated[int, typer.Option(help="Id of the first event.")] = 1000,
+) -> None:
+    """Generate events with truth and write them in TrackML format."""
+    from tracklearn.simulation.run import simulate_to_disk
+
+    overrides = {k: v for k, v in {"n_particles": particles, "noise_fraction": noise}.items()
+                 if v is not None}
+    written = simulate_to_disk(
+        detector=detector, n_events=events, seed=seed, out=out, fmt=fmt,
+        config=_load_yaml(config), overrides=overrides, first_event_id=first_event_id,
+    )
+    typer.echo(f"wrote {written} events to {out}")
+
+
+@app.command(help="Reconstruct tracks; writes event<id>-tracks.csv (hit_id,track_id) per event.")
+def reconstruct(
+    events: EventsArg,
+    out: Annotated[Path, typer.Option(help="Output folder for tracks and timing.")],
+    method: Annotated[str | None, typer.Option(help="Method name; see `tracklearn methods`.")] = None,
+    config: Annotated[Path | None, typer.Option(help="YAML config of the method.")] = None,
+    model: Annotated[Path | None, typer.Option(help="Trained model (ML methods).")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Events processed in parallel.")] = 1,
+) -> None:
+    from tracklearn.io import find_events
+    from tracklearn.pipeline import DEFAULT_METHOD, get_method
+    from tracklearn.pipeline.run import reconstruct_events
+    from tracklearn.report import progress_bar
+
+    name = method or DEFAULT_METHOD
+    cfg = _load_yaml(config) or {}
+    if model is not None:
+        cfg = {**cfg, "model": str(model)}
+    get_method(name, cfg or None)  # fail fast on an unknown name or a bad config
+    prefixes = find_events(events)
+    with progress_bar(f"reconstruct ({name})", len(prefixes)) as advance:
+        runs = reconstruct_events(prefixes, name, out, config=cfg or None, workers=workers,
+                                  on_done=lambda r: advance())
+    failed = [r for r in runs if r.error]
+    for r in failed:
+        typer.echo(f"error: {r.error}", err=True)
+    ok = [r for r in runs if not r.error]
+    if ok:
+        mean_t = sum(r.time_s for r in ok) / len(ok)
+        peak = max(r.peak_rss_mb for r in ok)
+        typer.echo(f"{len(ok)} events reconstructed with {name}: {mean_t:.2f} s/event, "
+                   f"peak RSS {peak:.0f} MB; tracks in {out}")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def methods() -> None:
+    """List the registered reconstruction methods."""
+    from tracklearn.pipeline import DEFAULT_METHOD, available_methods
+
+    for name, desc in available_methods().items():
+        star = " (default)" if name == DEFAULT_METHOD else ""
+        typer.echo(f"{name}{star}: {desc}")
+
+
+@app.command()
+def evaluate(
+    truth: Annotated[list[Path], typer.Option(help="Events with truth (prefixes or folders).")],
+    tracks: Annotated[Path, typer.Option(help="Folder with event<id>-tracks.csv files.")],
+    out: Annotated[Path, typer.Option(help="Output folder: metrics.json, plots, summary.md.")],
+    pt_min: Annotated[float, typer.Option(help="Target particles: minimum pT [GeV].")] = 1.0,
+    eta_max: Annotated[float, typer.Option(help="Target particles: maximum |eta|.")] = 4.0,
+    min_layers: Annotated[int, typer.Option(help="Target particles: minimum distinct layers.")] = 5,
+) -> None:
+    """Score tracks against truth: metrics.json, efficiency plots and a summary table."""
+    from tracklearn.evaluation import evaluate_folder
+    from tracklearn.metrics import TargetSelection
+    from tracklearn.report import print_table
+
+    targets = TargetSelection(pt_min=pt_min, eta_max=eta_max, min_layers=min_layers)
+    result = evaluate_folder(truth, tracks, out, targets)
+    print_table("metrics", result.table_rows())
+    typer.echo(f"metrics: {result.metrics_path}")
+    typer.echo(f"plots:   {', '.join(str(p) for p in result.plots)}")
+
+
+@app.command()
+def display(
+    event: Annotated[Path, typer.Argument(help="Event prefix or file.")],
+    out: Annotated[Path, typer.Option(help="Output image (.png, .pdf or .svg).")],
+    tracks: Annotated[Path | None, typer.Option(help="Tracks folder; default: colour by truth.")]
+    = None,
+) -> None:
+    """Draw x-y and r-z views of an event, hits coloured by track (or by true particle)."""
+    from tracklearn.report import display_event
+
+    display_event(event, out, tracks)
+    typer.echo(f"wrote {out}")
+
+
+@app.command()
+def bench(
+    out: Annotated[Path, typer.Option(help="Folder for the result tables.")] = Path(
+        "benchmarks/results"),
+    quick: Annotated[bool, typer.Option(help="Small version (seconds, for tests).")] = False,
+    data: Annotated[Path | None, typer.Option(help="Shared real data (default $TRACKLEARN_DATA "
+                                              "or ../shared/data).")] = None,
+) -> None:
+    """Benchmark the methods on generated and real events; write benchmarks/results/*.md."""
+    from tracklearn.bench import run_baselines_bench
+
+    path = run_baselines_bench(out, quick=quick, data=data)
+    typer.echo(f"wrote {path}")
+
+
+def main() -> None:
+    """Entry point: turn our errors into one line on stderr and exit code 1."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app()
+    except TracklearnError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""Terminal tables, progress bars and event displays for the CLI."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tracklearn.edm import Event
+from tracklearn.errors import ConfigError
+
+
+def event_summary(event: Event) -> dict[str, Any]:
+    """One row describing ``event``: hits, volumes, particles, noise, weights."""
+    vols, counts = np.unique(event.hits.volume_id, return_counts=True)
+    row: dict[str, Any] = {
+        "event": event.event_id,
+        "hits": event.n_hits,
+        "volumes": " ".join(f"{v}:{c}" for v, c in zip(vols, counts, strict=True)),
+        "cells": "-" if event.cells is None else len(event.cells),
+        "particles": "-" if event.particles is None else len(event.particles),
+    }
+    if event.truth is not None:
+        row["noise frac"] = f"{np.mean(event.truth.particle_id == 0):.3f}"
+        row["weight sum"] = f"{event.truth.weight.sum():.4f}"
+    if event.particles is not None:
+        row["pT>1 GeV"] = int(np.count_nonzero(event.particles.pt >= 1.0))
+    return row
+
+
+def print_table(title: str, rows: Sequence[dict[str, Any]]) -> None:
+    """Print ``rows`` (dicts with the same keys) as a rich table."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    keys = list(dict.fromkeys(k for r in rows for k in r))
+    for k in keys:
+        table.add_column(str(k), justify="right")
+    for r in rows:
+        table.add_row(*(_fmt(r.get(k, "")) for k in keys))
+    Console().print(table)
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return str(v)
+
+
+@contextlib.contextmanager
+def progress_bar(description: str, total: int) -> Iterator[Callable[[], None]]:
+    """A rich progress bar on stderr; yields a function that advances it by one."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    with Progress(
+        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=Console(stderr=True),
+    ) as progress:
+        task = progress.add_task(description, total=total)
+        yield lambda: progress.advance(task)
+
+
+def display_event(prefix: Path, out: Path, tracks_dir: Path | None) -> Path:
+    """Write an x-y / r-z display of the event; colours by track, else by true particle."""
+    from matplotlib.figure import Figure
+
+    from tracklearn.io import atomic_path, read_event, read_tracks
+    from tracklearn.io.tracks import tracks_path
+    from tracklearn.plotting.display import draw_event
+
+    if out.suffix.lower() not in {".png", ".pdf", ".svg"}:
+        raise ConfigError(f"{out}: display writes .png, .pdf or .svg")
+    event = read_event(prefix, parts=("hits", "truth"))
+    if tracks_dir is not None:
+        labels = read_tracks(tracks_path(tracks_dir, event.event_id), event).to_labels()
+        what = "reconstructed tracks"
+    elif event.truth is not None:
+        _, labels = np.unique(event.truth.particle_id, return_inverse=True)
+        labels = np.where(event.truth.particle_id == 0, 0, labels)
+        what = "true particles"
+    else:
+        labels = np.zeros(event.n_hits, dtype=np.int64)
+        what = "hits (no truth)"
+    fig = Figure(figsize=(13, 6.2), layout="constrained")
+    ax_xy, ax_rz = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.6]})
+    draw_event(ax_xy, ax_rz, event.hits, labels, title=f"event {event.event_id}: {what}")
+    with atomic_path(out) as tmp:
+        fig.savefig(tmp, dpi=130, format=out.suffix.lstrip(".").lower())
+    return out
