@@ -159,6 +159,9 @@ def read_event(
         tables[part] = read_table(path, PARTS[part], allow_empty=part == "cells")
     hits: Hits = tables["hits"]
     hits_name = str(part_path(prefix, "hits"))
+    n_unique = len(np.unique(hits.hit_id))
+    if n_unique != len(hits):
+        raise DataError(hits_name, f"{len(hits) - n_unique} duplicate hit_id values")
     if detector is not None:
         detector.check_hits(hits.volume_id, hits.layer_id, hits.module_id, hits_name)
     truth: Truth | None = tables.get("truth")
