@@ -38,8 +38,11 @@ def validate(model: type[M], data: dict[str, Any] | BaseModel | None, source: st
     try:
         return model.model_validate(data or {})
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(x) for x in err['loc']) or '(root)'}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise ConfigError(f"{source}: invalid config ({problems})") from None
+        raise ConfigError(f"{source}: invalid config ({validation_problems(exc)})") from None
+
+
+def validation_problems(exc: ValidationError) -> str:
+    """pydantic's errors on one line: ``key: message; other: message``."""
+    return "; ".join(
+        f"{'.'.join(str(x) for x in err['loc']) or '(root)'}: {err['msg']}" for err in exc.errors()
+    )

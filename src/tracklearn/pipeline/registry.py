@@ -11,8 +11,11 @@ import importlib
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from pydantic import ValidationError
+
+from tracklearn.config import validation_problems
 from tracklearn.edm import Event, TrackCandidates
-from tracklearn.errors import UnknownNameError
+from tracklearn.errors import ConfigError, UnknownNameError
 
 
 class Reconstructor(Protocol):
@@ -63,4 +66,8 @@ def get_method(name: str, config: dict[str, Any] | None = None) -> Reconstructor
     _load_providers()
     if name not in _METHODS:
         raise UnknownNameError("reconstruction method", name, list(_METHODS))
-    return _METHODS[name](config)
+    try:
+        return _METHODS[name](config)
+    except ValidationError as exc:
+        problems = validation_problems(exc)
+        raise ConfigError(f"config of method {name!r} is invalid ({problems})") from None

@@ -1,0 +1,178 @@
+"""The tracklearn command, run as a subprocess the way users run it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tracklearn.edm import Event
+from tracklearn.io import write_event
+
+
+def run(*args: str | Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "tracklearn.cli", *map(str, args)],
+        capture_output=True, text=True, env=env, timeout=600,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"exit {proc.returncode}\nstdout:{proc.stdout}\nstderr:{proc.stderr}")
+    return proc
+
+
+def test_help_lists_commands() -> None:
+    out = run("--help").stdout
+    for cmd in ("info", "simulate", "reconstruct", "evaluate", "display", "bench"):
+        assert cmd in out
+
+
+def test_unknown_method_lists_valid_ones(tmp_path: Path, small_event: Event) -> None:
+    prefix = write_event(small_event, tmp_path / "ev")
+    proc = run("reconstruct", prefix, "--method", "nope", "--out", tmp_path / "t", check=False)
+    assert proc.returncode == 1
+    assert "unknown reconstruction method 'nope'; valid:" in proc.stderr
+    assert "dbscan" in proc.stderr
+
+
+def test_usage_error_exits_2() -> None:
+    assert run("reconstruct", check=False).returncode == 2
+
+
+def test_end_to_end_simulate_reconstruct_evaluate_display(tmp_path: Path) -> None:
+    ev_dir, tr_dir, rep = tmp_path / "events", tmp_path / "tracks", tmp_path / "report"
+    run("simulate", "--events", "2", "--particles", "150", "--seed", "3", "--out", ev_dir)
+    assert len(list(ev_dir.glob("event*-hits.csv.gz"))) == 2
+    info = run("info", ev_dir).stdout
+    assert "1000" in info and "1001" in info
+    out = run("reconstruct", ev_dir, "--out", tr_dir, "--workers", "2").stdout
+    assert "2 events reconstructed with dbscan" in out
+    assert (tr_dir / "event000001000-tracks.csv").exists()
+    assert (tr_dir / "run.json").exists()
+    run("evaluate", "--truth", ev_dir, "--tracks", tr_dir, "--out", rep)
+    metrics = json.loads((rep / "metrics.json").read_text())
+    for key in ("trackml_score", "efficiency", "fake_rate", "duplicate_rate",
+                "n_particles_target", "n_tracks", "n_tracks_matched", "time_s", "peak_rss_mb"):
+        assert key in metrics["all"], key
+        assert key in metrics["1000"], key
+    # a sparse event of exact helices is easy: the baseline must do well on it
+    assert metrics["all"]["efficiency"] > 0.8
+    assert metrics["all"]["trackml_score"] > 0.6
+    for png in ("efficiency_pt.png", "efficiency_eta.png", "track_length.png"):
+        assert (rep / png).stat().st_size > 1000
+    run("display", ev_dir / "event000001000", "--tracks", tr_dir, "--out", rep / "d.png")
+    assert (rep / "d.png").stat().st_size > 1000
+    # simulate is reproducible bit for bit
+    run("simulate", "--events", "2", "--particles", "150", "--seed", "3", "--out", tmp_path / "again")
+    for name in ("event000001001-hits.csv.gz", "event000001001-truth.csv.gz"):
+        import gzip
+
+        a = gzip.decompress((ev_dir / name).read_bytes())
+        b = gzip.decompress((tmp_path / "again" / name).read_bytes())
+        assert a == b
+
+
+def _break(prefix: Path, part: str, how: str) -> None:
+    path = Path(f"{prefix}-{part}.csv")
+    text = path.read_text()
+    lines = text.splitlines()
+    if how == "missing_column":
+        lines = [",".join(line.split(",")[:-1]) for line in lines]
+    elif how == "nan":
+        cells = lines[3].split(",")
+        cells[2] = "NaN"
+        lines[3] = ",".join(cells)
+    elif how == "dtype":
+        cells = lines[3].split(",")
+        cells[4] = "pixel"
+        lines[3] = ",".join(cells)
+    elif how == "duplicate":
+        lines.append(lines[1])
+    elif how == "empty":
+        path.write_text("")
+        return
+    elif how == "truncate":
+        path.write_text(text[: len(text) // 3])
+        return
+    elif how == "truth_mismatch":
+        cells = lines[1].split(",")
+        cells[0] = "987654"
+        lines[1] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize(
+    ("part", "how", "needle"),
+    [
+        ("hits", "missing_column", "missing column(s) module_id"),
+        ("hits", "nan", "column 'y' has 1 NaN"),
+        ("hits", "dtype", "column 'volume_id' must hold integers"),
+        ("hits", "duplicate", "duplicate hit_id"),
+        ("hits", "empty", "file is empty"),
+        ("hits", "truncate", "hits.csv"),
+        ("truth", "truth_mismatch", "truth hit_ids do not match"),
+    ],
+)
+def test_bad_input_exit_1_one_line_no_output(
+    tmp_path: Path, small_event: Event, part: str, how: str, needle: str
+) -> None:
+    prefix = write_event(small_event, tmp_path / "ev", compress=False)
+    _break(prefix, part, how)
+    out = tmp_path / "tracks"
+    command = ("reconstruct", prefix, "--out", out) if part == "hits" else ("info", prefix)
+    proc = run(*command, check=False)
+    assert proc.returncode == 1, proc.stderr
+    err_lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(err_lines) == 1, proc.stderr
+    assert err_lines[0].startswith("error: ") and needle in err_lines[0]
+    assert f"event000000007-{part}.csv" in err_lines[0]
+    assert not list(out.glob("*-tracks.csv")) if out.exists() else True
+
+
+def test_truncated_gzip_through_cli(tmp_path: Path, small_event: Event) -> None:
+    prefix = write_event(small_event, tmp_path / "ev", compress=True)
+    path = Path(f"{prefix}-hits.csv.gz")
+    path.write_bytes(path.read_bytes()[:300])
+    proc = run("reconstruct", prefix, "--out", tmp_path / "t", check=False)
+    assert proc.returncode == 1
+    assert "truncated or corrupt gzip" in proc.stderr and "hits.csv.gz" in proc.stderr
+    assert not list((tmp_path / "t").glob("*-tracks.csv"))
+
+
+def test_evaluate_missing_tracks_is_clear(tmp_path: Path, small_event: Event) -> None:
+    prefix = write_event(small_event, tmp_path / "ev")
+    proc = run("evaluate", "--truth", prefix, "--tracks", tmp_path / "none", "--out",
+               tmp_path / "rep", check=False)
+    assert proc.returncode == 1
+    assert "event000000007-tracks.csv: file does not exist" in proc.stderr
+    assert not (tmp_path / "rep" / "metrics.json").exists()
+
+
+def test_evaluate_without_truth_is_clear(tmp_path: Path, small_event: Event) -> None:
+    prefix = write_event(small_event, tmp_path / "ev")
+    Path(f"{prefix}-truth.csv.gz").unlink()
+    proc = run("evaluate", "--truth", prefix, "--tracks", tmp_path, "--out", tmp_path / "rep",
+               check=False)
+    assert proc.returncode == 1 and "truth.csv(.gz): file does not exist" in proc.stderr
+
+
+def test_bad_config_key_fails_at_start(tmp_path: Path, small_event: Event) -> None:
+    prefix = write_event(small_event, tmp_path / "ev")
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("not_a_key: 3\n")
+    proc = run("reconstruct", prefix, "--config", cfg, "--out", tmp_path / "t", check=False)
+    assert proc.returncode == 1 and "not_a_key" in proc.stderr
+    proc = run("simulate", "--config", cfg, "--out", tmp_path / "s", check=False)
+    assert proc.returncode == 1 and "not_a_key" in proc.stderr
+    assert not (tmp_path / "s").exists()
+
+
+def test_display_truth_colouring(tmp_path: Path, small_event: Event) -> None:
+    prefix = write_event(small_event, tmp_path / "ev")
+    run("display", prefix, "--out", tmp_path / "d.png")
+    assert (tmp_path / "d.png").stat().st_size > 1000
+    assert not list(tmp_path.glob(".d.png*"))
