@@ -15,14 +15,19 @@ def main() -> int:
         print("check_env: torch is not installed", file=sys.stderr)
         return 1
     if not version.startswith(PINNED_TORCH):
-        print(f"check_env: torch {version} installed, expected {PINNED_TORCH} (CPU)",
-              file=sys.stderr)
+        print(
+            f"check_env: torch {version} installed, expected {PINNED_TORCH} (CPU)", file=sys.stderr
+        )
         return 1
-    cuda = [d.metadata["Name"] for d in metadata.distributions()
-            if (d.metadata["Name"] or "").lower().startswith("nvidia-")]
+    cuda = [
+        d.metadata["Name"]
+        for d in metadata.distributions()
+        if (d.metadata["Name"] or "").lower().startswith("nvidia-")
+    ]
     if cuda:
-        print(f"check_env: CUDA packages were pulled in: {', '.join(sorted(cuda))}",
-              file=sys.stderr)
+        print(
+            f"check_env: CUDA packages were pulled in: {', '.join(sorted(cuda))}", file=sys.stderr
+        )
         return 1
     return 0
 

@@ -1,4 +1,4 @@
-"""tracklearn: machine-learning and classical track finding for particle trackers, measured alike."""
+"""tracklearn: classical and machine-learning track finding for particle trackers."""
 
 from __future__ import annotations
 

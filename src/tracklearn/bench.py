@@ -44,8 +44,12 @@ def _generated(work: Path, particles: int, n_events: int, seed: int) -> Dataset:
     folder = work / f"quick_{particles}"
     for ev in generate_events(n_events, seed, QuickConfig(n_particles=particles)):
         write_event(ev, folder, compress=False)
-    return Dataset(f"quick, {particles} particles", find_events([folder]), True,
-                   f"quick generator, seed {seed}")
+    return Dataset(
+        f"quick, {particles} particles",
+        find_events([folder]),
+        True,
+        f"quick generator, seed {seed}",
+    )
 
 
 def datasets(work: Path, *, quick: bool, data: Path | None) -> list[Dataset]:
@@ -58,17 +62,30 @@ def datasets(work: Path, *, quick: bool, data: Path | None) -> list[Dataset]:
     root = data or shared_data_dir()
     real = root / "trackml" / "event000000001"
     if (real.parent / "event000000001-hits.csv.gz").exists():
-        sets.append(Dataset("real TrackML, 5 % subsample", [real], True,
-                            "event000000001 (~5 % of the particles, all noise kept)"))
+        sets.append(
+            Dataset(
+                "real TrackML, 5 % subsample",
+                [real],
+                True,
+                "event000000001 (~5 % of the particles, all noise kept)",
+            )
+        )
     hits_only = root / "trackml" / "hits_only"
     if hits_only.is_dir() and not quick:
-        sets.append(Dataset("real TrackML, full, no truth", find_events([hits_only]), False,
-                            "8 full Kaggle train_sample events (time and memory only)"))
+        sets.append(
+            Dataset(
+                "real TrackML, full, no truth",
+                find_events([hits_only]),
+                False,
+                "8 full Kaggle train_sample events (time and memory only)",
+            )
+        )
     return sets
 
 
-def run_baselines_bench(out: Path, *, quick: bool = False, data: Path | None = None,
-                        methods: list[str] | None = None) -> Path:
+def run_baselines_bench(
+    out: Path, *, quick: bool = False, data: Path | None = None, methods: list[str] | None = None
+) -> Path:
     """Run every method on every dataset; write ``out/baselines.md``; return its path."""
     methods = methods or list(available_methods())
     rows: list[dict[str, Any]] = []
@@ -79,8 +96,9 @@ def run_baselines_bench(out: Path, *, quick: bool = False, data: Path | None = N
             for method in methods:
                 log.warning("bench: %s on %s (%d events)", method, ds.name, len(ds.prefixes))
                 tracks = work / "tracks" / method / ds.name.replace(" ", "_").replace(",", "")
-                runs = reconstruct_events(ds.prefixes, method, tracks, workers=1,
-                                          fresh_process_per_event=True)
+                runs = reconstruct_events(
+                    ds.prefixes, method, tracks, workers=1, fresh_process_per_event=True
+                )
                 errors = [r.error for r in runs if r.error]
                 if errors:
                     raise RuntimeError(f"bench: {method} failed on {ds.name}: {errors[0]}")
@@ -109,8 +127,19 @@ def run_baselines_bench(out: Path, *, quick: bool = False, data: Path | None = N
 def _markdown(rows: list[dict[str, Any]], sets: list[Dataset], quick: bool) -> str:
     prov = provenance()
     cmd = "tracklearn " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    keys = ["dataset", "method", "events", "hits/event", "s/event (median)", "events/s",
-            "peak RSS MB (median)", "trackml_score", "efficiency", "fake_rate", "duplicate_rate"]
+    keys = [
+        "dataset",
+        "method",
+        "events",
+        "hits/event",
+        "s/event (median)",
+        "events/s",
+        "peak RSS MB (median)",
+        "trackml_score",
+        "efficiency",
+        "fake_rate",
+        "duplicate_rate",
+    ]
     lines = [
         "# Baselines benchmark" + (" (quick)" if quick else ""),
         "",

@@ -66,11 +66,20 @@ def simulate(
     """Generate events with truth and write them in TrackML format."""
     from tracklearn.simulation.run import simulate_to_disk
 
-    overrides = {k: v for k, v in {"n_particles": particles, "noise_fraction": noise}.items()
-                 if v is not None}
+    overrides = {
+        k: v
+        for k, v in {"n_particles": particles, "noise_fraction": noise}.items()
+        if v is not None
+    }
     written = simulate_to_disk(
-        detector=detector, n_events=events, seed=seed, out=out, fmt=fmt,
-        config=_load_yaml(config), overrides=overrides, first_event_id=first_event_id,
+        detector=detector,
+        n_events=events,
+        seed=seed,
+        out=out,
+        fmt=fmt,
+        config=_load_yaml(config),
+        overrides=overrides,
+        first_event_id=first_event_id,
     )
     typer.echo(f"wrote {written} events to {out}")
 
@@ -79,7 +88,9 @@ def simulate(
 def reconstruct(
     events: EventsArg,
     out: Annotated[Path, typer.Option(help="Output folder for tracks and timing.")],
-    method: Annotated[str | None, typer.Option(help="Method name; see `tracklearn methods`.")] = None,
+    method: Annotated[
+        str | None, typer.Option(help="Method name; see `tracklearn methods`.")
+    ] = None,
     config: Annotated[Path | None, typer.Option(help="YAML config of the method.")] = None,
     model: Annotated[Path | None, typer.Option(help="Trained model (ML methods).")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Events processed in parallel.")] = 1,
@@ -96,8 +107,9 @@ def reconstruct(
     get_method(name, cfg or None)  # fail fast on an unknown name or a bad config
     prefixes = find_events(events)
     with progress_bar(f"reconstruct ({name})", len(prefixes)) as advance:
-        runs = reconstruct_events(prefixes, name, out, config=cfg or None, workers=workers,
-                                  on_done=lambda r: advance())
+        runs = reconstruct_events(
+            prefixes, name, out, config=cfg or None, workers=workers, on_done=lambda r: advance()
+        )
     failed = [r for r in runs if r.error]
     for r in failed:
         typer.echo(f"error: {r.error}", err=True)
@@ -105,8 +117,10 @@ def reconstruct(
     if ok:
         mean_t = sum(r.time_s for r in ok) / len(ok)
         peak = max(r.peak_rss_mb for r in ok)
-        typer.echo(f"{len(ok)} events reconstructed with {name}: {mean_t:.2f} s/event, "
-                   f"peak RSS {peak:.0f} MB; tracks in {out}")
+        typer.echo(
+            f"{len(ok)} events reconstructed with {name}: {mean_t:.2f} s/event, "
+            f"peak RSS {peak:.0f} MB; tracks in {out}"
+        )
     if failed:
         raise typer.Exit(1)
 
@@ -146,8 +160,9 @@ def evaluate(
 def display(
     event: Annotated[Path, typer.Argument(help="Event prefix or file.")],
     out: Annotated[Path, typer.Option(help="Output image (.png, .pdf or .svg).")],
-    tracks: Annotated[Path | None, typer.Option(help="Tracks folder; default: colour by truth.")]
-    = None,
+    tracks: Annotated[
+        Path | None, typer.Option(help="Tracks folder; default: colour by truth.")
+    ] = None,
 ) -> None:
     """Draw x-y and r-z views of an event, hits coloured by track (or by true particle)."""
     from tracklearn.report import display_event
@@ -159,10 +174,13 @@ def display(
 @app.command()
 def bench(
     out: Annotated[Path, typer.Option(help="Folder for the result tables.")] = Path(
-        "benchmarks/results"),
+        "benchmarks/results"
+    ),
     quick: Annotated[bool, typer.Option(help="Small version (seconds, for tests).")] = False,
-    data: Annotated[Path | None, typer.Option(help="Shared real data (default $TRACKLEARN_DATA "
-                                              "or ../shared/data).")] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(help="Shared real data (default $TRACKLEARN_DATA or ../shared/data)."),
+    ] = None,
 ) -> None:
     """Benchmark the methods on generated and real events; write benchmarks/results/*.md."""
     from tracklearn.bench import run_baselines_bench

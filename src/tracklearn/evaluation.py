@@ -18,8 +18,8 @@ import numpy.typing as npt
 
 from tracklearn.errors import DataError
 from tracklearn.io import atomic_path, find_events, read_event, read_timing, read_tracks
-from tracklearn.io.tracks import tracks_path
 from tracklearn.io.atomic import write_text_atomic
+from tracklearn.io.tracks import tracks_path
 from tracklearn.metrics import (
     TargetSelection,
     TrackingMetrics,
@@ -46,8 +46,17 @@ class EvaluationResult:
     plots: list[Path] = field(default_factory=list)
 
     def table_rows(self) -> list[dict[str, Any]]:
-        keys = ("trackml_score", "efficiency", "fake_rate", "duplicate_rate",
-                "n_particles_target", "n_tracks", "n_tracks_matched", "time_s", "peak_rss_mb")
+        keys = (
+            "trackml_score",
+            "efficiency",
+            "fake_rate",
+            "duplicate_rate",
+            "n_particles_target",
+            "n_tracks",
+            "n_tracks_matched",
+            "time_s",
+            "peak_rss_mb",
+        )
         rows = []
         for name, m in [*((str(k), v) for k, v in self.per_event.items()), ("all", self.overall)]:
             rows.append({"event": name, **{k: m[k] for k in keys if k in m}})
@@ -55,7 +64,9 @@ class EvaluationResult:
 
 
 def evaluate_folder(
-    truth: Sequence[str | Path], tracks_dir: str | Path, out_dir: str | Path,
+    truth: Sequence[str | Path],
+    tracks_dir: str | Path,
+    out_dir: str | Path,
     targets: TargetSelection | None = None,
 ) -> EvaluationResult:
     """Score every truth event against ``tracks_dir`` and write the report to ``out_dir``."""
@@ -68,8 +79,9 @@ def evaluate_folder(
     times: list[float] = []
     rss: list[float] = []
     for prefix in find_events(truth):
-        event = read_event(prefix, parts=("hits", "truth", "particles"),
-                           require=("hits", "truth", "particles"))
+        event = read_event(
+            prefix, parts=("hits", "truth", "particles"), require=("hits", "truth", "particles")
+        )
         tracks = read_tracks(tracks_path(tracks_dir, event.event_id), event)
         m = evaluate_event(event, tracks, targets)
         metrics.append(m)
@@ -125,8 +137,12 @@ def _cell(v: Any) -> str:
     return f"{v:.4f}" if isinstance(v, float) else str(v)
 
 
-def _plots(out: Path, tables: list[dict[str, npt.NDArray[Any]]],
-           lengths: npt.NDArray[np.int64], targets: TargetSelection) -> list[Path]:
+def _plots(
+    out: Path,
+    tables: list[dict[str, npt.NDArray[Any]]],
+    lengths: npt.NDArray[np.int64],
+    targets: TargetSelection,
+) -> list[Path]:
     from matplotlib.figure import Figure
 
     from tracklearn.plotting.efficiency import plot_efficiency, plot_track_lengths
@@ -136,15 +152,16 @@ def _plots(out: Path, tables: list[dict[str, npt.NDArray[Any]]],
     matched = np.concatenate([t["matched"] for t in tables]).astype(bool)
     paths = []
     for name, values, bins, xlabel, logx in (
-        ("efficiency_pt.png", pt, PT_BINS[PT_BINS >= targets.pt_min], "$p_T$ [GeV]", True),
+        ("efficiency_pt.png", pt, PT_BINS[targets.pt_min <= PT_BINS], "$p_T$ [GeV]", True),
         ("efficiency_eta.png", eta, ETA_BINS, r"$\eta$", False),
     ):
         if len(bins) < 2:
             bins = np.array([targets.pt_min, max(targets.pt_min * 100, 100.0)])
         fig = Figure(figsize=(6, 4.2), layout="constrained")
         ax = fig.subplots()
-        plot_efficiency(ax, efficiency_curve(values, matched, bins), label="double-majority",
-                        xlabel=xlabel)
+        plot_efficiency(
+            ax, efficiency_curve(values, matched, bins), label="double-majority", xlabel=xlabel
+        )
         if logx:
             ax.set_xscale("log")
         ax.set_title(f"Tracking efficiency ({len(pt)} target particles)")

@@ -18,7 +18,10 @@ def run(*args: str | Path, check: bool = True) -> subprocess.CompletedProcess[st
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     proc = subprocess.run(
         [sys.executable, "-m", "tracklearn.cli", *map(str, args)],
-        capture_output=True, text=True, env=env, timeout=600,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
     )
     if check and proc.returncode != 0:
         raise AssertionError(f"exit {proc.returncode}\nstdout:{proc.stdout}\nstderr:{proc.stderr}")
@@ -55,8 +58,17 @@ def test_end_to_end_simulate_reconstruct_evaluate_display(tmp_path: Path) -> Non
     assert (tr_dir / "run.json").exists()
     run("evaluate", "--truth", ev_dir, "--tracks", tr_dir, "--out", rep)
     metrics = json.loads((rep / "metrics.json").read_text())
-    for key in ("trackml_score", "efficiency", "fake_rate", "duplicate_rate",
-                "n_particles_target", "n_tracks", "n_tracks_matched", "time_s", "peak_rss_mb"):
+    for key in (
+        "trackml_score",
+        "efficiency",
+        "fake_rate",
+        "duplicate_rate",
+        "n_particles_target",
+        "n_tracks",
+        "n_tracks_matched",
+        "time_s",
+        "peak_rss_mb",
+    ):
         assert key in metrics["all"], key
         assert key in metrics["1000"], key
     # a sparse event of exact helices is easy: the baseline must do well on it
@@ -67,7 +79,17 @@ def test_end_to_end_simulate_reconstruct_evaluate_display(tmp_path: Path) -> Non
     run("display", ev_dir / "event000001000", "--tracks", tr_dir, "--out", rep / "d.png")
     assert (rep / "d.png").stat().st_size > 1000
     # simulate is reproducible bit for bit
-    run("simulate", "--events", "2", "--particles", "150", "--seed", "3", "--out", tmp_path / "again")
+    run(
+        "simulate",
+        "--events",
+        "2",
+        "--particles",
+        "150",
+        "--seed",
+        "3",
+        "--out",
+        tmp_path / "again",
+    )
     for name in ("event000001001-hits.csv.gz", "event000001001-truth.csv.gz"):
         import gzip
 
@@ -145,8 +167,16 @@ def test_truncated_gzip_through_cli(tmp_path: Path, small_event: Event) -> None:
 
 def test_evaluate_missing_tracks_is_clear(tmp_path: Path, small_event: Event) -> None:
     prefix = write_event(small_event, tmp_path / "ev")
-    proc = run("evaluate", "--truth", prefix, "--tracks", tmp_path / "none", "--out",
-               tmp_path / "rep", check=False)
+    proc = run(
+        "evaluate",
+        "--truth",
+        prefix,
+        "--tracks",
+        tmp_path / "none",
+        "--out",
+        tmp_path / "rep",
+        check=False,
+    )
     assert proc.returncode == 1
     assert "event000000007-tracks.csv: file does not exist" in proc.stderr
     assert not (tmp_path / "rep" / "metrics.json").exists()
@@ -155,8 +185,9 @@ def test_evaluate_missing_tracks_is_clear(tmp_path: Path, small_event: Event) ->
 def test_evaluate_without_truth_is_clear(tmp_path: Path, small_event: Event) -> None:
     prefix = write_event(small_event, tmp_path / "ev")
     Path(f"{prefix}-truth.csv.gz").unlink()
-    proc = run("evaluate", "--truth", prefix, "--tracks", tmp_path, "--out", tmp_path / "rep",
-               check=False)
+    proc = run(
+        "evaluate", "--truth", prefix, "--tracks", tmp_path, "--out", tmp_path / "rep", check=False
+    )
     assert proc.returncode == 1 and "truth.csv(.gz): file does not exist" in proc.stderr
 
 

@@ -55,8 +55,17 @@ def test_hits_validation_errors(over: dict[str, object], message: str) -> None:
 
 def test_missing_column_names_it() -> None:
     with pytest.raises(DataError, match="missing column 'z'"):
-        Hits.from_columns({"hit_id": [1], "x": [0.0], "y": [0.0], "volume_id": [1],
-                           "layer_id": [1], "module_id": [1]}, source="f.csv")
+        Hits.from_columns(
+            {
+                "hit_id": [1],
+                "x": [0.0],
+                "y": [0.0],
+                "volume_id": [1],
+                "layer_id": [1],
+                "module_id": [1],
+            },
+            source="f.csv",
+        )
 
 
 def test_take_returns_new_table() -> None:
@@ -69,15 +78,33 @@ def test_take_returns_new_table() -> None:
 def _truth(hit_id: np.ndarray, pid: np.ndarray) -> Truth:
     n = len(hit_id)
     z = np.zeros(n)
-    return Truth(hit_id=hit_id, particle_id=pid, tx=z, ty=z, tz=z, tpx=z, tpy=z, tpz=z,
-                 weight=np.full(n, 1.0 / n))
+    return Truth(
+        hit_id=hit_id,
+        particle_id=pid,
+        tx=z,
+        ty=z,
+        tz=z,
+        tpx=z,
+        tpy=z,
+        tpz=z,
+        weight=np.full(n, 1.0 / n),
+    )
 
 
 def _particles(pid: np.ndarray) -> Particles:
     n = len(pid)
     z = np.zeros(n)
-    return Particles(particle_id=pid, vx=z, vy=z, vz=z, px=np.ones(n), py=z, pz=z,
-                     q=np.ones(n, int), nhits=np.ones(n, int))
+    return Particles(
+        particle_id=pid,
+        vx=z,
+        vy=z,
+        vz=z,
+        px=np.ones(n),
+        py=z,
+        pz=z,
+        q=np.ones(n, int),
+        nhits=np.ones(n, int),
+    )
 
 
 def test_event_checks_consistency() -> None:
@@ -129,15 +156,28 @@ def test_shared_hit_goes_to_first_track() -> None:
 
 def _detector() -> Detector:
     n = 3
-    eye = {f"rot_{a}{b}": np.full(n, 1.0 if a + b in ("xu", "yv", "zw") else 0.0)
-           for a in "xyz" for b in "uvw"}
-    return Detector.from_columns({
-        "volume_id": [8, 8, 9], "layer_id": [2, 2, 4], "module_id": [1, 2, 1],
-        "cx": [0.0, 1.0, 2.0], "cy": np.zeros(n), "cz": np.zeros(n), **eye,
-        "module_t": np.full(n, 0.15), "module_minhu": np.full(n, 8.4),
-        "module_maxhu": np.full(n, 8.4), "module_hv": np.full(n, 36.0),
-        "pitch_u": np.full(n, 0.05), "pitch_v": np.full(n, 0.05625),
-    })
+    eye = {
+        f"rot_{a}{b}": np.full(n, 1.0 if a + b in ("xu", "yv", "zw") else 0.0)
+        for a in "xyz"
+        for b in "uvw"
+    }
+    return Detector.from_columns(
+        {
+            "volume_id": [8, 8, 9],
+            "layer_id": [2, 2, 4],
+            "module_id": [1, 2, 1],
+            "cx": [0.0, 1.0, 2.0],
+            "cy": np.zeros(n),
+            "cz": np.zeros(n),
+            **eye,
+            "module_t": np.full(n, 0.15),
+            "module_minhu": np.full(n, 8.4),
+            "module_maxhu": np.full(n, 8.4),
+            "module_hv": np.full(n, 36.0),
+            "pitch_u": np.full(n, 0.05),
+            "pitch_v": np.full(n, 0.05625),
+        }
+    )
 
 
 def test_detector_lookup_and_rotations() -> None:

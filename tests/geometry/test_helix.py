@@ -38,8 +38,9 @@ def test_alpha_at_radius_lands_on_the_cylinder(
 ) -> None:
     R = radius_of_curvature(pt, q, 2.0)
     h = rotation_sense(q, 2.0)
-    a = alpha_at_radius(r_target, np.array([vx]), np.array([vy]), np.array([phi0]),
-                        np.array([R]), np.array([h]))
+    a = alpha_at_radius(
+        r_target, np.array([vx]), np.array([vy]), np.array([phi0]), np.array([R]), np.array([h])
+    )
     if np.isfinite(a[0]):
         x, y, _ = helix_point(a, vx, vy, 0.0, phi0, 0.0, R, h)
         assert np.hypot(x, y)[0] == np.float64(r_target) or abs(np.hypot(x, y)[0] - r_target) < 1e-6

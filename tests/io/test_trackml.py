@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tracklearn.edm import Event
+from tracklearn.edm import Event, TrackCandidates
 from tracklearn.errors import DataError
 from tracklearn.io import (
     find_events,
@@ -20,7 +20,6 @@ from tracklearn.io import (
     write_store,
     write_tracks,
 )
-from tracklearn.edm import TrackCandidates
 
 
 @pytest.mark.parametrize("compress", [False, True])
@@ -52,8 +51,9 @@ def test_real_detector_reads(shared_data: Path) -> None:
     assert len(det) == 18728
     rot = det.rotations
     # rotations are orthonormal
-    np.testing.assert_allclose(np.einsum("mij,mik->mjk", rot, rot),
-                               np.broadcast_to(np.eye(3), rot.shape), atol=1e-5)
+    np.testing.assert_allclose(
+        np.einsum("mij,mik->mjk", rot, rot), np.broadcast_to(np.eye(3), rot.shape), atol=1e-5
+    )
     ev = read_event(shared_data / "trackml" / "event000000001", parts=("hits",), detector=det)
     assert ev.n_hits == 5527
 
@@ -106,6 +106,7 @@ def test_tracks_round_trip(small_event: Event, tmp_path: Path) -> None:
 
 # ---- bad inputs: one clear DataError naming the file ----------------------------------
 
+
 def _corrupt(prefix: Path, part: str, edit: str) -> Path:
     path = Path(f"{prefix}-{part}.csv")
     text = path.read_text()
@@ -148,8 +149,9 @@ BAD_CASES = [
 
 
 @pytest.mark.parametrize(("part", "edit", "message"), BAD_CASES)
-def test_bad_csv_gives_data_error(small_event: Event, tmp_path: Path, part: str, edit: str,
-                                  message: str) -> None:
+def test_bad_csv_gives_data_error(
+    small_event: Event, tmp_path: Path, part: str, edit: str, message: str
+) -> None:
     prefix = write_event(small_event, tmp_path, compress=False)
     _corrupt(prefix, part, edit)
     with pytest.raises(DataError, match=message) as info:

@@ -6,4 +6,13 @@ from tracklearn.edm.hits import Cells, Hits
 from tracklearn.edm.particles import Particles, Truth
 from tracklearn.edm.track_candidates import TrackCandidates
 
-__all__ = ["Cells", "Detector", "Event", "Hits", "Particles", "TrackCandidates", "Truth", "module_key"]
+__all__ = [
+    "Cells",
+    "Detector",
+    "Event",
+    "Hits",
+    "Particles",
+    "TrackCandidates",
+    "Truth",
+    "module_key",
+]

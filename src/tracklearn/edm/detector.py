@@ -119,8 +119,13 @@ class Detector(Table):
         found = sk[pos] == keys
         return np.where(found, order[pos], -1).astype(np.int64)
 
-    def check_hits(self, volume_id: npt.ArrayLike, layer_id: npt.ArrayLike,
-                   module_id: npt.ArrayLike, source: str) -> npt.NDArray[np.int64]:
+    def check_hits(
+        self,
+        volume_id: npt.ArrayLike,
+        layer_id: npt.ArrayLike,
+        module_id: npt.ArrayLike,
+        source: str,
+    ) -> npt.NDArray[np.int64]:
         """Module row of every hit; raises :class:`DataError` naming ``source`` for unknown ids."""
         idx = self.module_index(volume_id, layer_id, module_id)
         bad = idx < 0

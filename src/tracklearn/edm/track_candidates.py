@@ -81,7 +81,7 @@ class TrackCandidates:
         keys = lab[rows]
         order = np.argsort(keys, kind="stable")
         rows, keys = rows[order], keys[order]
-        uniq, start, counts = np.unique(keys, return_index=True, return_counts=True)
+        _, counts = np.unique(keys, return_counts=True)
         keep = counts >= min_hits
         if not np.all(keep):
             mask = np.repeat(keep, counts)

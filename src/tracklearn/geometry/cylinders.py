@@ -61,8 +61,9 @@ class CylindricalDetector:
         """Half length [mm]."""
         return max([c.half_z for c in self.cylinders] + [abs(d.z) for d in self.disks])
 
-    def barrel_module(self, cyl: Cylinder, phi: npt.NDArray[np.float64],
-                      z: npt.NDArray[np.float64]) -> npt.NDArray[np.int32]:
+    def barrel_module(
+        self, cyl: Cylinder, phi: npt.NDArray[np.float64], z: npt.NDArray[np.float64]
+    ) -> npt.NDArray[np.int32]:
         """Module id (from 1) of barrel points at azimuth ``phi`` [rad] and ``z`` [mm]."""
         n_phi = max(1, int(np.ceil(2 * np.pi * cyl.r / cyl.module_phi)))
         n_z = max(1, int(np.ceil(2 * cyl.half_z / cyl.module_z)))
@@ -70,8 +71,9 @@ class CylindricalDetector:
         i_z = np.clip(((z + cyl.half_z) / (2 * cyl.half_z) * n_z).astype(np.int64), 0, n_z - 1)
         return (i_z * n_phi + i_phi + 1).astype(np.int32)
 
-    def disk_module(self, disk: Disk, phi: npt.NDArray[np.float64],
-                    r: npt.NDArray[np.float64]) -> npt.NDArray[np.int32]:
+    def disk_module(
+        self, disk: Disk, phi: npt.NDArray[np.float64], r: npt.NDArray[np.float64]
+    ) -> npt.NDArray[np.int32]:
         """Module id (from 1) of disk points at azimuth ``phi`` [rad] and radius ``r`` [mm]."""
         n_r = max(1, int(np.ceil((disk.r_max - disk.r_min) / disk.module_r)))
         i_r = np.clip(((r - disk.r_min) / disk.module_r).astype(np.int64), 0, n_r - 1)

@@ -36,8 +36,13 @@ def rotation_sense(q: npt.ArrayLike, b_field: float) -> FloatArray:
 
 def helix_point(
     alpha: npt.ArrayLike,
-    vx: npt.ArrayLike, vy: npt.ArrayLike, vz: npt.ArrayLike,
-    phi0: npt.ArrayLike, cot_theta: npt.ArrayLike, radius: npt.ArrayLike, h: npt.ArrayLike,
+    vx: npt.ArrayLike,
+    vy: npt.ArrayLike,
+    vz: npt.ArrayLike,
+    phi0: npt.ArrayLike,
+    cot_theta: npt.ArrayLike,
+    radius: npt.ArrayLike,
+    h: npt.ArrayLike,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Point [mm] at turning angle ``alpha`` [rad] (all inputs broadcast)."""
     a = np.asarray(alpha, dtype=np.float64)
@@ -52,7 +57,11 @@ def helix_point(
 
 def alpha_at_radius(
     r_target: float,
-    vx: FloatArray, vy: FloatArray, phi0: FloatArray, radius: FloatArray, h: FloatArray,
+    vx: FloatArray,
+    vy: FloatArray,
+    phi0: FloatArray,
+    radius: FloatArray,
+    h: FloatArray,
 ) -> FloatArray:
     """Smallest turning angle α ∈ (0, 2π) [rad] at which the helix reaches transverse
     radius ``r_target`` [mm]; NaN where the circle never gets there.

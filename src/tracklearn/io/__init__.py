@@ -2,7 +2,6 @@
 
 from tracklearn.io.atomic import atomic_path, write_text_atomic
 from tracklearn.io.parquet import read_store_event, store_event_ids, write_store
-from tracklearn.io.tracks import read_timing, read_tracks, write_timing, write_tracks
 from tracklearn.io.trackml import (
     event_id_from_prefix,
     event_prefix_name,
@@ -13,6 +12,7 @@ from tracklearn.io.trackml import (
     write_event,
     write_table,
 )
+from tracklearn.io.tracks import read_timing, read_tracks, write_timing, write_tracks
 
 __all__ = [
     "atomic_path",

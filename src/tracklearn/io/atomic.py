@@ -19,8 +19,9 @@ def atomic_path(final: str | Path) -> Iterator[Path]:
     """
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix="".join(final.suffixes),
-                               dir=final.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{final.name}.", suffix="".join(final.suffixes), dir=final.parent
+    )
     os.close(fd)
     tmp_path = Path(tmp)
     try:

@@ -113,7 +113,7 @@ def read_table(path: str | Path, table: type[T], *, allow_empty: bool = False) -
     if len(df) == 0 and not allow_empty:
         raise DataError(name, "file has a header but no rows")
     columns: dict[str, Any] = {c: df[c].to_numpy() for c in df.columns if isinstance(c, str)}
-    return table.from_columns(columns, source=name)  # type: ignore[no-any-return]
+    return table.from_columns(columns, source=name)
 
 
 def read_detector(path: str | Path) -> Detector:
@@ -192,7 +192,7 @@ def _align_truth(truth: Truth, hits: Hits, source: str) -> Truth:
     # row j of the result must be the truth row whose hit_id equals hits.hit_id[j]
     take = np.empty(len(hits), dtype=np.int64)
     take[h_order] = t_order
-    return truth.take(take)  # type: ignore[no-any-return]
+    return truth.take(take)
 
 
 def write_table(path: str | Path, table: Table) -> Path:

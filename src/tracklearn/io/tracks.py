@@ -31,7 +31,9 @@ def timing_path(out_dir: str | Path, event_id: int) -> Path:
 def write_tracks(out_dir: str | Path, event: Event, tracks: TrackCandidates) -> Path:
     """Write ``tracks`` of ``event`` as ``hit_id,track_id`` (every hit once), atomically."""
     if tracks.n_hits != event.n_hits:
-        raise DataError(event.source, f"tracks cover {tracks.n_hits} hits, event has {event.n_hits}")
+        raise DataError(
+            event.source, f"tracks cover {tracks.n_hits} hits, event has {event.n_hits}"
+        )
     labels = tracks.to_labels()
     path = tracks_path(out_dir, event.event_id)
     df = pd.DataFrame({"hit_id": event.hits.hit_id, "track_id": labels})

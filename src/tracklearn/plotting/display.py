@@ -21,8 +21,9 @@ def track_colours(labels: npt.NDArray[np.int64], seed: int = 0) -> npt.NDArray[n
     return np.asarray(colours)
 
 
-def draw_event(ax_xy: Axes, ax_rz: Axes, hits: Hits, labels: npt.NDArray[np.int64],
-               *, title: str = "") -> None:
+def draw_event(
+    ax_xy: Axes, ax_rz: Axes, hits: Hits, labels: npt.NDArray[np.int64], *, title: str = ""
+) -> None:
     """Draw ``hits`` in x-y and r-z (signed r = r·sign(y)) coloured by ``labels``.
 
     Parameters

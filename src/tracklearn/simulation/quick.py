@@ -76,7 +76,9 @@ def _sample_particles(cfg: QuickConfig, rng: np.random.Generator) -> dict[str, n
 
 
 def generate_event(
-    event_id: int, rng: np.random.Generator, cfg: QuickConfig | None = None,
+    event_id: int,
+    rng: np.random.Generator,
+    cfg: QuickConfig | None = None,
     detector: CylindricalDetector | None = None,
 ) -> Event:
     """Generate one event (hits, truth, particles) with the quick generator."""
@@ -101,10 +103,20 @@ def generate_event(
         x, y, z = helix_point(a, vx, vy, vz, phi0, cot, radius, h)
         ok = np.isfinite(a) & (a <= a_exit) & (np.abs(z) <= cyl.half_z)
         idx = np.flatnonzero(ok)
-        rows.append((idx, a[idx], x[idx], y[idx], z[idx],
-                     np.full(len(idx), cyl.volume_id), np.full(len(idx), cyl.layer_id),
-                     np.full(len(idx), cyl.sigma_rphi), np.full(len(idx), cyl.sigma_z),
-                     np.zeros(len(idx), bool)))
+        rows.append(
+            (
+                idx,
+                a[idx],
+                x[idx],
+                y[idx],
+                z[idx],
+                np.full(len(idx), cyl.volume_id),
+                np.full(len(idx), cyl.layer_id),
+                np.full(len(idx), cyl.sigma_rphi),
+                np.full(len(idx), cyl.sigma_z),
+                np.zeros(len(idx), bool),
+            )
+        )
     for disk in det.disks:
         with np.errstate(divide="ignore", invalid="ignore"):
             a = (disk.z - vz) / (radius * cot)
@@ -112,10 +124,20 @@ def generate_event(
         r = np.hypot(x, y)
         ok = np.isfinite(a) & (a > 0) & (a <= a_exit) & (r >= disk.r_min) & (r <= disk.r_max)
         idx = np.flatnonzero(ok)
-        rows.append((idx, a[idx], x[idx], y[idx], np.full(len(idx), disk.z),
-                     np.full(len(idx), disk.volume_id), np.full(len(idx), disk.layer_id),
-                     np.full(len(idx), disk.sigma_rphi), np.full(len(idx), disk.sigma_r),
-                     np.ones(len(idx), bool)))
+        rows.append(
+            (
+                idx,
+                a[idx],
+                x[idx],
+                y[idx],
+                np.full(len(idx), disk.z),
+                np.full(len(idx), disk.volume_id),
+                np.full(len(idx), disk.layer_id),
+                np.full(len(idx), disk.sigma_rphi),
+                np.full(len(idx), disk.sigma_r),
+                np.ones(len(idx), bool),
+            )
+        )
     cols = [np.concatenate(c) for c in zip(*rows, strict=True)]
     pidx, alpha, tx, ty, tz, vol, lay, s_rphi, s_2, on_disk = cols
     pidx = pidx.astype(np.int64)
@@ -153,9 +175,17 @@ def generate_event(
     n_sig = len(pidx)
     all_pidx = np.concatenate([pidx, np.full(n_noise, -1, np.int64)])
     zeros = np.zeros(n_noise)
-    t_cols = [np.concatenate([a, b]) for a, b in (
-        (tx, all_r[n_sig:] * np.cos(all_phi[n_sig:])), (ty, all_r[n_sig:] * np.sin(all_phi[n_sig:])),
-        (tz, all_z[n_sig:]), (tpx, zeros), (tpy, zeros), (tpz, zeros))]
+    t_cols = [
+        np.concatenate([a, b])
+        for a, b in (
+            (tx, all_r[n_sig:] * np.cos(all_phi[n_sig:])),
+            (ty, all_r[n_sig:] * np.sin(all_phi[n_sig:])),
+            (tz, all_z[n_sig:]),
+            (tpx, zeros),
+            (tpy, zeros),
+            (tpz, zeros),
+        )
+    ]
 
     # shuffle so that the hit order carries no truth
     perm = rng.permutation(len(all_pidx))
@@ -165,25 +195,49 @@ def generate_event(
     hit_id = np.arange(1, len(perm) + 1, dtype=np.int64)
     hits = Hits(
         hit_id=hit_id,
-        x=(all_r * np.cos(all_phi))[perm], y=(all_r * np.sin(all_phi))[perm], z=all_z[perm],
-        volume_id=all_vol[perm], layer_id=all_lay[perm], module_id=module[perm],
+        x=(all_r * np.cos(all_phi))[perm],
+        y=(all_r * np.sin(all_phi))[perm],
+        z=all_z[perm],
+        volume_id=all_vol[perm],
+        layer_id=all_lay[perm],
+        module_id=module[perm],
     )
     truth = Truth(
-        hit_id=hit_id, particle_id=particle_id[perm],
-        tx=t_cols[0][perm], ty=t_cols[1][perm], tz=t_cols[2][perm],
-        tpx=t_cols[3][perm], tpy=t_cols[4][perm], tpz=t_cols[5][perm], weight=weight[perm],
+        hit_id=hit_id,
+        particle_id=particle_id[perm],
+        tx=t_cols[0][perm],
+        ty=t_cols[1][perm],
+        tz=t_cols[2][perm],
+        tpx=t_cols[3][perm],
+        tpy=t_cols[4][perm],
+        tpz=t_cols[5][perm],
+        weight=weight[perm],
     )
     nhits = np.bincount(pidx, minlength=n)
     particles = Particles(
-        particle_id=pid_of_particle, vx=vx, vy=vy, vz=vz,
-        px=p["pt"] * np.cos(phi0), py=p["pt"] * np.sin(phi0), pz=p["pt"] * cot,
-        q=p["q"], nhits=nhits, particle_type=211 * p["q"],
+        particle_id=pid_of_particle,
+        vx=vx,
+        vy=vy,
+        vz=vz,
+        px=p["pt"] * np.cos(phi0),
+        py=p["pt"] * np.sin(phi0),
+        pz=p["pt"] * cot,
+        q=p["q"],
+        nhits=nhits.astype(np.int32),
+        particle_type=211 * p["q"],
     )
-    return Event(event_id=event_id, hits=hits, truth=truth, particles=particles,
-                 source=f"quick event {event_id}")
+    return Event(
+        event_id=event_id,
+        hits=hits,
+        truth=truth,
+        particles=particles,
+        source=f"quick event {event_id}",
+    )
 
 
-def _noise_hits(det: CylindricalDetector, n: int, rng: np.random.Generator) -> tuple[npt.NDArray, ...]:
+def _noise_hits(
+    det: CylindricalDetector, n: int, rng: np.random.Generator
+) -> tuple[npt.NDArray, ...]:
     surfaces = list(det.cylinders) + list(det.disks)
     areas = np.array(
         [2 * np.pi * c.r * 2 * c.half_z for c in det.cylinders]
@@ -210,8 +264,15 @@ def _noise_hits(det: CylindricalDetector, n: int, rng: np.random.Generator) -> t
     return r, phi, z, vol, lay, which >= n_cyl
 
 
-def _module_ids(det: CylindricalDetector, vol: npt.NDArray, lay: npt.NDArray, phi: npt.NDArray,
-                r: npt.NDArray, z: npt.NDArray, on_disk: npt.NDArray) -> npt.NDArray[np.int32]:
+def _module_ids(
+    det: CylindricalDetector,
+    vol: npt.NDArray,
+    lay: npt.NDArray,
+    phi: npt.NDArray,
+    r: npt.NDArray,
+    z: npt.NDArray,
+    on_disk: npt.NDArray,
+) -> npt.NDArray[np.int32]:
     module = np.zeros(len(vol), np.int32)
     for cyl in det.cylinders:
         sel = ~on_disk & (vol == cyl.volume_id) & (lay == cyl.layer_id)

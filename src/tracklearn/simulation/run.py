@@ -15,8 +15,14 @@ FORMATS = ("csv", "csv.gz", "parquet")
 
 
 def simulate_to_disk(
-    *, detector: str, n_events: int, seed: int, out: str | Path, fmt: str = "csv.gz",
-    config: dict[str, Any] | None = None, overrides: dict[str, Any] | None = None,
+    *,
+    detector: str,
+    n_events: int,
+    seed: int,
+    out: str | Path,
+    fmt: str = "csv.gz",
+    config: dict[str, Any] | None = None,
+    overrides: dict[str, Any] | None = None,
     first_event_id: int = 1000,
 ) -> int:
     """Generate ``n_events`` with ``detector``'s generator and write them to ``out``."""
