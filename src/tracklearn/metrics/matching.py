@@ -163,9 +163,7 @@ def match_tracks(event: Event, tracks: TrackCandidates) -> TrackMatch:
     majority_particle_hits[best_track] = pid_count[pair_pidx[best]]
     majority_weight[best_track] = pair_weight[best]
 
-    matched = (majority_particle != 0) & double_majority(
-        n_majority, n_hits, majority_particle_hits
-    )
+    matched = (majority_particle != 0) & double_majority(n_majority, n_hits, majority_particle_hits)
 
     if event.particles is None:
         n_matched_tracks = np.zeros(0, dtype=np.int64)

@@ -147,8 +147,8 @@ def evaluate_event(
     targets = TargetSelection() if targets is None else targets
     match = match_tracks(event, tracks)
     # The score needs one track per hit; reuse the match when that already holds.
-    score = trackml_score(event, tracks) if has_shared_hits(tracks) else score_from_match(
-        event, match
+    score = (
+        trackml_score(event, tracks) if has_shared_hits(tracks) else score_from_match(event, match)
     )
     is_target = target_mask(event, targets)
     long_enough = match.n_hits >= MIN_TRACK_HITS

@@ -69,9 +69,8 @@ def n_layers_per_particle(event: Event) -> npt.NDArray[np.int64]:
     prow = order[np.searchsorted(particle_ids[order], pid[real])]
     # Number the layers 0..L-1, then encode (particle row, layer) as one int64
     # so that np.unique removes repeated hits on the same layer.
-    layer = (event.hits.volume_id[real].astype(np.int64) << 32) | event.hits.layer_id[
-        real
-    ].astype(np.int64)
+    volume = event.hits.volume_id[real].astype(np.int64)
+    layer = (volume << 32) | event.hits.layer_id[real].astype(np.int64)
     layer_code, layer_inv = np.unique(layer, return_inverse=True)
     pairs = np.unique(prow.astype(np.int64) * len(layer_code) + layer_inv)
     return np.bincount(pairs // len(layer_code), minlength=n_particles).astype(np.int64)
