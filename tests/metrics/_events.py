@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 from tracklearn.edm import Event, Hits, Particles, TrackCandidates, Truth
 
@@ -13,8 +14,8 @@ def make_event(
     particle_id: Sequence[int],
     weight: Sequence[float] | None = None,
     *,
-    volume_id: Sequence[int] | None = None,
-    layer_id: Sequence[int] | None = None,
+    volume_id: npt.ArrayLike | None = None,
+    layer_id: npt.ArrayLike | None = None,
     momenta: dict[int, tuple[float, float, float]] | None = None,
     extra_particles: Sequence[int] = (),
 ) -> Event:

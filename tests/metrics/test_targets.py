@@ -58,5 +58,5 @@ def test_selection_is_strict_and_frozen() -> None:
         TargetSelection(pt_mim=2.0)  # type: ignore[call-arg]
     sel = TargetSelection()
     with pytest.raises(pydantic.ValidationError):
-        sel.pt_min = 2.0  # type: ignore[misc]
+        sel.pt_min = 2.0
     assert (sel.pt_min, sel.eta_max, sel.min_layers) == (1.0, 4.0, 5)

@@ -24,8 +24,8 @@ def test_plot_efficiency_draws_error_bars() -> None:
     assert len(ax.containers) == 1
     # the empty third bin is not drawn
     x, y = container.lines[0].get_data()
-    np.testing.assert_allclose(x, [0.5, 1.5])
-    np.testing.assert_allclose(y, [1.0, 0.5])
+    np.testing.assert_allclose(np.asarray(x), [0.5, 1.5])
+    np.testing.assert_allclose(np.asarray(y), [1.0, 0.5])
     assert ax.get_ylim() == (0.0, 1.05)
     assert ax.get_xlabel() == "$p_T$ [GeV]"
     assert ax.get_legend_handles_labels()[1] == ["dbscan"]

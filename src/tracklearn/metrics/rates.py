@@ -22,6 +22,7 @@ bias the totals.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -33,6 +34,8 @@ from tracklearn.metrics.score import has_shared_hits, score_from_match, trackml_
 from tracklearn.metrics.targets import TargetSelection, target_mask
 
 __all__ = ["MIN_TRACK_HITS", "TrackingMetrics", "aggregate", "evaluate_event"]
+
+log = logging.getLogger(__name__)
 
 #: Tracks shorter than this are not counted as fakes (nor in the fake-rate denominator).
 MIN_TRACK_HITS: int = 5
@@ -155,7 +158,7 @@ def evaluate_event(
     n_tracks_matched = int(np.count_nonzero(match.matched))
     # Matched tracks minus distinct matched particles = the extra (duplicate) tracks.
     n_particles_with_match = len(np.unique(match.majority_particle[match.matched]))
-    return TrackingMetrics.from_counts(
+    metrics = TrackingMetrics.from_counts(
         trackml_score=score,
         n_particles_target=int(np.count_nonzero(is_target)),
         n_tracks=tracks.n_tracks,
@@ -165,6 +168,8 @@ def evaluate_event(
         n_fake=int(np.count_nonzero(long_enough & ~match.matched)),
         n_duplicate=n_tracks_matched - n_particles_with_match,
     )
+    log.debug("event %d: %s", event.event_id, metrics)
+    return metrics
 
 
 def aggregate(metrics: Sequence[TrackingMetrics]) -> TrackingMetrics:
