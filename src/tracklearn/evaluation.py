@@ -21,6 +21,7 @@ from tracklearn.io import atomic_path, find_events, read_event, read_timing, rea
 from tracklearn.io.atomic import write_text_atomic
 from tracklearn.io.tracks import tracks_path
 from tracklearn.metrics import (
+    ParticleTable,
     TargetSelection,
     TrackingMetrics,
     aggregate,
@@ -74,7 +75,7 @@ def evaluate_folder(
     out = Path(out_dir)
     per_event: dict[int, dict[str, Any]] = {}
     metrics: list[TrackingMetrics] = []
-    tables: list[dict[str, npt.NDArray[Any]]] = []
+    tables: list[ParticleTable] = []
     lengths: list[npt.NDArray[np.int64]] = []
     times: list[float] = []
     rss: list[float] = []
@@ -139,7 +140,7 @@ def _cell(v: Any) -> str:
 
 def _plots(
     out: Path,
-    tables: list[dict[str, npt.NDArray[Any]]],
+    tables: list[ParticleTable],
     lengths: npt.NDArray[np.int64],
     targets: TargetSelection,
 ) -> list[Path]:
@@ -147,9 +148,8 @@ def _plots(
 
     from tracklearn.plotting.efficiency import plot_efficiency, plot_track_lengths
 
-    pt = np.concatenate([t["pt"] for t in tables])
-    eta = np.concatenate([t["eta"] for t in tables])
-    matched = np.concatenate([t["matched"] for t in tables]).astype(bool)
+    table = ParticleTable.concatenate(tables)
+    pt, eta, matched = table.pt, table.eta, table.matched
     paths = []
     for name, values, bins, xlabel, logx in (
         ("efficiency_pt.png", pt, PT_BINS[targets.pt_min <= PT_BINS], "$p_T$ [GeV]", True),

@@ -186,3 +186,12 @@ def test_detector_lookup_and_rotations() -> None:
     assert np.allclose(det.rotations[0], np.eye(3))
     with pytest.raises(DataError, match="unknown detector modules.*volume 7"):
         det.check_hits([8, 7], [2, 2], [1, 1], "hits.csv")
+
+
+def test_track_candidates_reject_floats_and_repeats() -> None:
+    with pytest.raises(DataError, match="hit_index must hold integers"):
+        TrackCandidates(offsets=np.array([0, 1]), hit_index=np.array([0.7]), n_hits=2)
+    with pytest.raises(DataError, match="same hit twice"):
+        TrackCandidates(offsets=np.array([0, 2]), hit_index=np.array([1, 1]), n_hits=2)
+    with pytest.raises(DataError, match="n_hits"):
+        TrackCandidates(offsets=np.array([0]), hit_index=np.array([], np.int64), n_hits=-1)

@@ -64,7 +64,7 @@ class Particles(Table):
     @property
     def eta(self) -> npt.NDArray[np.float64]:
         """Pseudorapidity asinh(pz / pT), shape (P,)."""
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):
             return np.arcsinh(self.pz / self.pt)
 
     @property

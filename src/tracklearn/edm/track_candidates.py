@@ -32,6 +32,12 @@ class TrackCandidates:
     n_hits: int
 
     def __post_init__(self) -> None:
+        for name in ("offsets", "hit_index"):
+            kind = np.asarray(getattr(self, name)).dtype.kind
+            if kind not in "iu" and np.asarray(getattr(self, name)).size:
+                raise DataError("tracks", f"{name} must hold integers")
+        if self.n_hits < 0:
+            raise DataError("tracks", "n_hits must be >= 0")
         off = np.array(self.offsets, dtype=np.int64)
         idx = np.array(self.hit_index, dtype=np.int64)
         if off.ndim != 1 or len(off) < 1 or off[0] != 0 or off[-1] != len(idx):
@@ -40,6 +46,11 @@ class TrackCandidates:
             raise DataError("tracks", "offsets must be non-decreasing")
         if len(idx) and (idx.min() < 0 or idx.max() >= self.n_hits):
             raise DataError("tracks", f"hit_index outside [0, {self.n_hits})")
+        # a hit may be shared by several tracks, but not listed twice in one track
+        tid = np.repeat(np.arange(len(off) - 1, dtype=np.int64), np.diff(off))
+        keys = tid * max(self.n_hits, 1) + idx
+        if len(np.unique(keys)) != len(keys):
+            raise DataError("tracks", "a track lists the same hit twice")
         off.flags.writeable = False
         idx.flags.writeable = False
         object.__setattr__(self, "offsets", off)
@@ -66,7 +77,7 @@ class TrackCandidates:
     def from_labels(cls, labels: npt.ArrayLike, *, min_hits: int = 1) -> TrackCandidates:
         """Build tracks from one label per hit; labels ≤ 0 mean unassigned.
 
-        Tracks are numbered in order of their smallest label; tracks with fewer
+        Tracks are numbered in increasing label value; tracks with fewer
         than ``min_hits`` hits are dropped (their hits become unassigned).
 
         >>> tc = TrackCandidates.from_labels([3, 0, 3, 7, -1])

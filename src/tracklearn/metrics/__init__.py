@@ -1,1 +1,41 @@
-"""metrics."""
+"""Tracking metrics, each defined once (see DESIGN.md, "Definitions").
+
+- :func:`trackml_score` -- the TrackML challenge score;
+- :func:`match_tracks` -- double-majority matching of tracks to particles;
+- :func:`evaluate_event` / :func:`aggregate` -- efficiency, fake and duplicate rates;
+- :func:`efficiency_curve` / :func:`particle_table` -- binned efficiencies;
+- :func:`throughput_score` -- the TrackML throughput-phase score.
+"""
+
+from tracklearn.metrics.curves import (
+    EfficiencyCurve,
+    ParticleTable,
+    clopper_pearson,
+    efficiency_curve,
+    particle_table,
+)
+from tracklearn.metrics.matching import TrackMatch, double_majority, match_tracks
+from tracklearn.metrics.rates import MIN_TRACK_HITS, TrackingMetrics, aggregate, evaluate_event
+from tracklearn.metrics.score import trackml_score
+from tracklearn.metrics.targets import TargetSelection, n_layers_per_particle, target_mask
+from tracklearn.metrics.throughput import throughput_score
+
+__all__ = [
+    "MIN_TRACK_HITS",
+    "EfficiencyCurve",
+    "ParticleTable",
+    "TargetSelection",
+    "TrackMatch",
+    "TrackingMetrics",
+    "aggregate",
+    "clopper_pearson",
+    "double_majority",
+    "efficiency_curve",
+    "evaluate_event",
+    "match_tracks",
+    "n_layers_per_particle",
+    "particle_table",
+    "target_mask",
+    "throughput_score",
+    "trackml_score",
+]
