@@ -88,9 +88,7 @@ def simulate(
 def reconstruct(
     events: EventsArg,
     out: Annotated[Path, typer.Option(help="Output folder for tracks and timing.")],
-    method: Annotated[
-        str | None, typer.Option(help="Method name; see `tracklearn methods`.")
-    ] = None,
+    method: Annotated[str | None, typer.Option(help=_methods_help())] = None,
     config: Annotated[Path | None, typer.Option(help="YAML config of the method.")] = None,
     model: Annotated[Path | None, typer.Option(help="Trained model (ML methods).")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Events processed in parallel.")] = 1,

@@ -57,12 +57,14 @@ def progress_bar(description: str, total: int) -> Iterator[Callable[[], None]]:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
+    console = Console(stderr=True)
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
+        console=console,
+        disable=not console.is_terminal,  # logs and pipes get the summary line only
     ) as progress:
         task = progress.add_task(description, total=total)
         yield lambda: progress.advance(task)
