@@ -183,6 +183,7 @@ def bench(
     """Benchmark the methods on generated and real events; write benchmarks/results/*.md."""
     from tracklearn.bench import run_baselines_bench
 
+    logging.getLogger("tracklearn").setLevel(logging.INFO)  # one line per (dataset, method)
     path = run_baselines_bench(out, quick=quick, data=data)
     typer.echo(f"wrote {path}")
 
