@@ -42,7 +42,10 @@ def print_table(title: str, rows: Sequence[dict[str, Any]]) -> None:
         table.add_column(str(k), justify="right")
     for r in rows:
         table.add_row(*(_fmt(r.get(k, "")) for k in keys))
-    Console().print(table)
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=160)  # logs: do not squeeze the table to 80 columns
+    console.print(table)
 
 
 def _fmt(v: Any) -> str:
