@@ -21,6 +21,7 @@ from tracklearn.io import atomic_path, find_events, read_event, read_timing, rea
 from tracklearn.io.atomic import write_text_atomic
 from tracklearn.io.tracks import tracks_path
 from tracklearn.metrics import (
+    DESIGN_KEYS,
     ParticleTable,
     TargetSelection,
     TrackingMetrics,
@@ -47,17 +48,7 @@ class EvaluationResult:
     plots: list[Path] = field(default_factory=list)
 
     def table_rows(self) -> list[dict[str, Any]]:
-        keys = (
-            "trackml_score",
-            "efficiency",
-            "fake_rate",
-            "duplicate_rate",
-            "n_particles_target",
-            "n_tracks",
-            "n_tracks_matched",
-            "time_s",
-            "peak_rss_mb",
-        )
+        keys = (*DESIGN_KEYS, "time_s", "peak_rss_mb")
         rows = []
         for name, m in [*((str(k), v) for k, v in self.per_event.items()), ("all", self.overall)]:
             rows.append({"event": name, **{k: m[k] for k in keys if k in m}})

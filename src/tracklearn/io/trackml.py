@@ -88,8 +88,8 @@ def find_events(paths: Iterable[str | Path]) -> list[Path]:
     return sorted(out)
 
 
-def read_table(path: str | Path, table: type[T], *, allow_empty: bool = False) -> T:
-    """Read one CSV(.gz) into ``table``, checking columns, dtypes and finiteness."""
+def read_csv_checked(path: str | Path) -> pd.DataFrame:
+    """Open a CSV(.gz) as a DataFrame; unreadable files raise :class:`DataError` naming them."""
     path = Path(path)
     name = str(path)
     if not path.exists():
@@ -97,7 +97,7 @@ def read_table(path: str | Path, table: type[T], *, allow_empty: bool = False) -
     if path.stat().st_size == 0:
         raise DataError(name, "file is empty")
     try:
-        df = pd.read_csv(path, compression="infer", low_memory=False)
+        return pd.read_csv(path, compression="infer", low_memory=False)
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise DataError(name, f"truncated or corrupt gzip file ({exc})") from None
     except pd.errors.EmptyDataError:
@@ -107,6 +107,12 @@ def read_table(path: str | Path, table: type[T], *, allow_empty: bool = False) -
         raise DataError(name, f"malformed CSV, possibly truncated ({msg})") from None
     except UnicodeDecodeError:
         raise DataError(name, "not a text CSV file (undecodable bytes)") from None
+
+
+def read_table(path: str | Path, table: type[T], *, allow_empty: bool = False) -> T:
+    """Read one CSV(.gz) into ``table``, checking columns, dtypes and finiteness."""
+    name = str(path)
+    df = read_csv_checked(path)
     missing = [c for c in table.column_names(include_optional=False) if c not in df.columns]
     if missing:
         raise DataError(name, f"missing column(s) {', '.join(missing)}")

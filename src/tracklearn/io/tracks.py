@@ -17,7 +17,7 @@ import pandas as pd
 from tracklearn.edm import Event, TrackCandidates
 from tracklearn.errors import DataError
 from tracklearn.io.atomic import atomic_path, write_text_atomic
-from tracklearn.io.trackml import event_prefix_name
+from tracklearn.io.trackml import event_prefix_name, read_csv_checked
 
 
 def tracks_path(out_dir: str | Path, event_id: int) -> Path:
@@ -44,18 +44,8 @@ def write_tracks(out_dir: str | Path, event: Event, tracks: TrackCandidates) -> 
 
 def read_tracks(path: str | Path, event: Event) -> TrackCandidates:
     """Read a submission file for ``event``; hits absent from the file are unassigned."""
-    path = Path(path)
     name = str(path)
-    if not path.exists():
-        raise DataError(name, "file does not exist")
-    if path.stat().st_size == 0:
-        raise DataError(name, "file is empty")
-    try:
-        df = pd.read_csv(path)
-    except pd.errors.EmptyDataError:
-        raise DataError(name, "file is empty (no header)") from None
-    except pd.errors.ParserError as exc:
-        raise DataError(name, f"malformed CSV ({str(exc).strip()})") from None
+    df = read_csv_checked(path)
     for col in ("hit_id", "track_id"):
         if col not in df.columns:
             raise DataError(name, f"missing column {col}")

@@ -15,12 +15,19 @@ from tracklearn.metrics.curves import (
     particle_table,
 )
 from tracklearn.metrics.matching import TrackMatch, double_majority, match_tracks
-from tracklearn.metrics.rates import MIN_TRACK_HITS, TrackingMetrics, aggregate, evaluate_event
+from tracklearn.metrics.rates import (
+    DESIGN_KEYS,
+    MIN_TRACK_HITS,
+    TrackingMetrics,
+    aggregate,
+    evaluate_event,
+)
 from tracklearn.metrics.score import trackml_score
 from tracklearn.metrics.targets import TargetSelection, n_layers_per_particle, target_mask
 from tracklearn.metrics.throughput import throughput_score
 
 __all__ = [
+    "DESIGN_KEYS",
     "MIN_TRACK_HITS",
     "EfficiencyCurve",
     "ParticleTable",

@@ -45,6 +45,19 @@ def _ratio(num: int, den: int) -> float:
     return num / den if den > 0 else 0.0
 
 
+#: The per-event keys of ``metrics.json`` defined in DESIGN.md (``evaluate`` adds
+#: ``time_s`` and ``peak_rss_mb`` when timing files exist).
+DESIGN_KEYS: tuple[str, ...] = (
+    "trackml_score",
+    "efficiency",
+    "fake_rate",
+    "duplicate_rate",
+    "n_particles_target",
+    "n_tracks",
+    "n_tracks_matched",
+)
+
+
 @dataclass(frozen=True)
 class TrackingMetrics:
     """Tracking performance of one event, or of many after :func:`aggregate`.
