@@ -42,12 +42,19 @@ def _methods_help() -> str:
 
 
 @app.command()
-def info(events: EventsArg) -> None:
+def info(
+    events: EventsArg,
+    detector: Annotated[
+        Path | None,
+        typer.Option(help="TrackML detectors.csv(.gz): check every hit's module exists."),
+    ] = None,
+) -> None:
     """Print a summary table of each event (hits per volume, particles, noise, weights)."""
-    from tracklearn.io import find_events, read_event
+    from tracklearn.io import find_events, read_detector, read_event
     from tracklearn.report import event_summary, print_table
 
-    rows = [event_summary(read_event(p)) for p in find_events(events)]
+    det = None if detector is None else read_detector(detector)
+    rows = [event_summary(read_event(p, detector=det)) for p in find_events(events)]
     print_table("events", rows)
 
 

@@ -207,3 +207,41 @@ def test_display_truth_colouring(tmp_path: Path, small_event: Event) -> None:
     run("display", prefix, "--out", tmp_path / "d.png")
     assert (tmp_path / "d.png").stat().st_size > 1000
     assert not list(tmp_path.glob(".d.png*"))
+
+
+def test_unknown_detector_module_through_cli(shared_data: Path, tmp_path: Path) -> None:
+    import gzip
+
+    src = shared_data / "trackml" / "event000000001-hits.csv.gz"
+    lines = gzip.decompress(src.read_bytes()).decode().splitlines()
+    cells = lines[5].split(",")
+    cells[6] = "99999"  # module 99999 does not exist in its layer
+    lines[5] = ",".join(cells)
+    (tmp_path / "event000000001-hits.csv").write_text("\n".join(lines) + "\n")
+    det = shared_data / "trackml" / "detectors.csv.gz"
+    proc = run("info", tmp_path / "event000000001", "--detector", det, check=False)
+    assert proc.returncode == 1
+    err = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(err) == 1 and "event000000001-hits.csv" in err[0]
+    assert "1 hits on unknown detector modules" in err[0] and "module 99999" in err[0]
+    ok = run("info", shared_data / "trackml" / "event000000001", "--detector", det)
+    assert "5527" in ok.stdout
+
+
+def test_evaluate_truth_mismatch_leaves_no_report(tmp_path: Path, small_event: Event) -> None:
+    prefix = write_event(small_event, tmp_path / "ev", compress=False)
+    run("reconstruct", prefix, "--out", tmp_path / "t")
+    _break(prefix, "truth", "truth_mismatch")
+    proc = run(
+        "evaluate",
+        "--truth",
+        prefix,
+        "--tracks",
+        tmp_path / "t",
+        "--out",
+        tmp_path / "rep",
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert "event000000007-truth.csv: truth hit_ids do not match" in proc.stderr
+    assert not (tmp_path / "rep" / "metrics.json").exists()
