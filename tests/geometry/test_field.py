@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +23,7 @@ from tracklearn.geometry.field import (
 from tracklearn.geometry.helix import helix_point, radius_of_curvature, rotation_sense
 from tracklearn.io.trackml import read_event
 
+REPO = Path(__file__).resolve().parents[2]
 Z_BANDS_MM = [(0, 500), (500, 1000), (1000, 1500), (1500, 2000), (2000, 2500), (2500, 3000)]
 
 
@@ -292,3 +296,34 @@ def test_refit_on_the_real_event_reproduces_trackml_field(real_samples: FieldSam
     assert fitted.b0_tesla == pytest.approx(TRACKML_FIELD.b0_tesla, rel=1e-3)
     assert fitted.half_length_mm == pytest.approx(TRACKML_FIELD.half_length_mm, rel=1e-3)
     assert fitted.radius_mm == pytest.approx(TRACKML_FIELD.radius_mm, rel=1e-3)
+
+
+def test_derive_field_map_script_prints_the_shipped_parameters(real_prefix: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "derive_field_map.py"), str(real_prefix)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    f = TRACKML_FIELD
+    assert (
+        f"fitted: SolenoidField(b0_tesla={f.b0_tesla:.4f}, "
+        f"half_length_mm={f.half_length_mm:.1f}, radius_mm={f.radius_mm:.1f})"
+    ) in proc.stdout
+    assert "2500-3000" in proc.stdout
+
+
+def test_derive_field_map_script_fails_cleanly_on_a_missing_event(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "derive_field_map.py"), str(tmp_path / "event1")],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert "does not exist" in proc.stderr
