@@ -27,7 +27,7 @@ from tracklearn.geometry.helix import (
     radius_of_curvature,
     rotation_sense,
 )
-from tracklearn.simulation.weights import hit_weights
+from tracklearn.simulation.weights import trackml_hit_weights
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +191,13 @@ def generate_event(
     perm = rng.permutation(len(all_pidx))
     pid_of_particle = _PID_BASE + 2 * np.arange(n, dtype=np.int64) + 1
     particle_id = np.where(all_pidx >= 0, pid_of_particle[np.maximum(all_pidx, 0)], 0)
-    weight = hit_weights(all_pidx, p["pt"])
+    # TrackML weights; every quick particle comes from the collision (no secondaries)
+    weight = trackml_hit_weights(
+        all_pidx,
+        np.column_stack(t_cols[:3]),
+        np.column_stack([vx, vy, vz]),
+        p["pt"],
+    )
     hit_id = np.arange(1, len(perm) + 1, dtype=np.int64)
     hits = Hits(
         hit_id=hit_id,
