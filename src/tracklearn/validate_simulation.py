@@ -293,7 +293,10 @@ def markdown(result: ValidationResult, inputs: ValidationInputs, plots: Sequence
         "| " + " | ".join(HEADER) + " |",
         "| " + " | ".join("---" for _ in HEADER) + " |",
     ]
-    lines += ["| " + " | ".join(_cells(r)) + " |" for r in result.rows]
+    # a bare "|" (as in |eta|) would split a Markdown cell
+    lines += [
+        "| " + " | ".join(c.replace("|", r"\|") for c in _cells(r)) + " |" for r in result.rows
+    ]
     lines += [
         "",
         "## Definitions",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -58,7 +59,10 @@ def test_report_against_real_data(shared_data: Path, sim_dir: Path, tmp_path: Pa
     md = (out / "simulation-validation.md").read_text()
     assert HEADER in md
     assert "| hits per event, volume 8 |" in md
-    assert "charged, pT >= 0.1 GeV, |eta| <= 4.0, any nhits" in md  # definition stated
+    assert r"charged, pT >= 0.1 GeV, \|eta\| <= 4.0, any nhits" in md  # definition stated
+    table_lines = [line for line in md.splitlines() if line.startswith("| ")]
+    for line in table_lines:  # six cells each: "|" inside a cell is escaped
+        assert len(re.findall(r"(?<!\\)\|", line)) == 7, line
     assert "- no secondaries from material interactions" in md
     assert table.read_text() == md
     doc = json.loads((out / "validation.json").read_text())
