@@ -195,6 +195,38 @@ def bench(
     typer.echo(f"wrote {path}")
 
 
+@app.command("validate-simulation")
+def validate_simulation(
+    sim_dir: Annotated[Path, typer.Argument(help="Folder of simulated TrackML-format events.")],
+    out: Annotated[Path, typer.Option(help="Output folder: PNGs, validation.json, table.")],
+    real: Annotated[
+        Path | None,
+        typer.Option(
+            help="Real TrackML folder with hits_only/, particles_only/ "
+            "(default <shared data>/trackml)."
+        ),
+    ] = None,
+    table: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write the table here (benchmarks/results/simulation-validation.md)."
+        ),
+    ] = None,
+    note: Annotated[list[str] | None, typer.Option(help="Known limitation (repeatable).")] = None,
+) -> None:
+    """Compare simulated events with real TrackML data; floors FAIL in the table, exit 0."""
+    from tracklearn.datapaths import shared_data_dir
+    from tracklearn.report import print_table, progress_bar
+    from tracklearn.validate_simulation import find_inputs, run_validation
+
+    inputs = find_inputs(sim_dir, real or shared_data_dir() / "trackml")
+    with progress_bar("read events", inputs.n_events) as advance:
+        report = run_validation(inputs, out, table=table, notes=note or (), on_event=advance)
+    print_table("simulation vs real TrackML", report.table_rows())
+    res = report.result
+    typer.echo(f"floors: {res.n_judged - res.n_failed}/{res.n_judged} pass; report in {out}")
+
+
 def main() -> None:
     """Entry point: turn our errors into one line on stderr and exit code 1."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

@@ -34,14 +34,16 @@ def event_summary(event: Event) -> dict[str, Any]:
 def print_table(title: str, rows: Sequence[dict[str, Any]]) -> None:
     """Print ``rows`` (dicts with the same keys) as a rich table."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=title)
+    table = Table(title=escape(title))
     keys = list(dict.fromkeys(k for r in rows for k in r))
+    # escape: rich would read cells like "mean pT [GeV]" as markup and drop "[GeV]"
     for k in keys:
-        table.add_column(str(k), justify="right")
+        table.add_column(escape(str(k)), justify="right")
     for r in rows:
-        table.add_row(*(_fmt(r.get(k, "")) for k in keys))
+        table.add_row(*(escape(_fmt(r.get(k, ""))) for k in keys))
     console = Console()
     if not console.is_terminal:
         console = Console(width=160)  # logs: do not squeeze the table to 80 columns
