@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tracklearn.errors import TracklearnError
+from tracklearn.errors import ConfigError, TracklearnError
 
 app = typer.Typer(
     add_completion=False,
@@ -61,33 +61,67 @@ def info(
 @app.command()
 def simulate(
     out: Annotated[Path, typer.Option(help="Output folder.")],
-    detector: Annotated[str, typer.Option(help="Detector: quick (built-in cylinders).")] = "quick",
+    detector: Annotated[
+        str,
+        typer.Option(
+            help="quick (built-in cylinders, toy physics) or trackml (Pythia 8 + the real "
+            "TrackML geometry and field map)."
+        ),
+    ] = "quick",
     events: Annotated[int, typer.Option(min=1, help="Number of events.")] = 10,
     seed: Annotated[int, typer.Option(help="Random seed; same seed, same events.")] = 1,
-    particles: Annotated[int | None, typer.Option(help="Charged particles per event.")] = None,
-    noise: Annotated[float | None, typer.Option(help="Noise hits per particle hit.")] = None,
-    config: Annotated[Path | None, typer.Option(help="YAML config of the generator.")] = None,
+    pileup: Annotated[
+        float | None, typer.Option(min=0, help="trackml: mean pile-up interactions (μ).")
+    ] = None,
+    pt_min: Annotated[
+        float | None, typer.Option(min=0, help="trackml: generator-level pT cut [GeV].")
+    ] = None,
+    process: Annotated[
+        str | None, typer.Option(help="trackml: hard process (ttbar, zmumu, minbias, none).")
+    ] = None,
+    geometry: Annotated[
+        Path | None,
+        typer.Option(help="trackml: detectors.csv(.gz); default <shared data>/trackml."),
+    ] = None,
+    particles: Annotated[int | None, typer.Option(help="quick: particles per event.")] = None,
+    noise: Annotated[float | None, typer.Option(help="quick: noise hits per hit.")] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="YAML config (see configs/simulation/).")
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="csv, csv.gz or parquet.")] = "csv.gz",
     first_event_id: Annotated[int, typer.Option(help="Id of the first event.")] = 1000,
+    workers: Annotated[int, typer.Option(min=1, help="trackml: parallel processes.")] = 1,
+    verbose: Annotated[bool, typer.Option(help="Show Pythia's own output.")] = False,
 ) -> None:
     """Generate events with truth and write them in TrackML format."""
+    from tracklearn.report import progress_bar
     from tracklearn.simulation.run import simulate_to_disk
 
-    overrides = {
-        k: v
-        for k, v in {"n_particles": particles, "noise_fraction": noise}.items()
-        if v is not None
+    toy = {"n_particles": particles, "noise_fraction": noise}
+    real = {
+        "generator.pileup": pileup,
+        "generator.pt_min": pt_min,
+        "generator.hard_process": process,
     }
-    written = simulate_to_disk(
-        detector=detector,
-        n_events=events,
-        seed=seed,
-        out=out,
-        fmt=fmt,
-        config=_load_yaml(config),
-        overrides=overrides,
-        first_event_id=first_event_id,
-    )
+    given, other = (toy, real) if detector == "quick" else (real, toy)
+    if any(v is not None for v in other.values()):
+        flags = ", ".join(k for k, v in other.items() if v is not None)
+        raise ConfigError(f"option(s) for {flags} do not apply to --detector {detector}")
+    with progress_bar(f"simulate ({detector})", events) as advance:
+        written = simulate_to_disk(
+            detector=detector,
+            n_events=events,
+            seed=seed,
+            out=out,
+            fmt=fmt,
+            config=_load_yaml(config),
+            overrides={k: v for k, v in given.items() if v is not None},
+            first_event_id=first_event_id,
+            workers=workers,
+            geometry=geometry,
+            verbose=verbose,
+            on_done=lambda _id: advance(),
+        )
     typer.echo(f"wrote {written} events to {out}")
 
 

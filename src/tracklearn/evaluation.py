@@ -153,7 +153,7 @@ def _plots(
         plot_efficiency(
             ax, efficiency_curve(values, matched, bins), label="double-majority", xlabel=xlabel
         )
-        if logx:
+        if logx and len(values):  # an empty curve has no positive x to log-scale
             ax.set_xscale("log")
         ax.set_title(f"Tracking efficiency ({len(pt)} target particles)")
         paths.append(_save(fig, out / name))

@@ -247,9 +247,7 @@ class ModuleLookup:
         return groups
 
 
-def local_coordinates(
-    detector: Detector, module: IntArray, points: FloatArray
-) -> FloatArray:
+def local_coordinates(detector: Detector, module: IntArray, points: FloatArray) -> FloatArray:
     """Local (u, v, w) of global points on given modules.  Shapes: (K,), (K, 3) → (K, 3)."""
     rot = detector.rotations[module]
     out: FloatArray = np.einsum("kji,kj->ki", rot, points - detector.centers[module])

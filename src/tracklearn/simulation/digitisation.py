@@ -36,8 +36,15 @@ TRACKML_STRIP_VOLUMES: tuple[int, ...] = (12, 13, 14, 16, 17, 18)
 #: Share of noise hits per TrackML volume, measured on the 829 noise hits of
 #: the real event ``event000000001`` (a 5 % subsample, so noise was sampled too).
 TRACKML_NOISE_SHARE: dict[int, float] = {
-    7: 0.0446, 8: 0.0989, 9: 0.0398, 12: 0.0651, 13: 0.2967,
-    14: 0.0591, 16: 0.0290, 17: 0.3209, 18: 0.0458,
+    7: 0.0446,
+    8: 0.0989,
+    9: 0.0398,
+    12: 0.0651,
+    13: 0.2967,
+    14: 0.0591,
+    16: 0.0290,
+    17: 0.3209,
+    18: 0.0458,
 }
 
 #: Mean noise hits per real TrackML event: hits − Σ particles.nhits, averaged
@@ -72,7 +79,9 @@ class Digits:
     value: FloatArray
 
 
-def _channels(det: Detector, module: IntArray, u: FloatArray, v: FloatArray) -> tuple[IntArray, IntArray]:
+def _channels(
+    det: Detector, module: IntArray, u: FloatArray, v: FloatArray
+) -> tuple[IntArray, IntArray]:
     ch0 = np.floor((u + det.module_maxhu[module]) / det.pitch_u[module]).astype(np.int64)
     ch1 = np.floor((v + det.module_hv[module]) / det.pitch_v[module]).astype(np.int64)
     return ch0, ch1
@@ -84,7 +93,9 @@ def _n_channels(det: Detector, module: IntArray) -> tuple[IntArray, IntArray]:
     return n0, n1
 
 
-def _cell_centres(det: Detector, module: IntArray, ch0: IntArray, ch1: IntArray) -> tuple[FloatArray, FloatArray]:
+def _cell_centres(
+    det: Detector, module: IntArray, ch0: IntArray, ch1: IntArray
+) -> tuple[FloatArray, FloatArray]:
     u = (ch0 + 0.5) * det.pitch_u[module] - det.module_maxhu[module]
     v = (ch1 + 0.5) * det.pitch_v[module] - det.module_hv[module]
     return u, v
@@ -145,7 +156,7 @@ def digitise(
     key = (owner << 40) | (ch0 << 20) | ch1
     order = np.argsort(key, kind="stable")
     key = key[order]
-    first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, np.int64)
     value = np.add.reduceat(seg_len[order], first) if len(first) else np.zeros(0)
     c_owner = owner[order][first]
     c0 = ch0[order][first]
@@ -213,7 +224,9 @@ def noise(
     direction = glob / np.linalg.norm(glob, axis=1)[:, None] + rng.normal(0.0, 0.3, (n, 3))
     direction /= np.linalg.norm(direction, axis=1)[:, None]
     local_dir = np.einsum("kji,kj->ki", det.rotations[mod], direction)
-    digits = digitise(det, mod, local, local_dir, rng, cfg.model_copy(update={"hit_efficiency": 1.0}))
+    digits = digitise(
+        det, mod, local, local_dir, rng, cfg.model_copy(update={"hit_efficiency": 1.0})
+    )
     return Digits(
         module=digits.module,
         position=digits.position,

@@ -61,12 +61,20 @@ class MaterialConfig(BaseModel):
 
     x0_mm: dict[int, float] = Field(
         default_factory=lambda: {
-            7: 10.0, 8: 10.0, 9: 10.0, 12: 12.5, 13: 12.5, 14: 12.5, 16: 17.5, 17: 17.5, 18: 17.5
+            7: 10.0,
+            8: 10.0,
+            9: 10.0,
+            12: 12.5,
+            13: 12.5,
+            14: 12.5,
+            16: 17.5,
+            17: 17.5,
+            18: 17.5,
         }
     )
     lambda_mm: dict[int, float] = Field(default_factory=dict)
     default_x0_mm: float = Field(12.5, gt=0)
-    default_lambda_mm: float = Field(60.0, gt=0)
+    default_lambda_mm: float = Field(15.0, gt=0)
 
 
 class PropagationConfig(BaseModel):
@@ -75,7 +83,15 @@ class PropagationConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     step_mm: float = Field(20.0, gt=0)  # mm
-    max_turns: float = Field(2.0, gt=0)  # full turns of the momentum direction
+    # loop protection as in the ACTS propagator: a particle stops after the path
+    # of ``max_turns`` helix turns in the field at its production point,
+    # ``max_turns · 2π p / (κ |q| |B|)``; 0.5 reproduces the real TrackML data,
+    # where hits per particle do not grow at low pT
+    max_turns: float = Field(0.5, gt=0)
+    # GeV: particles produced below this pT are listed but not propagated; in
+    # the real TrackML lists ~90 % of primaries with pT < 0.15 GeV have no hit
+    # and ~3 % of those above
+    pt_min_propagate: float = Field(0.15, ge=0)
     max_steps: int = Field(2000, gt=0)
     p_min: float = Field(0.05, gt=0)  # GeV: particles below stop
     multiple_scattering: bool = True
@@ -147,8 +163,12 @@ def _cross(a: FloatArray, b: FloatArray) -> FloatArray:
 
 
 def _helix(
-    x0: FloatArray, t_par: FloatArray, t_perp: FloatArray, t_side: FloatArray,
-    omega: FloatArray, s: FloatArray,
+    x0: FloatArray,
+    t_par: FloatArray,
+    t_perp: FloatArray,
+    t_side: FloatArray,
+    omega: FloatArray,
+    s: FloatArray,
 ) -> tuple[FloatArray, FloatArray]:
     """Position and unit direction after path ``s``.  Shapes: (N, 3) and (N,)."""
     a = omega * s
@@ -228,7 +248,9 @@ def propagate(
     pos = np.stack([start.x, start.y, start.z], axis=1).astype(np.float64)
     mom = np.stack([start.px, start.py, start.pz], axis=1).astype(np.float64)
     p = np.linalg.norm(mom, axis=1)
-    keep = (start.q != 0) & (p > cfg.p_min)
+    keep = (
+        (start.q != 0) & (p > cfg.p_min) & (np.hypot(mom[:, 0], mom[:, 1]) >= cfg.pt_min_propagate)
+    )
     keep &= (np.hypot(pos[:, 0], pos[:, 1]) < r_out) & (np.abs(pos[:, 2]) < z_out)
     ids = np.flatnonzero(keep).astype(np.int64)
     pos = pos[ids]
@@ -238,13 +260,27 @@ def propagate(
     mass = start.mass[ids].astype(np.float64)
     hadron = start.hadron[ids]
     path = np.zeros(len(ids))
-    phase = np.zeros(len(ids))
+    b_start = np.linalg.norm(_field(field, pos), axis=1)
+    path_limit = np.where(
+        b_start > 0,
+        cfg.max_turns
+        * 2
+        * np.pi
+        * p
+        / (C_LIGHT_GEV_PER_T_MM * np.abs(q) * np.maximum(b_start, 1e-12)),
+        np.inf,
+    )
+    last_module = np.full(len(ids), -1, dtype=np.int64)
     h = cfg.step_mm
 
     out: dict[str, list[npt.NDArray[np.generic]]] = {
         k: [] for k in ("particle", "module", "path", "position", "momentum", "local", "dir")
     }
-    inter: dict[str, list[npt.NDArray[np.generic]]] = {"particle": [], "position": [], "momentum": []}
+    inter: dict[str, list[npt.NDArray[np.generic]]] = {
+        "particle": [],
+        "position": [],
+        "momentum": [],
+    }
 
     for _ in range(cfg.max_steps):
         n = len(ids)
@@ -274,7 +310,7 @@ def propagate(
             q_lay.append(ql)
         cand_p = np.concatenate(q_idx)
         cand_l = np.concatenate(q_lay)
-        crossed_any = np.zeros(n, dtype=bool)
+        alive = np.ones(n, dtype=bool)
         if len(cand_p):
             # estimate where the step meets the layer's reference surface (linear)
             ref = lookup.ref[cand_l]
@@ -289,40 +325,43 @@ def propagate(
             nrm = normals[mod]
             ctr = centers[mod]
             x0k = pos[k]
-            fr = tuple(arr[k] for arr in frame)
+            fr = (frame[0][k], frame[1][k], frame[2][k], frame[3][k])
             ndt = np.sum(nrm * t[k], axis=1)
             ok = np.abs(ndt) > 1e-9
             s = np.where(ok, np.sum(nrm * (ctr - x0k), axis=1) / np.where(ok, ndt, 1.0), h / 2)
             for _it in range(5):
-                xs, ts = _helix(x0k, *fr, s)  # type: ignore[arg-type]
+                xs, ts = _helix(x0k, *fr, s)
                 fs = np.sum(nrm * (xs - ctr), axis=1)
                 dfs = np.sum(nrm * ts, axis=1)
                 good = np.abs(dfs) > 1e-9
                 s = np.clip(s - np.where(good, fs / np.where(good, dfs, 1.0), 0.0), -h, 2 * h)
-            xs, ts = _helix(x0k, *fr, s)  # type: ignore[arg-type]
+            xs, ts = _helix(x0k, *fr, s)
             fs = np.sum(nrm * (xs - ctr), axis=1)
             hit = (s >= 0) & (s < h) & (np.abs(fs) < 1e-4)
+            # the module a step started on is not crossed again at s ≈ 0
+            hit &= ~((mod == last_module[k]) & (s < 1e-3))
             loc = np.einsum("kji,kj->ki", rotations[mod], xs - ctr)
             hit &= inside_bounds(det, mod, loc[:, 0], loc[:, 1])
             k, mod, s, xs, ts, loc = k[hit], mod[hit], s[hit], xs[hit], ts[hit], loc[hit]
+            # keep each particle's first crossing only: the step is cut there so
+            # that material effects act exactly at the module; a second module
+            # in reach is found by the next step
+            s_first = np.full(n, np.inf)
+            np.minimum.at(s_first, k, s)
+            first = s == s_first[k]
+            k, mod, s, xs, ts, loc = (
+                k[first],
+                mod[first],
+                s[first],
+                xs[first],
+                ts[first],
+                loc[first],
+            )
+            k, idx = np.unique(k, return_index=True)
+            mod, s, xs, ts, loc = mod[idx], s[idx], xs[idx], ts[idx], loc[idx]
             ldir = np.einsum("kji,kj->ki", rotations[mod], ts)
             cos_inc = np.maximum(np.abs(ldir[:, 2]), 1e-3)
             thick = det.module_t[mod] / cos_inc
-            dead_after = np.full(n, np.inf)
-            if cfg.nuclear_interactions and len(k):
-                p_int = -np.expm1(-thick / module_lambda[mod])
-                hits_int = hadron[k] & (rng.random(len(k)) < p_int)
-                np.minimum.at(dead_after, k[hits_int], s[hits_int])
-                keep_c = s <= dead_after[k]
-                k, mod, s, xs, ts, loc, ldir, thick = (
-                    a[keep_c] for a in (k, mod, s, xs, ts, loc, ldir, thick)
-                )
-                stopped = np.isfinite(dead_after)
-                if np.any(stopped):
-                    first = hits_int[keep_c] & (s == dead_after[k])
-                    inter["particle"].append(ids[k[first]])
-                    inter["position"].append(xs[first])
-                    inter["momentum"].append(ts[first] * p[k[first], None])
             out["particle"].append(ids[k])
             out["module"].append(mod)
             out["path"].append(path[k] + s)
@@ -330,35 +369,41 @@ def propagate(
             out["momentum"].append(ts * p[k, None])
             out["local"].append(loc)
             out["dir"].append(ldir)
-            crossed_any[k] = True
-            # --- material effects of this step's crossings, summed per particle
-            xx0 = np.bincount(k, weights=thick / module_x0[mod], minlength=n)
+            hs[k] = s
+            end[k] = xs
+            t_end[k] = ts
+            last_module[:] = -1
+            last_module[k] = mod
+            if cfg.nuclear_interactions:
+                p_int = -np.expm1(-thick / module_lambda[mod])
+                stop = hadron[k] & (rng.random(len(k)) < p_int)
+                inter["particle"].append(ids[k[stop]])
+                inter["position"].append(xs[stop])
+                inter["momentum"].append(ts[stop] * p[k[stop], None])
+                alive[k[stop]] = False
             if cfg.energy_loss:
-                de = np.bincount(k, weights=thick, minlength=n) * SILICON_DEDX_GEV_PER_MM
-                energy = np.sqrt(p**2 + mass**2) - de
-                p = np.sqrt(np.maximum(energy**2 - mass**2, 0.0))
+                energy = np.sqrt(p[k] ** 2 + mass[k] ** 2) - thick * SILICON_DEDX_GEV_PER_MM
+                p[k] = np.sqrt(np.maximum(energy**2 - mass[k] ** 2, 0.0))
             if cfg.multiple_scattering:
-                sel = np.flatnonzero(xx0 > 0)
+                sel = k[p[k] > cfg.p_min]
+                xx0 = (thick / module_x0[mod])[p[k] > cfg.p_min]
                 if len(sel):
                     beta = p[sel] / np.sqrt(p[sel] ** 2 + mass[sel] ** 2)
-                    theta0 = _highland(xx0[sel], np.maximum(p[sel], 1e-6), beta)
+                    theta0 = _highland(xx0, p[sel], beta)
                     e1, e2 = _perpendicular_basis(t_end[sel])
                     th = rng.normal(size=(len(sel), 2)) * theta0[:, None]
                     new = t_end[sel] + th[:, :1] * e1 + th[:, 1:] * e2
                     t_end[sel] = new / np.linalg.norm(new, axis=1)[:, None]
-            alive = ~np.isfinite(dead_after)
         else:
-            alive = np.ones(n, dtype=bool)
+            last_module[:] = -1
 
-        del crossed_any
-        phase += np.abs(frame[3]) * h
-        path += h
+        path += hs
         r_end = np.hypot(end[:, 0], end[:, 1])
         alive &= (r_end < r_out) & (np.abs(end[:, 2]) < z_out)
-        alive &= (phase < 2 * np.pi * cfg.max_turns) & (p > cfg.p_min)
-        ids, pos, t, p, q, mass, hadron, path, phase = (
-            a[alive] for a in (ids, end, t_end, p, q, mass, hadron, path, phase)
-        )
+        alive &= (path < path_limit) & (p > cfg.p_min)
+        ids, hadron, last_module = ids[alive], hadron[alive], last_module[alive]
+        pos, t, p, q, mass = end[alive], t_end[alive], p[alive], q[alive], mass[alive]
+        path, path_limit = path[alive], path_limit[alive]
         t /= np.linalg.norm(t, axis=1)[:, None]
 
     def cat(key: str, shape: tuple[int, ...], dtype: type) -> npt.NDArray[np.generic]:
@@ -378,7 +423,9 @@ def propagate(
         local_dir=cat("dir", (0, 3), np.float64).astype(np.float64)[order],
     )
     interactions = Interactions(
-        particle=(np.concatenate(inter["particle"]) if inter["particle"] else np.zeros(0, np.int64)).astype(np.int64),
+        particle=(
+            np.concatenate(inter["particle"]) if inter["particle"] else np.zeros(0, np.int64)
+        ).astype(np.int64),
         position=np.concatenate(inter["position"]) if inter["position"] else np.zeros((0, 3)),
         momentum=np.concatenate(inter["momentum"]) if inter["momentum"] else np.zeros((0, 3)),
     )

@@ -36,7 +36,12 @@ IntArray = npt.NDArray[np.int64]
 #: Pythia settings of each named hard process.
 HARD_PROCESSES: dict[str, tuple[str, ...]] = {
     "ttbar": ("Top:gg2ttbar = on", "Top:qqbar2ttbar = on"),
-    "zmumu": ("WeakSingleBoson:ffbar2gmZ = on", "23:onMode = off", "23:onIfAny = 13"),
+    "zmumu": (
+        "WeakSingleBoson:ffbar2gmZ = on",
+        "WeakZ0:gmZmode = 2",
+        "23:onMode = off",
+        "23:onIfAny = 13",
+    ),
     "minbias": ("SoftQCD:inelastic = on",),
 }
 
@@ -54,10 +59,18 @@ class PythiaConfig(BaseModel):
     ecm: float = Field(14000.0, gt=0)  # GeV, centre-of-mass energy
     pt_min: float = Field(0.1, ge=0)  # GeV, generator-level cut on kept particles
     eta_max: float = Field(4.0, gt=0)  # generator-level cut on kept particles
-    sigma_z: float = Field(55.0, ge=0)  # mm, luminous region length (Gaussian σ)
-    sigma_xy: float = Field(0.015, ge=0)  # mm, luminous region width (Gaussian σ)
+    # mm, luminous region length (Gaussian σ); measured on the real TrackML
+    # particle lists: the primary vertices of an event spread by σz ≈ 5.0–5.7 mm
+    # (and ≈ 0.02 mm transversely), not by the ~50 mm of the real HL-LHC
+    sigma_z: float = Field(5.5, ge=0)
+    sigma_xy: float = Field(0.02, ge=0)  # mm, luminous region width (Gaussian σ)
     hard_settings: list[str] = Field(default_factory=list)  # extra Pythia strings
-    pileup_settings: list[str] = Field(default_factory=list)  # extra Pythia strings
+    # extra Pythia strings for pile-up; the default raises the MPI regularisation
+    # scale from Monash's 2.28 GeV so that the charged multiplicity matches the
+    # real TrackML particle lists (see benchmarks/results/simulation-validation.md)
+    pileup_settings: list[str] = Field(
+        default_factory=lambda: ["MultipartonInteractions:pT0Ref = 2.8"]
+    )
 
 
 @dataclass(frozen=True)
@@ -120,6 +133,8 @@ class PythiaSource:
             import pythia8mc
         except ImportError as exc:  # pragma: no cover - pinned dependency
             raise ConfigError("pythia8mc is not installed (pin pythia8mc==8.317.2)") from exc
+        if config.hard_process == "none" and config.pileup == 0:
+            raise ConfigError("nothing to generate: hard_process is 'none' and pileup is 0")
         self.config = config
         self.verbose = verbose
         with _quiet(not verbose):
@@ -211,8 +226,22 @@ class PythiaSource:
             d["interaction"] = d["interaction"] + first
             parts.append(d)
         n_int = first + n_pileup
-        if not parts:
-            raise ConfigError("nothing to generate: hard_process is 'none' and pileup is 0")
+        if not parts:  # no hard process and a Poisson draw of 0 pile-up interactions
+            empty_f = np.zeros(0)
+            empty_i = np.zeros(0, dtype=np.int64)
+            return GeneratedParticles(
+                empty_i,
+                empty_f,
+                empty_f,
+                empty_f,
+                empty_f,
+                empty_f,
+                empty_f,
+                empty_f,
+                empty_f,
+                empty_i,
+                0,
+            )
         cat = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
         pythia = self._hard if self._hard is not None else self._pileup
         charge, mass = self._properties(cat["pdg"], pythia)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -38,8 +38,9 @@ from tracklearn.edm.detector import Detector
 from tracklearn.errors import ConfigError
 from tracklearn.geometry.field import TRACKML_FIELD, UniformField
 from tracklearn.geometry.planar import ModuleLookup
-from tracklearn.simulation.digitisation import Digits, DigitisationConfig, digitise, noise
+from tracklearn.simulation.digitisation import DigitisationConfig, Digits, digitise, noise
 from tracklearn.simulation.propagation import (
+    Crossings,
     MagneticField,
     MaterialConfig,
     PropagationConfig,
@@ -106,7 +107,7 @@ class _ParticleList:
     def size(self) -> int:
         return int(sum(len(a) for a in self.pdg))
 
-    def cat(self, name: str) -> npt.NDArray[np.generic]:
+    def cat(self, name: str) -> npt.NDArray[Any]:
         return np.concatenate(getattr(self, name))
 
 
@@ -163,18 +164,23 @@ def simulate_from_particles(
         root=[np.arange(n0, dtype=np.int64)],
     )
     descendants = np.zeros(n0, dtype=np.int64)
-    crossings = []
+    crossings: list[tuple[int, Crossings]] = []
     first = 0
     for generation in range(cfg.secondaries.max_generations + 1):
         vertex = plist.vertex[-1]
         mom = plist.momentum[-1]
         pdg = plist.pdg[-1]
-        if len(pdg) == 0:
+        if len(pdg) == 0 and crossings:
             break
         start = StartState(
-            x=vertex[:, 0], y=vertex[:, 1], z=vertex[:, 2],
-            px=mom[:, 0], py=mom[:, 1], pz=mom[:, 2],
-            q=plist.charge[-1], mass=plist.mass[-1],
+            x=vertex[:, 0],
+            y=vertex[:, 1],
+            z=vertex[:, 2],
+            px=mom[:, 0],
+            py=mom[:, 1],
+            pz=mom[:, 2],
+            q=plist.charge[-1],
+            mass=plist.mass[-1],
             hadron=np.isin(np.abs(pdg), _HADRONS),
         )
         prop_cfg = cfg.propagation
@@ -253,7 +259,8 @@ def _assemble(
     generation = plist.cat("generation").astype(np.int64)
     pt = np.hypot(mom[:, 0], mom[:, 1])
     weight = trackml_hit_weights(pidx, tpos, vertex, pt, generation == 0)
-    hit_pid = np.where(pidx >= 0, particle_id[np.maximum(pidx, 0)], 0)
+    hit_pid = np.zeros(len(pidx), dtype=np.int64)
+    hit_pid[pidx >= 0] = particle_id[pidx[pidx >= 0]]
 
     hits = Hits(
         hit_id=hit_id[order],

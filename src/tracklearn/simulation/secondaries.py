@@ -31,10 +31,10 @@ class SecondaryConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    multiplicity: float = Field(3.0, ge=1)  # mean charged secondaries per interaction
+    multiplicity: float = Field(2.2, ge=1)  # mean charged secondaries per interaction
     proton_fraction: float = Field(0.35, ge=0, le=1)
-    p_mean: float = Field(0.35, gt=0)  # GeV, mean momentum of a secondary
-    angular_spread: float = Field(0.8, gt=0)  # rad, Gaussian polar angle to the parent
+    p_mean: float = Field(0.3, gt=0)  # GeV, mean momentum of a secondary
+    angular_spread: float = Field(1.2, gt=0)  # rad, Gaussian polar angle to the parent
     max_generations: int = Field(2, ge=0)  # secondaries of secondaries, ...
 
 
@@ -72,9 +72,8 @@ def make_secondaries(
     e2 = np.cross(axis, e1)
     theta = np.abs(rng.normal(0.0, cfg.angular_spread, n))
     phi = rng.uniform(-np.pi, np.pi, n)
-    direction = (
-        axis * np.cos(theta)[:, None]
-        + np.sin(theta)[:, None] * (e1 * np.cos(phi)[:, None] + e2 * np.sin(phi)[:, None])
+    direction = axis * np.cos(theta)[:, None] + np.sin(theta)[:, None] * (
+        e1 * np.cos(phi)[:, None] + e2 * np.sin(phi)[:, None]
     )
     proton = rng.random(n) < cfg.proton_fraction
     charge = np.where(proton, 1.0, rng.choice([-1.0, 1.0], n))

@@ -741,10 +741,16 @@ def compare_samples(real: Sample, sim: Sample, notes: Iterable[str] = ()) -> Val
     # hit level
     per_event("hits", "hits per event")
     rv, sv = real.volume_counts, sim.volume_counts
+    scale = occupancy_correction(real)
+    for j, vol in enumerate(VOLUMES):
+        rows.append(compare_means(f"hits per event, volume {vol} (raw)", rv[:, j], sv[:, j]))
     for j, vol in enumerate(VOLUMES):
         rows.append(
             compare_means(
-                f"hits per event, volume {vol}", rv[:, j], sv[:, j], FLOOR_HITS_PER_VOLUME
+                f"hits per event, volume {vol} (real × {scale:.3f}, selection-corrected)",
+                rv[:, j] * scale,
+                sv[:, j],
+                FLOOR_HITS_PER_VOLUME,
             )
         )
     hists["hits_per_event"] = _totals("hits_per_event", real, sim, "hits")
@@ -825,6 +831,28 @@ def compare_samples(real: Sample, sim: Sample, notes: Iterable[str] = ()) -> Val
         "sim_particles": len(sim.particle_events),
     }
     return ValidationResult(tuple(rows), hists, n_events, (*notes, *_automatic_notes(sim)))
+
+
+def occupancy_correction(real: Sample) -> float:
+    """Factor that corrects the real hit-level events for their selection.
+
+    The real full events with hits are only those whose hits file was small
+    enough to be published (< 4 MiB), i.e. the lower-occupancy part of the
+    sample; the particle lists have no such bias.  The expected hits per event
+    of the whole sample are ``mean Σ nhits`` (over all particle lists) plus the
+    mean noise of the hit-level events; the factor is that over the mean hits
+    of the hit-level events.  1 when the particle lists hold no hit counts.
+
+    """
+    hits = real.per_event("hits")
+    noise = np.array(
+        [h.n_noise_estimated for h in real.hit_events if h.n_noise_estimated is not None],
+        dtype=np.float64,
+    )
+    signal = np.array([p.table["nhits"].sum() for p in real.particle_events], dtype=np.float64)
+    if hits.size == 0 or noise.size == 0 or signal.size == 0 or hits.mean() <= 0:
+        return 1.0
+    return float((signal.mean() + noise.mean()) / hits.mean())
 
 
 def _totals(name: str, real: Sample, sim: Sample, what: str) -> BinnedComparison:
