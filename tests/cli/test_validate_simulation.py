@@ -58,7 +58,8 @@ def test_report_against_real_data(shared_data: Path, sim_dir: Path, tmp_path: Pa
     assert "floors:" in proc.stdout
     md = (out / "simulation-validation.md").read_text()
     assert HEADER in md
-    assert "| hits per event, volume 8 |" in md
+    assert "| hits per event, volume 8 (raw) |" in md
+    assert "selection-corrected) |" in md
     assert r"charged, pT >= 0.1 GeV, \|eta\| <= 4.0, any nhits" in md  # definition stated
     table_lines = [line for line in md.splitlines() if line.startswith("| ")]
     for line in table_lines:  # six cells each: "|" inside a cell is escaped

@@ -16,6 +16,7 @@ from tracklearn.simulation.validation import (
     compare_means,
     compare_samples,
     hit_event_stats,
+    occupancy_correction,
     one_hot_counts,
     particle_event_stats,
     spectrum_row,
@@ -178,10 +179,12 @@ def test_compare_samples_rows_floors_and_notes() -> None:
     sim = _sample(volume_scale=11, n_particles=8, nhits=1)
     result = compare_samples(real, sim, notes=["no secondaries from material interactions"])
     rows = {r.quantity: r for r in result.rows}
-    v7 = rows["hits per event, volume 7"]
+    judged = "(real × 1.000, selection-corrected)"  # real Σ nhits + noise = its hits
+    v7 = rows[f"hits per event, volume 7 {judged}"]
     assert (v7.real_mean, v7.sim_mean, v7.passed) == (10.0, 11.0, True)  # +10 %: on the floor
-    assert rows["hits per event, volume 8"].passed is True
-    assert rows["hits per event, volume 9"].passed is False  # empty in both: no reference
+    assert rows[f"hits per event, volume 8 {judged}"].passed is True
+    assert rows[f"hits per event, volume 9 {judged}"].passed is False  # empty: no reference
+    assert rows["hits per event, volume 7 (raw)"].passed is None
     particles = next(r for r in result.rows if r.quantity.startswith("particles per event ("))
     assert (particles.ratio, particles.passed) == (0.8, False)
     # 9 volumes + particles per event + mean nhits + pT spectrum
@@ -196,3 +199,14 @@ def test_compare_samples_needs_events_on_both_sides() -> None:
     real = _sample(10, 10, 1)
     with pytest.raises(ValueError, match="simulated sample"):
         compare_samples(real, Sample((), ()))
+
+
+def test_occupancy_correction_rescales_a_low_occupancy_hit_selection() -> None:
+    """Hit events: 11 hits of which 10 from particles (1 noise).  Particle lists:
+    that event (Σ nhits 10) and a busier one (Σ nhits 30): expected hits per
+    event of the whole sample = mean Σ nhits 20 + noise 1 = 21, i.e. 21/11."""
+    low = _sample(volume_scale=10, n_particles=10, nhits=1)
+    busy = _sample(volume_scale=10, n_particles=10, nhits=3)
+    real = Sample(low.hit_events, (*low.particle_events, *busy.particle_events))
+    assert occupancy_correction(real) == pytest.approx(21 / 11)
+    assert occupancy_correction(low) == pytest.approx(1.0)
