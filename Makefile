@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DATA ?= $(or $(TRACKLEARN_DATA),$(abspath ../shared/data))
 DEMO := demo-output
 
-.PHONY: setup demo test bench lint clean
+.PHONY: setup demo test bench lint clean validate-simulation
 
 setup: $(STAMP)
 
@@ -34,6 +34,23 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+SIMVAL := build/simulation-validation
+SIMVAL_OUT := benchmarks/results/simulation-validation
+# 20 simulated tt̄ + μ=200 events against the real TrackML data (about 3 minutes on 2 cores)
+validate-simulation: $(STAMP)
+	rm -rf $(SIMVAL)
+	$(BIN)/tracklearn simulate --detector trackml --config configs/simulation/trackml.yaml \
+	  --events 20 --seed 2026 --workers 2 --out $(SIMVAL)/events
+	$(BIN)/tracklearn validate-simulation $(SIMVAL)/events --real $(DATA)/trackml \
+	  --out $(SIMVAL_OUT) --table $(SIMVAL_OUT).md \
+	  --note "Generator: Pythia 8.317 (Monash) with MultipartonInteractions:pT0Ref = 2.8 GeV for pile-up instead of 2.28, tuned so that the charged multiplicity at mu = 200 matches the real particle lists (Monash gives about 20 % more particles)." \
+	  --note "Luminous region: sigma_z = 5.5 mm and sigma_xy = 0.02 mm, measured on the vertices of the real particle lists." \
+	  --note "Secondaries made in the detector come from a parametrised nuclear-interaction model (effective interaction length per module, 1 + Poisson secondaries, pions and protons), tuned to the real count of secondaries; there are no photon conversions, delta rays or bremsstrahlung and no beam pipe, so secondaries are produced further out than in the real data (vertex r row)." \
+	  --note "The innermost pixel layer (volume 8, layer 2) gets more hits than the real one (worst-layer row); the cause is not understood yet." \
+	  --note "Barrel clusters get no Lorentz-angle shift: real barrel hits sit 0.018-0.03 mm from their cell centroid along u, simulated ones on it." \
+	  --note "The real events with hits (hits_only/) are the lower-occupancy part of the real sample (only files under 4 MiB were published). The judged per-volume rows compare with the real means scaled by (mean sum of nhits over all 38 real particle lists + mean noise) / mean hits; the raw ratios are listed too." \
+	  --note "Particles with pT < 0.15 GeV are listed but not propagated, as in the real data, where 90 % of the primaries below 0.15 GeV have no hits."
 
 bench: $(STAMP)
 	$(BIN)/tracklearn bench --out benchmarks/results

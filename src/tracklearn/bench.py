@@ -56,6 +56,28 @@ def _generated(work: Path, particles: int, n_events: int, seed: int) -> Dataset:
     )
 
 
+def _realistic(work: Path, detectors: Path, n_events: int, seed: int) -> Dataset:
+    from tracklearn.simulation.run import simulate_to_disk
+
+    folder = work / "trackml_mu200"
+    simulate_to_disk(
+        detector="trackml",
+        n_events=n_events,
+        seed=seed,
+        out=folder,
+        fmt="csv",
+        geometry=detectors,
+        workers=min(2, n_events),
+    )
+    return Dataset(
+        "simulated TrackML, tt̄ + μ=200",
+        find_events([folder]),
+        True,
+        f"tracklearn simulate --detector trackml (defaults: Pythia 8 tt̄ + μ = 200 through the "
+        f"real geometry), seed {seed}",
+    )
+
+
 def datasets(work: Path, *, quick: bool, data: Path | None) -> list[Dataset]:
     """The benchmark datasets (the real ones only when the shared data is present)."""
     sets = []
@@ -74,6 +96,9 @@ def datasets(work: Path, *, quick: bool, data: Path | None) -> list[Dataset]:
                 "event000000001 (~5 % of the particles, all noise kept)",
             )
         )
+    detectors = root / "trackml" / "detectors.csv.gz"
+    if detectors.exists() and not quick:
+        sets.append(_realistic(work, detectors, n_events=2, seed=300))
     hits_only = root / "trackml" / "hits_only"
     if hits_only.is_dir() and not quick:
         full = find_events([hits_only])[:N_FULL_REAL]

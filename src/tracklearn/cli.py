@@ -223,8 +223,13 @@ def bench(
 ) -> None:
     """Benchmark the methods on generated and real events; write benchmarks/results/*.md."""
     from tracklearn.bench import run_baselines_bench
+    from tracklearn.bench_simulation import run_simulation_bench
+    from tracklearn.datapaths import shared_data_dir
 
     logging.getLogger("tracklearn").setLevel(logging.INFO)  # one line per (dataset, method)
+    geometry = (data or shared_data_dir()) / "trackml" / "detectors.csv.gz"
+    if geometry.exists():
+        typer.echo(f"wrote {run_simulation_bench(out, quick=quick, geometry=geometry)}")
     path = run_baselines_bench(out, quick=quick, data=data)
     typer.echo(f"wrote {path}")
 
