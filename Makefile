@@ -30,6 +30,14 @@ demo: $(STAMP)
 	  $(BIN)/tracklearn evaluate --truth $(DATA)/trackml/event000000001 --tracks $(DEMO)/real/tracks --out $(DEMO)/real/report && \
 	  $(BIN)/tracklearn display $(DATA)/trackml/event000000001 --tracks $(DEMO)/real/tracks --out $(DEMO)/real/report/display.png; \
 	else echo "(no real data at $(DATA)/trackml: skipped the real event)"; fi
+	@if [ -f "$(DATA)/trackml/detectors.csv.gz" ]; then \
+	  echo "== realistic simulation: Pythia 8 tt̄ + μ=20 through the real TrackML geometry"; \
+	  $(BIN)/tracklearn simulate --detector trackml --config configs/simulation/trackml-mu20.yaml \
+	    --events 2 --seed 7 --workers 2 --geometry $(DATA)/trackml/detectors.csv.gz --out $(DEMO)/trackml/events && \
+	  $(BIN)/tracklearn info $(DEMO)/trackml/events && \
+	  $(BIN)/tracklearn reconstruct $(DEMO)/trackml/events --out $(DEMO)/trackml/tracks && \
+	  $(BIN)/tracklearn evaluate --truth $(DEMO)/trackml/events --tracks $(DEMO)/trackml/tracks --out $(DEMO)/trackml/report; \
+	else echo "(no TrackML geometry at $(DATA)/trackml: skipped the realistic simulation)"; fi
 	@echo "Report and plots: $(abspath $(DEMO))/report (metrics.json, summary.md, *.png)"
 
 test: $(STAMP)
