@@ -39,7 +39,9 @@ class Detector(Table):
     rot_xu ... rot_zw : float64, shape (M,)
         Rotation matrix elements (global row x/y/z, local column u/v/w).
     module_t : float64, shape (M,)
-        Half thickness of the sensor along w [mm] (as in TrackML).
+        Sensor thickness along w [mm].  Measured on the real event: cluster
+        lengths grow as ``module_t · tan(incidence)``, so this is the full
+        thickness, not half of it.
     module_minhu, module_maxhu, module_hv : float64, shape (M,)
         Trapezoid half lengths [mm].
     pitch_u, pitch_v : float64, shape (M,)
