@@ -11,7 +11,12 @@ from tracklearn.config import validate
 from tracklearn.edm import Event
 from tracklearn.errors import ConfigError
 from tracklearn.io.trackml import read_detector, read_event, write_event
-from tracklearn.simulation.realistic import RealisticConfig, RealisticSimulator
+from tracklearn.simulation.realistic import (
+    RealisticConfig,
+    RealisticSimulator,
+    interaction_of,
+    particle_name,
+)
 from tracklearn.simulation.weights import trackml_generation
 
 SMALL = {
@@ -103,3 +108,33 @@ def test_event_round_trips_through_trackml_csv(event: Event, tmp_path: Path) -> 
 def test_bad_configs_name_the_key(raw: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         validate(RealisticConfig, raw, "config.yaml")
+
+
+def test_particles_know_their_interaction_and_type(event: Event) -> None:
+    particles = event.particles
+    assert particles is not None and particles.particle_type is not None
+    inter = interaction_of(particles.particle_id)
+    # no hard process in this sample: pile-up interactions 0..n-1 (Poisson(4) of them)
+    assert inter.min() >= 0 and inter.max() < 20
+    names = {particle_name(int(t)) for t in particles.particle_type}
+    assert names <= {
+        "pi+",
+        "pi-",
+        "K+",
+        "K-",
+        "p",
+        "p~",
+        "e-",
+        "e+",
+        "mu-",
+        "mu+",
+        "Sigma+",
+        "Sigma-",
+        "Sigma~+",
+        "Sigma~-",
+        "Xi-",
+        "Xi~+",
+        "Omega-",
+        "Omega~+",
+    }
+    assert "pi+" in names

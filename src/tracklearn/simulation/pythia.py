@@ -172,17 +172,30 @@ class PythiaSource:
         return pythia
 
     def _properties(self, pdg: IntArray, pythia: object) -> tuple[FloatArray, FloatArray]:
-        """Charge [e] and mass [GeV] of every PDG id (cached per id)."""
+        """Charge [e] and mass [GeV] of every PDG id (cached per id).
+
+        From the ``particle`` package (PDG data); ids it does not know (Pythia's
+        internal codes) fall back to Pythia's own particle data.
+        """
+        from particle import Particle
+        from particle.particle import InvalidParticle, ParticleNotFound
+
         data = pythia.particleData  # type: ignore[attr-defined]
         uniq, inverse = np.unique(pdg, return_inverse=True)
         for code in uniq:
             c = int(code)
-            if c not in self._charge:
-                self._charge[c] = float(data.charge(c))
-                self._mass[c] = float(data.m0(c))
-        charge = np.array([self._charge[int(c)] for c in uniq])[inverse]
-        mass = np.array([self._mass[int(c)] for c in uniq])[inverse]
-        return charge, mass
+            if c in self._charge:
+                continue
+            try:
+                info = Particle.from_pdgid(c)
+                q, mass_mev = info.charge, info.mass
+            except (ParticleNotFound, InvalidParticle, ValueError):
+                q, mass_mev = None, None
+            self._charge[c] = float(q) if q is not None else float(data.charge(c))
+            self._mass[c] = mass_mev * 1e-3 if mass_mev is not None else float(data.m0(c))
+        charges: FloatArray = np.array([self._charge[int(c)] for c in uniq])[inverse]
+        masses: FloatArray = np.array([self._mass[int(c)] for c in uniq])[inverse]
+        return charges, masses
 
     def _generate(self, pythia: object, n: int, seed: int) -> dict[str, npt.NDArray]:
         import awkward as ak

@@ -61,6 +61,28 @@ _VERTEX_SHIFT, _PRIMARY_SHIFT, _GENERATION_SHIFT, _SECONDARY_SHIFT = 52, 36, 24,
 PROCESS_NUCLEAR = 1
 
 
+def interaction_of(particle_id: npt.ArrayLike) -> IntArray:
+    """Index of the collision a simulated particle comes from.
+
+    0 is the hard process (when there is one), 1... the pile-up interactions;
+    read from the vertex bits of the particle id, so secondaries inherit their
+    parent's interaction.  Shapes: (P,) → (P,).
+    """
+    pid = np.asarray(particle_id, dtype=np.int64)
+    return (pid >> _VERTEX_SHIFT) - 1
+
+
+def particle_name(pdg: int) -> str:
+    """PDG name of a particle type (``particle`` package), e.g. ``pi+``."""
+    from particle import Particle
+    from particle.particle import InvalidParticle, ParticleNotFound
+
+    try:
+        return str(Particle.from_pdgid(int(pdg)).name)
+    except (ParticleNotFound, InvalidParticle, ValueError):
+        return f"pdg {int(pdg)}"
+
+
 def default_detector_path() -> Path:
     """``<shared data>/trackml/detectors.csv.gz`` (TrackML geometry, not shipped)."""
     return shared_data_dir() / "trackml" / "detectors.csv.gz"
