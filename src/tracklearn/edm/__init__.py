@@ -2,6 +2,7 @@
 
 from tracklearn.edm.detector import Detector, module_key
 from tracklearn.edm.event import Event
+from tracklearn.edm.graph import Graph
 from tracklearn.edm.hits import Cells, Hits
 from tracklearn.edm.particles import Particles, Truth
 from tracklearn.edm.track_candidates import TrackCandidates
@@ -10,6 +11,7 @@ __all__ = [
     "Cells",
     "Detector",
     "Event",
+    "Graph",
     "Hits",
     "Particles",
     "TrackCandidates",
