@@ -1,0 +1,1 @@
+"""Hit graphs: construction (geometric, module map, metric learning) and truth labels."""
