@@ -52,3 +52,18 @@ def test_lookup_on_the_real_geometry_finds_every_real_hit_module(shared_data: Pa
     local = local_coordinates(det, module, hits[["x", "y", "z"]].to_numpy())
     assert np.abs(local[:, 2]).max() < 0.01
     assert inside_bounds(det, module, local[:, 0], local[:, 1]).all()
+
+
+def test_perpendicular_basis_is_orthonormal_and_right_handed() -> None:
+    from tracklearn.geometry.coords import perpendicular_basis
+
+    rng = np.random.default_rng(0)
+    t = rng.normal(size=(500, 3))
+    t = np.vstack([t, [[0, 0, 1.0], [0, 0, -1.0], [1.0, 0, 0]]])
+    t /= np.linalg.norm(t, axis=1)[:, None]
+    e1, e2 = perpendicular_basis(t)
+    for a, b in ((e1, e2), (e1, t), (e2, t)):
+        np.testing.assert_allclose(np.sum(a * b, axis=1), 0.0, atol=1e-12)
+    np.testing.assert_allclose(np.linalg.norm(e1, axis=1), 1.0)
+    np.testing.assert_allclose(np.linalg.norm(e2, axis=1), 1.0)
+    np.testing.assert_allclose(np.cross(e1, e2), t, atol=1e-12)

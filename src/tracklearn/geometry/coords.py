@@ -37,3 +37,17 @@ def eta_from_momentum(px: npt.ArrayLike, py: npt.ArrayLike, pz: npt.ArrayLike) -
 def eta_from_position(x: npt.ArrayLike, y: npt.ArrayLike, z: npt.ArrayLike) -> FloatArray:
     """Pseudorapidity of a point seen from the origin, asinh(z / r)."""
     return eta_from_momentum(x, y, z)
+
+
+def perpendicular_basis(t: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
+    """Two unit vectors orthogonal to each unit row of ``t`` and to each other.
+
+    Shapes: (N, 3) → (N, 3), (N, 3); ``(e1, e2, t)`` is right-handed.
+    """
+    t = np.asarray(t, dtype=np.float64)
+    # cross with z unless t is close to z, then with x: never near-parallel
+    helper = np.where(np.abs(t[:, 2:3]) < 0.9, [[0.0, 0.0, 1.0]], [[1.0, 0.0, 0.0]])
+    e1 = np.cross(t, helper)
+    e1 /= np.linalg.norm(e1, axis=1)[:, None]
+    e2 = np.cross(t, e1)
+    return e1, e2

@@ -30,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
+from tracklearn.geometry.coords import perpendicular_basis
 from tracklearn.geometry.planar import ModuleLookup, inside_bounds
 from tracklearn.units import C_LIGHT_GEV_PER_T_MM
 
@@ -204,15 +205,6 @@ def _highland(x_over_x0: FloatArray, p: FloatArray, beta: FloatArray) -> FloatAr
     """Highland width θ₀ [rad] of the projected scattering angle (unit charge)."""
     xx = np.maximum(x_over_x0, 1e-12)
     return 13.6e-3 / (beta * p) * np.sqrt(xx) * (1.0 + 0.038 * np.log(xx / beta**2))
-
-
-def _perpendicular_basis(t: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Two unit vectors orthogonal to each row of ``t`` and to each other."""
-    helper = np.where(np.abs(t[:, 2:3]) < 0.9, [[0.0, 0.0, 1.0]], [[1.0, 0.0, 0.0]])
-    e1 = _cross(t, helper)
-    e1 /= np.linalg.norm(e1, axis=1)[:, None]
-    e2 = _cross(t, e1)
-    return e1, e2
 
 
 def propagate(
@@ -390,7 +382,7 @@ def propagate(
                 if len(sel):
                     beta = p[sel] / np.sqrt(p[sel] ** 2 + mass[sel] ** 2)
                     theta0 = _highland(xx0, p[sel], beta)
-                    e1, e2 = _perpendicular_basis(t_end[sel])
+                    e1, e2 = perpendicular_basis(t_end[sel])
                     th = rng.normal(size=(len(sel), 2)) * theta0[:, None]
                     new = t_end[sel] + th[:, :1] * e1 + th[:, 1:] * e2
                     t_end[sel] = new / np.linalg.norm(new, axis=1)[:, None]

@@ -19,6 +19,8 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
+from tracklearn.geometry.coords import perpendicular_basis
+
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
@@ -66,10 +68,7 @@ def make_secondaries(
     p_parent = np.linalg.norm(momentum, axis=1)
     p = np.minimum(rng.exponential(cfg.p_mean, n), p_parent[owner])
     axis = momentum[owner] / np.maximum(p_parent[owner], 1e-12)[:, None]
-    helper = np.where(np.abs(axis[:, 2:3]) < 0.9, [[0.0, 0.0, 1.0]], [[1.0, 0.0, 0.0]])
-    e1 = np.cross(axis, helper)
-    e1 /= np.linalg.norm(e1, axis=1)[:, None]
-    e2 = np.cross(axis, e1)
+    e1, e2 = perpendicular_basis(axis)
     theta = np.abs(rng.normal(0.0, cfg.angular_spread, n))
     phi = rng.uniform(-np.pi, np.pi, n)
     direction = axis * np.cos(theta)[:, None] + np.sin(theta)[:, None] * (
