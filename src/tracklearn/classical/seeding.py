@@ -54,6 +54,9 @@ class SeedingConfig(BaseModel):
     dr_min: float = Field(2.0, ge=0)  # mm, smallest radial distance of a doublet
     # mm, largest radial distance of a doublet: one skipped pixel barrel layer at most
     dr_max: float = Field(90.0, gt=0)
+    # mm, largest |Δz| of a doublet: in the endcaps Δr is small, so this is what
+    # stops doublets from skipping more than one pixel disk
+    dz_max: float = Field(300.0, gt=0)
     z0_max: float = Field(200.0, gt=0)  # mm, half-length of the collision region
     cot_max: float = Field(27.3, gt=0)  # largest |cot θ| (|η| ≈ 4)
     pt_min: float = Field(0.9, gt=0)  # GeV, lowest seed pT
@@ -266,6 +269,7 @@ class SeedFinder:
         ok = (
             (dr >= cfg.dr_min)
             & (dr <= cfg.dr_max)
+            & (np.abs(dz) <= cfg.dz_max)
             & (layers[sp[o]] != layers[sp[m]])
             & (np.abs(cot) <= cfg.cot_max)
             & (np.abs(z0) <= cfg.z0_max)
