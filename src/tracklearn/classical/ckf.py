@@ -428,6 +428,24 @@ class CKFReconstructor:
         best = np.flatnonzero(_best_per_group(seed_of, -n_hits, chi2, 1))
         return seed_of[best], hit_mat[best], n_hits[best], chi2[best]
 
+    def fit_tracks(self, event: Event, tracks: TrackCandidates) -> TrackFit:
+        """Final Kalman fit + smoother of every track (hits in track order).
+
+        Tracks must have ≥ 3 hits (the CKF gives ≥ ``min_hits``).  Hits are
+        ordered by distance from the origin within each track (track files do
+        not keep the order), right for tracks from the collision region.
+        """
+        hd = self._prepare(event)
+        dist = np.linalg.norm(hd.xyz[tracks.hit_index], axis=1)
+        order = np.lexsort((dist, tracks.track_of_entry()))
+        rows = tracks.hit_index[order]
+        surf = module_surfaces(self.detector, hd.module[rows], self.config.kalman.material)
+        meas = local_position(surf, hd.xyz[rows])
+        mcov = np.zeros((len(rows), 2, 2))
+        mcov[:, 0, 0] = hd.sigma[rows, 0] ** 2
+        mcov[:, 1, 1] = hd.sigma[rows, 1] ** 2
+        return self.fitter.fit(meas, mcov, surf, tracks.offsets)
+
     def _layer_x0(self, layer: IntArray) -> FloatArray:
         mat = self.config.kalman.material
         vol = self.lookup.layer_volume[layer]
