@@ -88,7 +88,7 @@ class CKFConfig(BaseModel):
     max_steps: int = Field(30, ge=1)  # layers followed at most
     min_hits: int = Field(7, ge=3)  # shortest output track
     max_shared: int = Field(1, ge=0)  # hits a track may share with better tracks
-    chi2_ndf_max: float = Field(10.0, gt=0)  # final-fit quality cut
+    seed_chunk: int = Field(10_000, ge=1)  # seeds followed together (bounds memory)
 
 
 @dataclass(frozen=True)
@@ -464,7 +464,17 @@ class CKFReconstructor:
         if self.seed_filter is not None and len(seeds):
             seeds = seeds.select(self.seed_filter(seeds, event))
         log.debug("%d seeds", len(seeds))
-        offsets, flat, quality = self.follow(event, seeds)
+        # seeds in chunks bound the memory of the branch arrays
+        offs, flats, quals = [], [], []
+        for lo in range(0, max(len(seeds), 1), cfg.seed_chunk):
+            chunk = seeds.select(np.arange(lo, min(lo + cfg.seed_chunk, len(seeds))))
+            o, f, q = self.follow(event, chunk)
+            offs.append(np.diff(o))
+            flats.append(f)
+            quals.append(q)
+        offsets = np.r_[0, np.cumsum(np.concatenate(offs))].astype(np.int64)
+        flat = np.concatenate(flats)
+        quality = np.concatenate(quals)
         accepted = resolve_ambiguity(offsets, flat, quality, n, cfg.min_hits, cfg.max_shared)
         parts = [flat[offsets[t] : offsets[t + 1]] for t in accepted]
         hit_index = np.concatenate(parts) if parts else np.zeros(0, np.int64)
