@@ -14,6 +14,7 @@ import datetime as _dt
 import itertools
 import logging
 import os
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -94,14 +95,27 @@ def run_classical_bench(
     datasets
         ``(name, prefixes)`` pairs; every event needs truth.
     out
-        Folder of the markdown table (and the per-method track folders under
-        ``out/classical-tracks``).
+        Folder of the markdown table (track files go to a temporary folder).
     skip
         ``(dataset name, method)`` pairs not run (e.g. dbscan at μ = 200, ~3 min/event).
     """
+    with tempfile.TemporaryDirectory(prefix="tracklearn-classical-") as tmp:
+        rows, res_rows = _run_all(datasets, Path(tmp), methods, skip)
+    text = _markdown(rows, res_rows)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "classical.md"
+    write_text_atomic(path, text)
+    return path
+
+
+def _run_all(
+    datasets: Sequence[tuple[str, Sequence[Path]]],
+    work: Path,
+    methods: Sequence[str],
+    skip: Sequence[tuple[str, str]],
+) -> tuple[list[dict[str, Any]], list[str]]:
     rows: list[dict[str, Any]] = []
     res_rows: list[str] = []
-    work = out / "classical-tracks"
     for name, prefixes in datasets:
         for method in methods:
             if (name, method) in skip:
@@ -130,11 +144,7 @@ def run_classical_bench(
             )
             if method == "ckf":
                 res_rows += _resolution_rows(name, prefixes, tracks_dir)
-    text = _markdown(rows, res_rows)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / "classical.md"
-    write_text_atomic(path, text)
-    return path
+    return rows, res_rows
 
 
 def _resolution_rows(name: str, prefixes: Sequence[Path], tracks_dir: Path) -> list[str]:
