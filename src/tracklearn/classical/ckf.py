@@ -1,0 +1,531 @@
+"""Combinatorial Kalman filter track following from triplet seeds (method ``ckf``).
+
+Chain (as in ACTS / ATLAS): triplet seeds (:mod:`~tracklearn.classical.seeding`)
+→ a Kalman fit of the three seed hits → layer-by-layer following with a few
+branches per layer and χ² gating → ambiguity resolution with a shared-hit
+limit → a final Kalman fit + smoother of every accepted track
+(:mod:`~tracklearn.classical.kalman`).
+
+Following, vectorised over all branches of all seeds:
+
+1. **Next layer.** From each branch state the helix in the local ``Bz`` is
+   intersected analytically with every layer of the
+   :class:`~tracklearn.geometry.planar.ModuleLookup` (barrels as cylinders of
+   their mean radius, disks as planes of their mean z); the nearest forward
+   crossing inside the layer's extent, other than the current layer, is next.
+2. **Predict.** The state is transported (full field map, Highland noise of
+   the surface just left) to a *reference plane* of that layer through the
+   predicted point (tangent to the cylinder, or the disk plane).
+3. **Candidates.** The layer's hits are sorted by φ; hits within
+   ``window_sigma`` predicted standard deviations (plus a module-size
+   allowance) are candidates.  Each is projected onto the reference plane
+   along the track direction and its module covariance rotated into the
+   plane's axes, so no propagation per candidate is needed.
+4. **Gate and branch.** Candidates with χ² < ``chi2_max`` make new branches
+   (the best ``branches_per_layer``); a branch without one takes a hole.
+   Branches with more than ``max_holes`` holes, or leaving the tracker, stop.
+   Per seed only the ``max_branches`` best branches survive (most hits, then
+   lowest χ²).
+
+Shapes: ``B`` branches, ``L`` layers, ``C`` candidate (branch, hit) pairs.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict, Field
+
+from tracklearn.classical.kalman import (
+    PHI,
+    QOP,
+    THETA,
+    KalmanConfig,
+    KalmanFitter,
+    Surfaces,
+    TrackFit,
+    bound_to_free,
+    hit_surfaces,
+    local_position,
+    module_surfaces,
+    scattering_noise,
+    transport,
+)
+from tracklearn.classical.seeding import SeedFinder, SeedingConfig, Seeds
+from tracklearn.edm import Detector, Event, TrackCandidates
+from tracklearn.geometry.field import TRACKML_FIELD, MagneticField
+from tracklearn.geometry.planar import ModuleLookup
+from tracklearn.pipeline.registry import register_method
+from tracklearn.units import C_LIGHT_GEV_PER_T_MM
+
+log = logging.getLogger(__name__)
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+class CKFConfig(BaseModel):
+    """Settings of the combinatorial Kalman filter (units in the comments)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    seeding: SeedingConfig = Field(default_factory=SeedingConfig)
+    kalman: KalmanConfig = Field(default_factory=KalmanConfig)
+    detector_path: str | None = None  # detectors.csv(.gz); default: the shared TrackML one
+    chi2_max: float = Field(15.0, gt=0)  # χ² gate of a 2-D measurement
+    chi2_overlap: float = Field(9.0, gt=0)  # χ² gate of a second hit on the same layer
+    window_sigma: float = Field(5.0, gt=0)  # candidate window in predicted σ
+    window_mm: float = Field(3.0, ge=0)  # mm, extra window (module tilt, stereo)
+    branches_per_layer: int = Field(2, ge=1)
+    max_branches: int = Field(3, ge=1)  # per seed
+    max_holes: int = Field(2, ge=0)
+    max_steps: int = Field(30, ge=1)  # layers followed at most
+    min_hits: int = Field(7, ge=3)  # shortest output track
+    max_shared: int = Field(1, ge=0)  # hits a track may share with better tracks
+    seed_chunk: int = Field(10_000, ge=1)  # seeds followed together (bounds memory)
+
+
+@dataclass(frozen=True)
+class _Hits:
+    """Hit data prepared for following: per-hit layer, module frame and errors."""
+
+    layer: IntArray
+    module: IntArray
+    xyz: FloatArray
+    sigma: FloatArray  # (N, 2) [mm] along module u, v
+    order: IntArray  # hit rows sorted by (layer, φ)
+    key: FloatArray  # sorted (layer, φ) keys
+
+
+def measurement_sigma(detector: Detector, module: IntArray) -> FloatArray:
+    """Hit resolution along module u, v [mm]: pitch / √12.  (N,) → (N, 2)."""
+    return np.stack([detector.pitch_u[module], detector.pitch_v[module]], axis=1) / np.sqrt(12.0)
+
+
+class CKFReconstructor:
+    """Seeds → combinatorial Kalman following → ambiguity resolution → final fit."""
+
+    def __init__(
+        self,
+        config: CKFConfig | None = None,
+        detector: Detector | None = None,
+        field: MagneticField = TRACKML_FIELD,
+    ) -> None:
+        self.config = config or CKFConfig()
+        if detector is None:
+            from tracklearn.simulation.realistic import load_detector
+
+            path = Path(self.config.detector_path) if self.config.detector_path else None
+            detector = load_detector(path)
+        self.detector = detector
+        self.lookup = ModuleLookup.build(detector)
+        self.field = field
+        self.fitter = KalmanFitter(field, self.config.kalman)
+        self.seed_filter: Any = None  # optional callable(Seeds, Event) -> bool mask
+        self.last_fit: TrackFit | None = None
+
+    # ------------------------------------------------------------------ helpers
+    def _prepare(self, event: Event) -> _Hits:
+        h = event.hits
+        det = self.detector
+        module = det.check_hits(h.volume_id, h.layer_id, h.module_id, event.source)
+        layer = self.lookup.module_layer[module]
+        phi = np.arctan2(h.y, h.x) + np.pi
+        key = layer * 10.0 + phi
+        order = np.argsort(key, kind="stable")
+        return _Hits(
+            layer=layer,
+            module=module,
+            xyz=h.positions,
+            sigma=measurement_sigma(det, module),
+            order=order.astype(np.int64),
+            key=key[order],
+        )
+
+    def _next_layer(
+        self, params: FloatArray, surf: Surfaces, current: IntArray, *, inward: bool = False
+    ) -> tuple[IntArray, FloatArray]:
+        """Next layer of each branch and the predicted point there ((B,), (B, 3)).
+
+        Layer -1 where the helix leaves the tracker.  ``inward`` (reversed
+        tracks) only accepts crossings closer to the beamline (smaller r and |z|).
+        """
+        lk = self.lookup
+        pos, _ = bound_to_free(params, surf)
+        bz = self.field.bz(np.hypot(pos[:, 0], pos[:, 1]), pos[:, 2])
+        sin_t = np.maximum(np.sin(params[:, THETA]), 1e-9)
+        pt = sin_t / np.maximum(np.abs(params[:, QOP]), 1e-12)
+        radius = pt / (C_LIGHT_GEV_PER_T_MM * np.maximum(np.abs(bz), 1e-6))
+        h = -np.sign(params[:, QOP] * bz)  # rotation sense in x-y
+        phi = params[:, PHI]
+        cot = np.cos(params[:, THETA]) / sin_t
+        # circle centre and the transverse turning angle α to each layer
+        cx = pos[:, 0] - h * radius * np.sin(phi)
+        cy = pos[:, 1] + h * radius * np.cos(phi)
+        d = np.hypot(cx, cy)[:, None]
+        gam = np.arctan2(cy, cx)[:, None]
+        beta0 = np.arctan2(pos[:, 1] - cy, pos[:, 0] - cx)[:, None]
+        R = radius[:, None]
+        hh = h[:, None]
+        ref = lk.ref[None, :]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            delta = np.arccos((ref**2 - d**2 - R**2) / (2 * d * R))
+            a1 = np.mod(hh * (gam + delta - beta0), 2 * np.pi)
+            a2 = np.mod(hh * (gam - delta - beta0), 2 * np.pi)
+        a1 = np.where(a1 < 1e-9, np.nan, a1)
+        a2 = np.where(a2 < 1e-9, np.nan, a2)
+        alpha_b = np.fmin(a1, a2)
+        alpha_d = (ref - pos[:, 2:3]) / (R * cot[:, None])
+        alpha = np.where(lk.is_barrel[None, :], alpha_b, alpha_d)
+        alpha = np.where((alpha > 1e-6) & (alpha < np.pi), alpha, np.nan)
+        # crossing point
+        p0 = phi[:, None]
+        x = pos[:, 0:1] + hh * R * (np.sin(p0 + hh * alpha) - np.sin(p0))
+        y = pos[:, 1:2] - hh * R * (np.cos(p0 + hh * alpha) - np.cos(p0))
+        z = pos[:, 2:3] + R * alpha * cot[:, None]
+        other = np.where(lk.is_barrel[None, :], z, np.hypot(x, y))
+        inside = (other >= lk.s_lo[None, :]) & (other <= lk.s_hi[None, :])
+        if inward:
+            r0 = np.hypot(pos[:, 0:1], pos[:, 1:2])
+            inside &= (np.hypot(x, y) < r0 + 1.0) & (np.abs(z) < np.abs(pos[:, 2:3]) + 1.0)
+        path = np.where(inside & np.isfinite(alpha), alpha, np.inf)
+        path[np.arange(len(current)), np.maximum(current, 0)] = np.where(
+            current >= 0, np.inf, path[np.arange(len(current)), np.maximum(current, 0)]
+        )
+        nxt = np.argmin(path, axis=1)
+        found = np.isfinite(path[np.arange(len(nxt)), nxt])
+        pts = np.stack(
+            [x[np.arange(len(nxt)), nxt], y[np.arange(len(nxt)), nxt], z[np.arange(len(nxt)), nxt]],
+            axis=1,
+        )
+        return np.where(found, nxt, -1).astype(np.int64), pts
+
+    def _candidates(
+        self, hd: _Hits, layer: IntArray, pred: FloatArray, cov: FloatArray
+    ) -> tuple[IntArray, IntArray]:
+        """(branch, hit row) pairs within the φ window of the predicted point."""
+        cfg = self.config
+        r = np.hypot(pred[:, 0], pred[:, 1])
+        sig = np.sqrt(np.maximum(cov[:, 0, 0], 0.0))  # along u = φ direction
+        dphi = (cfg.window_sigma * sig + cfg.window_mm + 5.0) / np.maximum(r, 1.0)
+        dphi = np.minimum(dphi, 0.5)
+        phi = np.arctan2(pred[:, 1], pred[:, 0]) + np.pi
+        base = layer * 10.0
+        lo = np.searchsorted(hd.key, base + np.maximum(phi - dphi, 0.0), "left")
+        hi = np.searchsorted(hd.key, base + np.minimum(phi + dphi, 2 * np.pi), "right")
+        count = np.maximum(hi - lo, 0)
+        owner = np.repeat(np.arange(len(layer), dtype=np.int64), count)
+        rank = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+        return owner, hd.order[lo[owner] + rank]
+
+    # ------------------------------------------------------------------ main
+    def follow(self, event: Event, seeds: Seeds) -> tuple[IntArray, IntArray, FloatArray]:
+        """Follow every seed outwards from its top hit and inwards from its bottom hit.
+
+        Returns the best track of each seed as CSR ``(offsets, hit rows, χ²/ndf)``,
+        hits ordered along the track (innermost first).
+        """
+        cfg = self.config
+        hd = self._prepare(event)
+        n_s = len(seeds)
+        if n_s == 0:
+            return np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0)
+        seed_hits = seeds.hits
+        rows = seed_hits.ravel()
+        surf_all = module_surfaces(self.detector, hd.module[rows], cfg.kalman.material)
+        meas = local_position(surf_all, hd.xyz[rows])
+        mcov = np.zeros((len(rows), 2, 2))
+        mcov[:, 0, 0] = hd.sigma[rows, 0] ** 2
+        mcov[:, 1, 1] = hd.sigma[rows, 1] ** 2
+        fitter = KalmanFitter(self.field, cfg.kalman.model_copy(update={"iterations": 2}))
+        sf = fitter.fit(meas, mcov, surf_all, np.arange(0, len(rows) + 1, 3))
+        ok = np.flatnonzero(sf.ok)
+        # outwards from the top hit
+        out_seed, out_hits, out_n, out_c2 = self._run(
+            hd,
+            sf.smoothed[ok, 2],
+            sf.smoothed_cov[ok, 2],
+            surf_all.take(ok * 3 + 2),
+            seed_hits[ok],
+            ok,
+            inward=False,
+        )
+        # inwards from the bottom hit: the same state with the direction reversed
+        # (φ + π, π - θ, -q/p), so that "forwards" runs towards the beamline
+        rev = sf.smoothed[ok, 0].copy()
+        rev[:, PHI] = np.angle(np.exp(1j * (rev[:, PHI] + np.pi)))
+        rev[:, THETA] = np.pi - rev[:, THETA]
+        rev[:, QOP] = -rev[:, QOP]
+        flip = np.diag([1.0, 1.0, 1.0, -1.0, -1.0])
+        rcov = flip @ sf.smoothed_cov[ok, 0] @ flip
+        in_seed, in_hits, in_n, in_c2 = self._run(
+            hd, rev, rcov, surf_all.take(ok * 3), seed_hits[ok][:, ::-1], ok, inward=True
+        )
+        # join: inward extras (reversed, innermost first) + seed + outward extras
+        pos_in = np.full(n_s, -1)
+        pos_in[in_seed] = np.arange(len(in_seed))
+        pos_out = np.full(n_s, -1)
+        pos_out[out_seed] = np.arange(len(out_seed))
+        both = np.flatnonzero((pos_in >= 0) & (pos_out >= 0))
+        tracks = []
+        quality = []
+        for s_ in both:  # one concatenation per seed
+            i, o = pos_in[s_], pos_out[s_]
+            inner = in_hits[i, 3 : in_n[i]][::-1]
+            outer = out_hits[o, : out_n[o]]
+            tracks.append(np.concatenate([inner, outer]))
+            quality.append((in_c2[i] + out_c2[o]) / max(2 * (len(inner) + len(outer)) - 5, 1))
+        lengths = np.array([len(t) for t in tracks], dtype=np.int64)
+        offsets = np.r_[0, np.cumsum(lengths)].astype(np.int64)
+        flat = np.concatenate(tracks) if tracks else np.zeros(0, np.int64)
+        return offsets, flat.astype(np.int64), np.array(quality, dtype=np.float64)
+
+    def _run(
+        self,
+        hd: _Hits,
+        par: FloatArray,
+        cov: FloatArray,
+        surf: Surfaces,
+        seed_hits: IntArray,
+        seed_of: IntArray,
+        *,
+        inward: bool,
+    ) -> tuple[IntArray, IntArray, IntArray, FloatArray]:
+        """Branch loop; the best branch per seed as (seed, hit matrix, hits, χ²)."""
+        cfg = self.config
+        cur_layer = hd.layer[seed_hits[:, 2]]
+        hit_mat = np.full((len(par), 2 * cfg.max_steps + 3), -1, np.int64)
+        hit_mat[:, :3] = seed_hits
+        n_hits = np.full(len(par), 3, np.int64)
+        holes = np.zeros(len(par), np.int64)
+        chi2 = np.zeros(len(par))
+        active = np.ones(len(par), bool)
+        seed_of = seed_of.astype(np.int64)
+        for _step in range(cfg.max_steps):
+            a = np.flatnonzero(active)
+            if not len(a):
+                break
+            nxt, _pts = self._next_layer(par[a], surf.take(a), cur_layer[a], inward=inward)
+            stop = nxt < 0
+            active[a[stop]] = False
+            a, nxt = a[~stop], nxt[~stop]
+            if not len(a):
+                break
+            pts = _pts[~stop]
+            disk = ~self.lookup.is_barrel[nxt]
+            ref = hit_surfaces(pts[:, 0], pts[:, 1], pts[:, 2], disk)
+            pa = cov[a] + scattering_noise(par[a], surf.take(a), cfg.kalman.mass)
+            xp, jac, good = transport(par[a], surf.take(a), ref, self.field, cfg.kalman.step_mm, 3)
+            pp = jac @ pa @ np.transpose(jac, (0, 2, 1))
+            good &= np.all(np.isfinite(pp), axis=(1, 2))
+            active[a[~good]] = False
+            a, nxt, xp, pp = a[good], nxt[good], xp[good], pp[good]
+            ref = ref.take(np.flatnonzero(good))
+            ref = Surfaces(
+                ref.center,
+                ref.rotation,
+                self._layer_x0(nxt),
+            )
+            pos_pred, t_pred = bound_to_free(xp, ref)
+            owner, hit = self._candidates(hd, nxt, pos_pred, pp)
+            # project each candidate onto the reference plane along the track
+            rot = ref.rotation[owner]
+            n_vec = rot[:, :, 2]
+            tt = t_pred[owner]
+            dpos = hd.xyz[hit] - ref.center[owner]
+            s_line = np.sum(n_vec * dpos, axis=1) / np.sum(n_vec * tt, axis=1)
+            proj = hd.xyz[hit] - tt * s_line[:, None]
+            loc = np.einsum("kji,kj->ki", rot, proj - ref.center[owner])[:, :2]
+            mrot = self.detector.rotations[hd.module[hit]]
+            amat = np.einsum("kia,kib->kab", rot[:, :, :2], mrot[:, :, :2])  # (C, 2, 2)
+            vmod = np.zeros((len(hit), 2, 2))
+            vmod[:, 0, 0] = hd.sigma[hit, 0] ** 2
+            vmod[:, 1, 1] = hd.sigma[hit, 1] ** 2
+            vref = amat @ vmod @ np.transpose(amat, (0, 2, 1))
+            res = loc - xp[owner, :2]
+            s_mat = pp[owner, :2, :2] + vref
+            s_inv = np.linalg.inv(s_mat)
+            c2 = np.einsum("ki,kij,kj->k", res, s_inv, res)
+            ok_c = c2 < cfg.chi2_max
+            owner, hit, res, s_inv, c2 = owner[ok_c], hit[ok_c], res[ok_c], s_inv[ok_c], c2[ok_c]
+            # best few per branch; a compatible hit on another module of the
+            # same layer (the overlap of neighbouring modules) joins the best one
+            order = np.lexsort((c2, owner))
+            owner, hit, res, s_inv, c2 = (v[order] for v in (owner, hit, res, s_inv, c2))
+            first = np.r_[True, owner[1:] != owner[:-1]] if len(owner) else np.zeros(0, bool)
+            start = np.maximum.accumulate(np.where(first, np.arange(len(owner)), 0))
+            rank = np.arange(len(owner)) - start
+            mod = hd.module[hit]
+            same_module = mod == mod[start]
+            is_overlap = ~same_module & (c2 < cfg.chi2_overlap)
+            ov_first = np.full(len(a), -1, np.int64)
+            ov_rows = np.flatnonzero(is_overlap)[::-1]  # reversed: the best wins
+            ov_first[owner[ov_rows]] = hit[ov_rows]
+            keep = same_module & (rank < cfg.branches_per_layer)
+            owner, hit, res, s_inv, c2 = (v[keep] for v in (owner, hit, res, s_inv, c2))
+            overlap_hit = np.where(rank[keep] == 0, ov_first[owner], -1)
+            # updated branches
+            gain = pp[owner][:, :, :2] @ s_inv
+            new_par = xp[owner] + np.einsum("kij,kj->ki", gain, res)
+            new_cov = pp[owner] - gain @ pp[owner][:, :2, :]
+            src = a[owner]
+            n_new = len(src)
+            # holes: branches with no compatible hit continue without an update
+            no_hit = np.ones(len(a), bool)
+            no_hit[owner] = False
+            hole_src = a[no_hit]
+            hole_ok = holes[hole_src] < cfg.max_holes
+            hole_idx = np.flatnonzero(no_hit)[hole_ok]
+            hole_src = hole_src[hole_ok]
+            # assemble the new branch set (replacing the followed ones)
+            cont = np.concatenate([src, hole_src])
+            new_hits = hit_mat[cont].copy()
+            pos_k = n_hits[src]
+            new_hits[np.arange(n_new), pos_k] = hit
+            has_ov = overlap_hit >= 0
+            new_hits[np.flatnonzero(has_ov), pos_k[has_ov] + 1] = overlap_hit[has_ov]
+            par_new = np.concatenate([new_par, xp[hole_idx]])
+            cov_new = np.concatenate([new_cov, pp[hole_idx]])
+            surf_new = Surfaces(
+                np.concatenate([ref.center[owner], ref.center[hole_idx]]),
+                np.concatenate([ref.rotation[owner], ref.rotation[hole_idx]]),
+                np.concatenate([ref.x_over_x0[owner], ref.x_over_x0[hole_idx]]),
+            )
+            layer_new = np.concatenate([nxt[owner], nxt[hole_idx]])
+            nh_new = np.concatenate([n_hits[src] + 1 + has_ov, n_hits[hole_src]])
+            ho_new = np.concatenate([holes[src], holes[hole_src] + 1])
+            c2_new = np.concatenate([chi2[src] + c2, chi2[hole_src]])
+            seed_new = seed_of[cont]
+            # untouched: branches stopped earlier (inactive) stay as they are
+            idle = np.flatnonzero(~active)
+            par = np.concatenate([par[idle], par_new])
+            cov = np.concatenate([cov[idle], cov_new])
+            surf = Surfaces(
+                np.concatenate([surf.center[idle], surf_new.center]),
+                np.concatenate([surf.rotation[idle], surf_new.rotation]),
+                np.concatenate([surf.x_over_x0[idle], surf_new.x_over_x0]),
+            )
+            cur_layer = np.concatenate([cur_layer[idle], layer_new])
+            hit_mat = np.concatenate([hit_mat[idle], new_hits])
+            n_hits = np.concatenate([n_hits[idle], nh_new])
+            holes = np.concatenate([holes[idle], ho_new])
+            chi2 = np.concatenate([chi2[idle], c2_new])
+            seed_of = np.concatenate([seed_of[idle], seed_new])
+            active = np.concatenate([np.zeros(len(idle), bool), np.ones(len(cont), bool)])
+            # keep the best max_branches per seed: most hits, then lowest χ²
+            keep_b = _best_per_group(seed_of, -n_hits, chi2, cfg.max_branches)
+            sel = np.flatnonzero(keep_b)
+            par, cov, cur_layer, hit_mat = par[sel], cov[sel], cur_layer[sel], hit_mat[sel]
+            n_hits, holes, chi2, seed_of = n_hits[sel], holes[sel], chi2[sel], seed_of[sel]
+            surf = surf.take(sel)
+            active = active[sel]
+        best = np.flatnonzero(_best_per_group(seed_of, -n_hits, chi2, 1))
+        return seed_of[best], hit_mat[best], n_hits[best], chi2[best]
+
+    def fit_tracks(self, event: Event, tracks: TrackCandidates) -> TrackFit:
+        """Final Kalman fit + smoother of every track (hits in track order).
+
+        Tracks must have ≥ 3 hits (the CKF gives ≥ ``min_hits``).  Hits are
+        ordered by distance from the origin within each track (track files do
+        not keep the order), right for tracks from the collision region.
+        """
+        hd = self._prepare(event)
+        dist = np.linalg.norm(hd.xyz[tracks.hit_index], axis=1)
+        order = np.lexsort((dist, tracks.track_of_entry()))
+        rows = tracks.hit_index[order]
+        surf = module_surfaces(self.detector, hd.module[rows], self.config.kalman.material)
+        meas = local_position(surf, hd.xyz[rows])
+        mcov = np.zeros((len(rows), 2, 2))
+        mcov[:, 0, 0] = hd.sigma[rows, 0] ** 2
+        mcov[:, 1, 1] = hd.sigma[rows, 1] ** 2
+        return self.fitter.fit(meas, mcov, surf, tracks.offsets)
+
+    def _layer_x0(self, layer: IntArray) -> FloatArray:
+        mat = self.config.kalman.material
+        vol = self.lookup.layer_volume[layer]
+        x0 = np.array([mat.x0_mm.get(int(v), mat.default_x0_mm) for v in vol], dtype=np.float64)
+        # representative sensor thickness of the layer's volume
+        t_by_vol = {7: 0.15, 8: 0.15, 9: 0.15, 12: 0.25, 13: 0.25, 14: 0.25}
+        t = np.array([t_by_vol.get(int(v), 0.35) for v in vol])
+        return np.asarray(t / x0)
+
+    def __call__(self, event: Event) -> TrackCandidates:
+        cfg = self.config
+        n = len(event.hits)
+        if n == 0:
+            return TrackCandidates.empty(0)
+        seeds = SeedFinder(cfg.seeding, self.field)(event.hits)
+        if self.seed_filter is not None and len(seeds):
+            seeds = seeds.select(self.seed_filter(seeds, event))
+        log.debug("%d seeds", len(seeds))
+        # seeds in chunks bound the memory of the branch arrays
+        offs, flats, quals = [], [], []
+        for lo in range(0, max(len(seeds), 1), cfg.seed_chunk):
+            chunk = seeds.select(np.arange(lo, min(lo + cfg.seed_chunk, len(seeds))))
+            o, f, q = self.follow(event, chunk)
+            offs.append(np.diff(o))
+            flats.append(f)
+            quals.append(q)
+        offsets = np.r_[0, np.cumsum(np.concatenate(offs))].astype(np.int64)
+        flat = np.concatenate(flats)
+        quality = np.concatenate(quals)
+        accepted = resolve_ambiguity(offsets, flat, quality, n, cfg.min_hits, cfg.max_shared)
+        parts = [flat[offsets[t] : offsets[t + 1]] for t in accepted]
+        hit_index = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+        out_off = np.r_[0, np.cumsum([len(p) for p in parts])].astype(np.int64)
+        return TrackCandidates(offsets=out_off, hit_index=hit_index, n_hits=n)
+
+
+def _best_per_group(group: IntArray, key1: IntArray, key2: FloatArray, k: int) -> BoolArray:
+    """Mask of the ``k`` best rows per group (smallest key1, then key2)."""
+    order = np.lexsort((key2, key1, group))
+    g = group[order]
+    first = np.r_[True, g[1:] != g[:-1]] if len(g) else np.zeros(0, bool)
+    start = np.maximum.accumulate(np.where(first, np.arange(len(g)), 0))
+    out = np.zeros(len(group), bool)
+    out[order[(np.arange(len(g)) - start) < k]] = True
+    return out
+
+
+def resolve_ambiguity(
+    offsets: IntArray,
+    hit_index: IntArray,
+    quality: FloatArray,
+    n_hits: int,
+    min_hits: int,
+    max_shared: int,
+) -> IntArray:
+    """Greedy shared-hit resolution: tracks by (more hits, lower χ²/ndf) are
+    accepted while they share at most ``max_shared`` hits with accepted tracks.
+
+    Returns the accepted track numbers, best first.  One pass over tracks (a
+    loop is unavoidable: each decision depends on the previous ones).
+    """
+    lengths = np.diff(offsets)
+    order = np.lexsort((quality, -lengths))
+    used = np.zeros(n_hits, bool)
+    accepted: list[int] = []
+    for t in order:
+        if lengths[t] < min_hits:
+            continue
+        h = hit_index[offsets[t] : offsets[t + 1]]
+        if int(used[h].sum()) > max_shared:
+            continue
+        used[h] = True
+        accepted.append(int(t))
+    return np.array(accepted, dtype=np.int64)
+
+
+@register_method("ckf", "Triplet seeds + combinatorial Kalman filter following and fit")
+def make_ckf(config: dict[str, Any] | None) -> CKFReconstructor:
+    """Build the CKF chain from a config mapping (see :class:`CKFConfig`)."""
+    return CKFReconstructor(CKFConfig.model_validate(config or {}))
+
+
+__all__ = ["CKFConfig", "CKFReconstructor", "resolve_ambiguity"]

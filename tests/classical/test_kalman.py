@@ -1,0 +1,174 @@
+"""Kalman fit: exact on noiseless helices, unit pulls with scattering, clear errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tracklearn.classical.kalman import (
+    FitError,
+    KalmanConfig,
+    KalmanFitter,
+    TrackFit,
+    hit_surfaces,
+    local_position,
+    module_surfaces,
+)
+from tracklearn.edm import Detector
+from tracklearn.geometry.field import TRACKML_FIELD, UniformField
+from tracklearn.geometry.helix import alpha_at_radius, helix_point, radius_of_curvature
+from tracklearn.geometry.planar import ModuleLookup
+from tracklearn.simulation.propagation import PropagationConfig, StartState, propagate
+
+RADII = np.array([32.0, 72, 116, 172, 260, 360, 500, 660, 820, 1020])  # mm
+
+# (pt [GeV], q, φ0, cot θ, z0 [mm], d0 [mm])
+TRACKS = [
+    (1.5, 1, 0.4, 0.3, 12.0, 0.05),
+    (20.0, -1, -2.9, -1.5, -40.0, -0.5),
+    (5.0, 1, 3.1, 0.0, 0.0, 0.0),
+]
+
+
+def helix_crossings(
+    pt: float, q: float, phi0: float, cot: float, z0: float, d0: float
+) -> np.ndarray:
+    """Exact points of a uniform-field (2 T) helix at the barrel radii, shape (10, 3)."""
+    radius = radius_of_curvature(pt, q, 2.0)
+    h = -np.sign(q * 2.0)
+    vx, vy = -d0 * np.sin(phi0), d0 * np.cos(phi0)  # the perigee point: d0 = PCA · (-sinφ, cosφ)
+    pts = []
+    for r in RADII:
+        a = alpha_at_radius(
+            r, np.array([vx]), np.array([vy]), np.array([phi0]), np.array([radius]), np.array([h])
+        )
+        pts.append(np.array(helix_point(a, vx, vy, z0, phi0, cot, radius, h)).ravel())
+    return np.array(pts)
+
+
+def truth_perigee(pt: float, q: float, phi0: float, cot: float, z0: float, d0: float) -> np.ndarray:
+    theta = np.arctan2(1.0, cot)
+    return np.array([d0, z0, phi0, theta, q * np.sin(theta) / pt])
+
+
+def fit_points(xyz: np.ndarray, offsets: np.ndarray, field: object, **cfg: object) -> TrackFit:
+    surf = hit_surfaces(xyz[:, 0], xyz[:, 1], xyz[:, 2], np.zeros(len(xyz), bool))
+    meas = local_position(surf, xyz)
+    cov = np.tile(np.diag([0.01**2, 0.05**2]), (len(xyz), 1, 1))
+    return KalmanFitter(field, KalmanConfig(**cfg)).fit(meas, cov, surf, offsets)  # type: ignore[arg-type]
+
+
+def test_noiseless_helices_are_recovered_to_numerical_precision() -> None:
+    xyz = np.concatenate([helix_crossings(*t) for t in TRACKS])
+    offsets = np.arange(0, len(xyz) + 1, len(RADII))
+    fit = fit_points(xyz, offsets, UniformField(2.0), multiple_scattering=False)
+    assert fit.ok.all()
+    for t, per in zip(TRACKS, fit.perigee, strict=True):
+        np.testing.assert_allclose(per, truth_perigee(*t), rtol=0, atol=1e-9)
+    assert np.all(fit.chi2 < 1e-12)
+    np.testing.assert_allclose(fit.pt, [t[0] for t in TRACKS], rtol=1e-10)
+    np.testing.assert_array_equal(fit.charge, [t[1] for t in TRACKS])
+
+
+@pytest.fixture(scope="module")
+def trackml_lookup(shared_data: object) -> ModuleLookup:
+    from tracklearn.simulation.realistic import load_detector
+
+    return ModuleLookup.build(load_detector(None))
+
+
+def simulated_muons(
+    lookup: ModuleLookup, n: int, seed: int, scattering: bool
+) -> tuple[np.ndarray, object, np.ndarray]:
+    """Muons from the beamline through the TrackML detector in the fitted field map."""
+    rng = np.random.default_rng(seed)
+    pt = rng.uniform(2.0, 20.0, n)
+    eta = rng.uniform(-2.5, 2.5, n)
+    phi = rng.uniform(-np.pi, np.pi, n)
+    q = rng.choice([-1.0, 1.0], n)
+    z0 = rng.normal(0.0, 30.0, n)
+    zeros = np.zeros(n)
+    start = StartState(
+        zeros,
+        zeros,
+        z0,
+        pt * np.cos(phi),
+        pt * np.sin(phi),
+        pt * np.sinh(eta),
+        q,
+        np.full(n, 0.10566),
+        np.zeros(n, bool),
+    )
+    cfg = PropagationConfig(
+        step_mm=5.0, energy_loss=False, nuclear_interactions=False, multiple_scattering=scattering
+    )
+    crossings, _ = propagate(start, lookup, TRACKML_FIELD, rng, cfg)
+    theta = np.arctan2(1.0, np.sinh(eta))
+    truth = np.stack([zeros, z0, phi, theta, q * np.sin(theta) / pt], axis=1)
+    return truth, crossings, rng.standard_normal((len(crossings), 2))
+
+
+def fit_crossings(
+    lookup: ModuleLookup,
+    truth: np.ndarray,
+    crossings: object,
+    noise: np.ndarray,
+    smear: bool,
+    config: KalmanConfig | None = None,
+) -> tuple[TrackFit, np.ndarray]:
+    det: Detector = lookup.detector
+    cr = crossings
+    n = len(truth)
+    sig = np.stack([det.pitch_u[cr.module], det.pitch_v[cr.module]], axis=1) / np.sqrt(12.0)  # type: ignore[attr-defined]
+    meas = cr.local[:, :2] + (noise * sig if smear else 0.0)  # type: ignore[attr-defined]
+    cov = np.zeros((len(meas), 2, 2))
+    cov[:, 0, 0], cov[:, 1, 1] = sig[:, 0] ** 2, sig[:, 1] ** 2
+    counts = np.bincount(cr.particle, minlength=n)  # type: ignore[attr-defined]
+    keep = counts >= 5
+    rows = np.isin(cr.particle, np.flatnonzero(keep))  # type: ignore[attr-defined]
+    offsets = np.r_[0, np.cumsum(counts[keep])]
+    surf = module_surfaces(det, cr.module[rows])  # type: ignore[attr-defined]
+    fit = KalmanFitter(TRACKML_FIELD, config).fit(meas[rows], cov[rows], surf, offsets)
+    return fit, truth[keep]
+
+
+def test_noiseless_tracks_in_the_field_map_are_recovered(trackml_lookup: ModuleLookup) -> None:
+    truth, cr, noise = simulated_muons(trackml_lookup, 30, seed=5, scattering=False)
+    # both sides treat the field piecewise (simulator: 5 mm steps); with 20 mm fit
+    # steps the discretisations agree to ~1e-5 relative, far below the resolution
+    cfg = KalmanConfig(step_mm=20.0, multiple_scattering=False)
+    fit, truth = fit_crossings(trackml_lookup, truth, cr, noise, smear=False, config=cfg)
+    assert fit.ok.all() and len(truth) > 20
+    np.testing.assert_allclose(fit.perigee[:, 2:4], truth[:, 2:4], atol=5e-7)
+    np.testing.assert_allclose(fit.perigee[:, :2], truth[:, :2], atol=1e-4)
+    np.testing.assert_allclose(fit.perigee[:, 4], truth[:, 4], rtol=2e-5)
+
+
+def test_pulls_have_unit_width_with_scattering(trackml_lookup: ModuleLookup) -> None:
+    truth, cr, noise = simulated_muons(trackml_lookup, 400, seed=3, scattering=True)
+    fit, truth = fit_crossings(trackml_lookup, truth, cr, noise, smear=True)
+    assert fit.ok.mean() > 0.99
+    d = truth[fit.ok] - fit.perigee[fit.ok]
+    d[:, 2] = (d[:, 2] + np.pi) % (2 * np.pi) - np.pi
+    pulls = d / np.sqrt(np.einsum("kii->ki", fit.perigee_cov[fit.ok]))
+    np.testing.assert_allclose(pulls.std(axis=0), 1.0, atol=0.1)
+    np.testing.assert_allclose(pulls.mean(axis=0), 0.0, atol=0.15)
+    chi2_ndf = fit.chi2[fit.ok].sum() / fit.ndf[fit.ok].sum()
+    assert chi2_ndf == pytest.approx(1.0, abs=0.1)
+
+
+def test_fewer_than_three_hits_is_a_clear_error() -> None:
+    xyz = helix_crossings(*TRACKS[0])[:2]
+    with pytest.raises(FitError, match="track 0 has 2 hits"):
+        fit_points(xyz, np.array([0, 2]), UniformField(2.0))
+
+
+def test_nan_covariance_is_a_clear_error() -> None:
+    xyz = helix_crossings(*TRACKS[0])
+    surf = hit_surfaces(xyz[:, 0], xyz[:, 1], xyz[:, 2], np.zeros(len(xyz), bool))
+    cov = np.tile(np.eye(2) * 1e-4, (len(xyz), 1, 1))
+    cov[3, 0, 0] = np.nan
+    with pytest.raises(FitError, match="covariance"):
+        KalmanFitter(UniformField(2.0)).fit(
+            local_position(surf, xyz), cov, surf, np.array([0, len(xyz)])
+        )
