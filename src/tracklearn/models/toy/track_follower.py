@@ -30,6 +30,12 @@ class TrackFollower(nn.Module):
         Width of the hidden convolutions.
     mask_hits
         Score only hit cells.
+    beam
+        Beam width at inference: keep the ``beam`` most probable partial
+        tracks (sum of per-layer log-probabilities) instead of the single
+        greedy one, so a wrong choice at an ambiguous layer can be undone by
+        the layers after it.  The returned scores are the per-layer
+        log-probabilities along the best track, its cells set to 0 (the top).
 
     Shapes
     ------
@@ -46,6 +52,7 @@ class TrackFollower(nn.Module):
         history: int = 9,
         channels: int = 16,
         mask_hits: bool = True,
+        beam: int = 1,
     ) -> None:
         super().__init__()
         conv = {1: nn.Conv1d, 2: nn.Conv2d}[len(pixels)]
@@ -60,6 +67,7 @@ class TrackFollower(nn.Module):
         self.history = history
         self.pixels = pixels
         self.mask_hits = mask_hits
+        self.beam = beam
 
     def _score(self, past: torch.Tensor, layer_hits: torch.Tensor) -> torch.Tensor:
         b = len(layer_hits)
@@ -70,6 +78,8 @@ class TrackFollower(nn.Module):
         self, hits: torch.Tensor, seed: torch.Tensor, track: torch.Tensor | None = None
     ) -> torch.Tensor:
         n_seed = int(seed.sum((0, 2)).gt(0).sum())  # layers holding a seed
+        if track is None and self.beam > 1:
+            return self._beam_search(hits, seed, n_seed)
         n_layers = hits.shape[1]
         # layers before the first are empty (zeros), so every layer sees `history` slots
         pad = [torch.zeros_like(seed[:, 0])] * self.history
@@ -89,3 +99,34 @@ class TrackFollower(nn.Module):
             chosen.append(torch.nn.functional.one_hot(s.argmax(-1), s.shape[-1]).to(hits.dtype))
         logits = torch.stack(scores, 1)
         return mask_to_hits(logits, hits) if self.mask_hits else logits
+
+    def _beam_search(self, hits: torch.Tensor, seed: torch.Tensor, n_seed: int) -> torch.Tensor:
+        b, n_layers, n_cells = hits.shape
+        w = self.beam
+        # beams: (B, W, history) past cells as one-hot images, score (B, W), log-probs kept
+        pad = torch.zeros(b, w, self.history, n_cells, dtype=hits.dtype)
+        seeds = seed[:, :n_seed, None].expand(b, n_seed, w, n_cells).transpose(1, 2)
+        past = torch.cat([pad, seeds], 2)  # (B, W, history + n_seed, C)
+        score = torch.full((b, w), -1e9)
+        score[:, 0] = 0.0  # one live beam at the start: the seed
+        layer_scores: list[torch.Tensor] = []  # (B, W, C) log-probs of each layer
+        for layer in range(n_seed, n_layers):
+            prev = past[:, :, -self.history :].reshape(b * w, self.history, n_cells)
+            cur = hits[:, layer, None].expand(b, w, n_cells).reshape(b * w, n_cells)
+            s = self._score(prev, cur)
+            if self.mask_hits:
+                s = s.masked_fill(cur <= 0, -1e4)
+            logp = torch.log_softmax(s, -1).reshape(b, w, n_cells)
+            total = (score[:, :, None] + logp).reshape(b, w * n_cells)
+            score, flat = total.topk(w, dim=-1)
+            parent, cell = flat // n_cells, flat % n_cells
+            rows = torch.arange(b)[:, None]
+            chosen = torch.nn.functional.one_hot(cell, n_cells).to(hits.dtype)
+            past = torch.cat([past[rows, parent], chosen[:, :, None]], 2)
+            layer_scores = [ls[rows, parent] for ls in layer_scores] + [logp[rows, parent]]
+        best = score.argmax(-1)
+        rows1 = torch.arange(b)
+        path = past[rows1, best, self.history :]  # (B, L, C) one-hot cells of the best track
+        out = torch.stack([ls[rows1, best] for ls in layer_scores], 1)
+        out = torch.cat([10.0 * seed[:, :n_seed], out.masked_fill(path[:, n_seed:] > 0, 0.0)], 1)
+        return out
