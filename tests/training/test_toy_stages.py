@@ -60,3 +60,21 @@ def test_g2_stage_with_overlay(tmp_path: Path) -> None:
     config = {"overlay": True, "model": {"hidden": 16}, "train": ONE_THREAD}
     out = get_stage("g2_lstm")(config, tmp_path, tmp_path / "g2", False)
     assert {"val_loss", "val_efficiency", "val_purity"} <= set(out)
+
+
+@pytest.mark.parametrize(
+    ("stage", "config_file"),
+    [("toy_track_follower", "toy_track_follower.yaml"), ("g2_lstm", "g2_lstm_overlay.yaml")],
+)
+def test_shipped_toy_configs_train_one_epoch(stage: str, config_file: str, tmp_path: Path) -> None:
+    from tracklearn.config import load_yaml
+
+    root = Path(__file__).resolve().parents[2] / "configs" / "train"
+    config = load_yaml(root / config_file)
+    config["train"] = {**config["train"], **ONE_THREAD}
+    if stage == "g2_lstm":
+        save_islands(generate_islands(3, 1, G2Config(tracks_per_fill=10)), tmp_path / "g2.npz")
+    else:
+        save_toy(generate_toy(40, 1, ToyConfig(noise_prob=0.1)), tmp_path / "toy.npz")
+    out = get_stage(stage)(config, tmp_path, tmp_path / "run", False)
+    assert all(np.isfinite(v) for v in out.values())
