@@ -255,8 +255,9 @@ def _plots(
     labels = ("slope × (L−1)/P", "intercept / P")
     for j in range(2):
         for k, r in reg.items():
-            axes[0, j].hist(r["resid"][:, j], bins=60, range=(-0.6, 0.6) if j == 0 else (-0.15, 0.15),
-                            histtype="step", label=f"{k} tracks")  # fmt: skip
+            width = 0.6 if j == 0 else 0.15
+            axes[0, j].hist(r["resid"][:, j], bins=60, range=(-width, width), histtype="step",
+                            label=f"{k} tracks")  # fmt: skip
             axes[1, j].hist(r["pull"][:, j], bins=60, range=(-5, 5), histtype="step",
                             density=True, label=f"{k} tracks")  # fmt: skip
         xs = np.linspace(-5, 5, 200)
