@@ -65,7 +65,9 @@ def simulate(
         str,
         typer.Option(
             help="quick (built-in cylinders, toy physics) or trackml (Pythia 8 + the real "
-            "TrackML geometry and field map)."
+            "TrackML geometry and field map); toys, settings by --config only: toy2d "
+            "(10 layers x 50 pixels), toy3d (10 x 32 x 32), toy_cylinder (variable-size "
+            "layers), g2 (straw station; --events fills, written as 100 ns time islands)."
         ),
     ] = "quick",
     events: Annotated[int, typer.Option(min=1, help="Number of events.")] = 10,
@@ -104,6 +106,8 @@ def simulate(
         "generator.hard_process": process,
     }
     given, other = (toy, real) if detector == "quick" else (real, toy)
+    if detector in ("toy2d", "toy3d", "toy_cylinder", "g2"):  # HEP.TrkX / g-2 toys
+        given, other = {}, {**toy, **real}
     if any(v is not None for v in other.values()):
         flags = ", ".join(k for k, v in other.items() if v is not None)
         raise ConfigError(f"option(s) for {flags} do not apply to --detector {detector}")

@@ -20,7 +20,9 @@ from tracklearn.simulation.quick import QuickConfig, generate_events
 
 log = logging.getLogger(__name__)
 
-DETECTORS = ("quick", "trackml")
+# toy detectors (HEP.TrkX pixel toys, g-2 straw station): written as .npz, see _simulate_toy
+TOY_DETECTORS = ("toy2d", "toy3d", "toy_cylinder", "g2")
+DETECTORS = ("quick", "trackml", *TOY_DETECTORS)
 FORMATS = ("csv", "csv.gz", "parquet")
 
 
@@ -75,6 +77,8 @@ def simulate_to_disk(
     """
     _check(detector, fmt)
     out = Path(out)
+    if detector in TOY_DETECTORS:
+        return _simulate_toy(detector, n_events, seed, out, _merge(config or {}, overrides or {}))
     if detector == "quick":
         cfg = validate(QuickConfig, {**(config or {}), **(overrides or {})}, "simulation config")
         events = generate_events(n_events, seed, cfg, first_event_id=first_event_id)
@@ -122,6 +126,22 @@ def simulate_to_disk(
     _write_manifest(
         out, detector, seed, json.loads(rcfg.model_dump_json()), str(geometry_path), timings
     )
+    return n_events
+
+
+def _simulate_toy(detector: str, n_events: int, seed: int, out: Path, raw: dict[str, Any]) -> int:
+    """Toy detectors: ``toy.npz`` (events) or ``g2.npz`` (time islands of ``n_events`` fills)."""
+    from tracklearn.simulation import g2, toy
+
+    cfg: g2.G2Config | toy.ToyConfig
+    if detector == "g2":
+        cfg = validate(g2.G2Config, raw, "simulation config")
+        g2.save_islands(g2.generate_islands(n_events, seed, cfg), out / "g2.npz")
+    else:
+        base = {"toy2d": toy.TOY2D, "toy3d": toy.TOY3D, "toy_cylinder": toy.TOY_CYLINDER}[detector]
+        cfg = validate(toy.ToyConfig, {**base.model_dump(), **raw}, "simulation config")
+        toy.save_toy(toy.generate_toy(n_events, seed, cfg), out / "toy.npz")
+    _write_manifest(out, detector, seed, cfg.model_dump(mode="json"), None)
     return n_events
 
 

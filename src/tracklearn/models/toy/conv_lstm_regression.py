@@ -1,0 +1,92 @@
+"""Conv + LSTM end to end: detector image → up to K track parameters with covariances.
+
+The convolutional encoder summarises the image; an LSTM unrolled for ``K``
+steps (the encoding as input at every step) emits one track per step: a mean
+``f`` (2 parameters) and a lower-triangular Cholesky factor ``Lc`` of its
+covariance ``Σ = Lc Lcᵀ`` (positive diagonal through ``exp``).  Training
+minimises the Gaussian negative log-likelihood (:func:`gaussian_nll`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from tracklearn.models.toy import register_toy_model
+
+
+@register_toy_model("conv_lstm_regression")
+class ConvLSTMRegressor(nn.Module):
+    """Image → ``max_tracks`` × (mean, Cholesky factor).
+
+    Shapes
+    ------
+    ``hits`` (B, L, C) → ``mean`` (B, K, 2), ``chol`` (B, K, 2, 2) (lower triangular).
+    """
+
+    def __init__(
+        self,
+        n_layers: int,
+        pixels: tuple[int, ...],
+        max_tracks: int = 4,
+        channels: tuple[int, ...] = (8, 16),
+        hidden: int = 64,
+    ) -> None:
+        super().__init__()
+        nd = 1 + len(pixels)
+        conv = {2: nn.Conv2d, 3: nn.Conv3d}[nd]
+        pool = {2: nn.MaxPool2d, 3: nn.MaxPool3d}[nd]
+        blocks: list[nn.Module] = []
+        c_in, shape = 1, [n_layers, *pixels]
+        for c in channels:
+            blocks += [conv(c_in, c, 3, padding=1), nn.ReLU(), pool(2, ceil_mode=True)]
+            c_in, shape = c, [math.ceil(s / 2) for s in shape]
+        self.encoder = nn.Sequential(
+            *blocks, nn.Flatten(), nn.Linear(c_in * math.prod(shape), hidden), nn.ReLU()
+        )
+        self.lstm = nn.LSTM(hidden, hidden, batch_first=True)
+        self.head = nn.Linear(hidden, 5)  # 2 means + 3 Cholesky entries
+        self.shape = (n_layers, *pixels)
+        self.max_tracks = max_tracks
+
+    def forward(self, hits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        enc = self.encoder(hits.reshape(len(hits), 1, *self.shape))
+        h, _ = self.lstm(enc[:, None, :].expand(-1, self.max_tracks, -1))
+        out = self.head(h)
+        mean = out[..., :2]
+        d0, d1 = torch.exp(out[..., 2].clamp(-9, 5)), torch.exp(out[..., 3].clamp(-9, 5))
+        zero = torch.zeros_like(d0)
+        chol = torch.stack(
+            [torch.stack([d0, zero], -1), torch.stack([out[..., 4], d1], -1)], dim=-2
+        )
+        return mean, chol
+
+
+def gaussian_nll(
+    mean: torch.Tensor, chol: torch.Tensor, y: torch.Tensor, mask: torch.Tensor
+) -> torch.Tensor:
+    """Mean over real tracks of ``log|Σ| + (y − f)ᵀ Σ⁻¹ (y − f)`` with ``Σ = Lc Lcᵀ``.
+
+    ``log|Σ| = 2 Σ log diag(Lc)`` and ``(y − f)ᵀ Σ⁻¹ (y − f) = |Lc⁻¹ (y − f)|²``
+    (a triangular solve, no explicit inverse).
+
+    Shapes: ``mean``, ``y`` (B, K, D); ``chol`` (B, K, D, D); ``mask`` (B, K) bool
+    (False for padded slots).
+    """
+    r = (y - mean).unsqueeze(-1)
+    z = torch.linalg.solve_triangular(chol, r, upper=False).squeeze(-1)
+    logdet = 2 * torch.log(torch.diagonal(chol, dim1=-2, dim2=-1)).sum(-1)
+    nll = logdet + (z**2).sum(-1)
+    m = mask.to(nll.dtype)
+    return (nll * m).sum() / m.sum().clamp(min=1)
+
+
+def pulls(mean: torch.Tensor, chol: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """``(y − f) / σ`` per parameter, σ² the diagonal of ``Σ``.
+
+    Shapes: as :func:`gaussian_nll`; returns (B, K, D).
+    """
+    sigma = torch.sqrt((chol**2).sum(-1))  # diag(Lc Lcᵀ)_i = Σ_j Lc_ij²
+    return (y - mean) / sigma
