@@ -105,3 +105,26 @@ def test_module_map_stage_builds_and_validates(tmp_path: Path) -> None:
     assert np.isnan(metrics["val_edge_efficiency"])
     assert metrics["val_edge_purity"] == 1.0 and metrics["val_edges_per_event"] == 4
     assert ModuleMap.load(tmp_path / "out" / "module_map.npz").n_pairs == 3
+
+
+def test_augmentation_needs_a_detector() -> None:
+    from tracklearn.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="detector"):
+        build_module_map([_event(HITS)], ModuleMapConfig(rotations=2))
+
+
+def test_reflection_adds_mirrored_pairs(shared_data: Path) -> None:
+    from tracklearn.io.trackml import read_detector
+
+    det = read_detector(shared_data / "trackml" / "detectors.csv.gz")
+    # one particle through the positive pixel endcap: disks (9,2) -> (9,4), z > 0
+    ev = hit_event([60.0, 60.0], [0.3, 0.3], [620.0, 720.0], [9, 9], [2, 4], [1, 1])
+    mm = build_module_map([ev], ModuleMapConfig(reflect=True, **TINY), det)
+    assert mm.n_pairs == 2
+    vols = sorted((mm.modules[mm.pair_src] >> 48).tolist())
+    assert vols == [7, 9]
+    mirrored = int(np.flatnonzero((mm.modules[mm.pair_src] >> 48) == 7)[0])
+    # z -> -z flips dz (100 mm) but keeps dphi (0)
+    np.testing.assert_allclose(mm.lo[mirrored, 1], -100.0, atol=1e-3)
+    np.testing.assert_allclose(mm.lo[mirrored, 0], 0.0, atol=1e-5)

@@ -23,6 +23,10 @@ its module, every (hit, pair) to the hits of the pair's outer module, and the
 candidates are cut on the pair's windows.  Edges point from the inner-module hit
 to the outer-module hit (the direction the particles went in training).
 
+Few training events leave many module pairs unseen; ``rotations`` and
+``reflect`` add φ-rotated and z-mirrored copies of every training segment
+(:mod:`tracklearn.graph.augment`), which multiplies the pairs seen.
+
 Storage: a compact table of sorted int64 module keys
 (:func:`tracklearn.edm.detector.module_key`), int32 pair indices and float32
 windows in an ``.npz`` file, with a JSON sidecar holding the config, the events it
@@ -44,8 +48,9 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
 from tracklearn.edm import Event, Graph
-from tracklearn.edm.detector import module_key
-from tracklearn.errors import DataError
+from tracklearn.edm.detector import Detector, module_key
+from tracklearn.errors import ConfigError, DataError
+from tracklearn.graph.augment import ModuleLocator
 from tracklearn.graph.features import edge_features, node_features, wrap_phi
 from tracklearn.graph.truth import edge_labels, true_segments
 from tracklearn.io.atomic import atomic_path, write_text_atomic
@@ -84,6 +89,13 @@ class ModuleMapConfig(BaseModel):
         Each window is widened by ``margin`` × its width on both sides.
     dphi_margin, dz_margin, z0_margin, phi_slope_margin
         Absolute widening on both sides [rad, mm, mm, rad/mm].
+    rotations
+        Random φ rotations of every training event also learned from
+        (:mod:`tracklearn.graph.augment`; needs the detector).
+    reflect
+        Also learn from the z → −z copies (of the event and of each rotation).
+    seed
+        Seed of the rotation angles.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -95,6 +107,9 @@ class ModuleMapConfig(BaseModel):
     dz_margin: float = Field(2.0, ge=0)  # mm
     z0_margin: float = Field(20.0, ge=0)  # mm
     phi_slope_margin: float = Field(2e-5, ge=0)  # rad/mm
+    rotations: int = Field(0, ge=0)  # random phi rotations of each training event
+    reflect: bool = False  # also learn from z -> -z copies
+    seed: int = 0
 
 
 def _cyl(event: Event) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -215,15 +230,76 @@ class ModuleMap:
         return cls(config=ModuleMapConfig(**meta["config"]), **arrays)
 
 
-def _event_segments(event: Event, cfg: ModuleMapConfig) -> tuple[IntArray, IntArray, FloatArray]:
+def _aggregate(
+    key_src: IntArray,
+    key_dst: IntArray,
+    lo: FloatArray,
+    hi: FloatArray,
+    n: IntArray,
+) -> tuple[IntArray, IntArray, FloatArray, FloatArray, IntArray]:
+    """Merge rows with the same (key_src, key_dst): min of ``lo``, max of ``hi``, sum of ``n``.
+
+    Rows are sorted by the two keys (``np.lexsort``) so that each pair is one run;
+    ``reduceat`` then reduces every run at once.  ``fmin``/``fmax`` ignore NaN.
+    """
+    if len(key_src) == 0:
+        return key_src, key_dst, lo, hi, n
+    order = np.lexsort((key_dst, key_src))
+    ks, kd = key_src[order], key_dst[order]
+    starts = np.flatnonzero(np.r_[True, (ks[1:] != ks[:-1]) | (kd[1:] != kd[:-1])])
+    return (
+        ks[starts],
+        kd[starts],
+        np.fmin.reduceat(lo[order], starts, axis=0),
+        np.fmax.reduceat(hi[order], starts, axis=0),
+        np.add.reduceat(n[order], starts),
+    )
+
+
+def _event_table(
+    event: Event,
+    cfg: ModuleMapConfig,
+    locator: ModuleLocator | None,
+    rng: np.random.Generator,
+) -> tuple[IntArray, IntArray, FloatArray, FloatArray, IntArray]:
+    """Aggregated pairs of one event and of its symmetry copies (see ``augment``)."""
     seg = true_segments(event, pt_min=cfg.pt_min, min_hits=cfg.min_hits)
     h = event.hits
     keys = module_key(h.volume_id, h.layer_id, h.module_id)
     q = segment_quantities(*_cyl(event), seg[0], seg[1])
-    return keys[seg[0]], keys[seg[1]], q
+    ks, kd, qs = [keys[seg[0]]], [keys[seg[1]]], [q]
+    if locator is not None and seg.shape[1]:
+        used = np.unique(seg)
+        a, b = np.searchsorted(used, seg[0]), np.searchsorted(used, seg[1])
+        xyz = h.positions[used]
+        angles = np.concatenate([[0.0], rng.uniform(-np.pi, np.pi, cfg.rotations)])
+        for reflect in (False, True) if cfg.reflect else (False,):
+            for angle in angles:
+                if angle == 0.0 and not reflect:
+                    continue  # the event itself
+                new = locator.transformed_keys(
+                    h.volume_id[used], h.layer_id[used], xyz, float(angle), reflect
+                )
+                # rotations keep dphi, dz, z0 and the slope; z -> -z flips dz and z0
+                qv = q * np.array([1.0, -1.0, -1.0, 1.0]) if reflect else q
+                ks.append(new[a])
+                kd.append(new[b])
+                qs.append(qv)
+    key_src, key_dst, quant = np.concatenate(ks), np.concatenate(kd), np.concatenate(qs)
+    # two hits of one particle on one module (or a copy folded onto one module)
+    # would make a self-pair; the graph never needs those
+    keep = key_src != key_dst
+    quant = quant[keep]
+    return _aggregate(
+        key_src[keep], key_dst[keep], quant, quant, np.ones(len(quant), dtype=np.int64)
+    )
 
 
-def build_module_map(events: Iterable[Event], config: ModuleMapConfig | None = None) -> ModuleMap:
+def build_module_map(
+    events: Iterable[Event],
+    config: ModuleMapConfig | None = None,
+    detector: Detector | None = None,
+) -> ModuleMap:
     """Learn a module map from events with truth.
 
     Parameters
@@ -231,53 +307,42 @@ def build_module_map(events: Iterable[Event], config: ModuleMapConfig | None = N
     events
         Training events (truth and particles needed); read one at a time.
     config
-        Threshold and margins; defaults when None.
+        Threshold, margins and augmentation; defaults when None.
+    detector
+        Module geometry, needed when ``config.rotations`` or ``config.reflect``
+        ask for symmetry copies (:mod:`tracklearn.graph.augment`).
 
     Returns
     -------
     ModuleMap
     """
     cfg = config or ModuleMapConfig()
-    ks: list[IntArray] = []
-    kd: list[IntArray] = []
-    qs: list[FloatArray] = []
-    for ev in events:
-        a, b, q = _event_segments(ev, cfg)
-        ks.append(a)
-        kd.append(b)
-        qs.append(q.astype(np.float32))
-    key_src = np.concatenate(ks) if ks else np.zeros(0, np.int64)
-    key_dst = np.concatenate(kd) if kd else np.zeros(0, np.int64)
-    quant = np.concatenate(qs).astype(np.float64) if qs else np.zeros((0, 4))
-    modules = np.unique(np.concatenate([key_src, key_dst]))
-    src = np.searchsorted(modules, key_src)
-    dst = np.searchsorted(modules, key_dst)
-    # one int64 code per (src, dst) module pair; sorting groups the segments of a
-    # pair, and reduceat takes min / max over each group
-    code = src.astype(np.int64) * max(len(modules), 1) + dst
-    order = np.argsort(code, kind="stable")
-    code, quant = code[order], quant[order]
-    if len(code):
-        starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])
-        lo = np.fmin.reduceat(quant, starts, axis=0)  # fmin ignores NaN
-        hi = np.fmax.reduceat(quant, starts, axis=0)
-        n_seen = np.diff(np.r_[starts, len(code)])
+    locator: ModuleLocator | None = None
+    if cfg.rotations or cfg.reflect:
+        if detector is None:
+            raise ConfigError("module-map augmentation (rotations, reflect) needs a detector")
+        locator = ModuleLocator(detector)
+    rng = np.random.default_rng(cfg.seed)
+    tables = [_event_table(ev, cfg, locator, rng) for ev in events]
+    if tables:
+        key_src, key_dst, lo, hi, n_seen = _aggregate(
+            *(np.concatenate([t[i] for t in tables]) for i in range(5))
+        )
     else:
-        starts = np.zeros(0, dtype=np.int64)
+        key_src = key_dst = n_seen = np.zeros(0, dtype=np.int64)
         lo = hi = np.zeros((0, 4))
-        n_seen = np.zeros(0, dtype=np.int64)
-    pair_code = code[starts]
+    modules = np.unique(np.concatenate([key_src, key_dst]))
     width = np.nan_to_num(hi - lo)
     absolute = np.array([cfg.dphi_margin, cfg.dz_margin, cfg.z0_margin, cfg.phi_slope_margin])
     pad = cfg.margin * width + absolute
     # a quantity never defined for a pair (NaN) is not cut on
     lo = np.where(np.isnan(lo), -np.inf, lo - pad)
     hi = np.where(np.isnan(hi), np.inf, hi + pad)
-    n_mod = max(len(modules), 1)
+    # _aggregate sorted by (key_src, key_dst), so the indices are sorted too
     return ModuleMap(
         modules=modules.astype(np.int64),
-        pair_src=(pair_code // n_mod).astype(np.int32),
-        pair_dst=(pair_code % n_mod).astype(np.int32),
+        pair_src=np.searchsorted(modules, key_src).astype(np.int32),
+        pair_dst=np.searchsorted(modules, key_dst).astype(np.int32),
         lo=lo.astype(np.float32),
         hi=hi.astype(np.float32),
         n_seen=n_seen.astype(np.int32),
@@ -375,9 +440,10 @@ def run_module_map_stage(
 ) -> dict[str, float]:
     """``tracklearn train module_map``: build a map from the events in ``data``.
 
-    ``config`` holds :class:`ModuleMapConfig` fields plus ``val_events`` (int,
-    default 1): the last events (sorted by name) are kept out of the map and used
-    to report the edge efficiency and purity of the map.  Writes
+    ``config`` holds :class:`ModuleMapConfig` fields plus ``detector`` (path of a
+    ``detectors.csv``, default the shared TrackML one; read only for augmentation)
+    and ``val_events`` (int, default 1): the last events (sorted by name) are kept
+    out of the map and used to report the edge efficiency and purity of the map.  Writes
     ``out/module_map.npz`` and ``out/module_map.json``.  ``resume`` is ignored
     (building is one pass).
     """
@@ -386,13 +452,21 @@ def run_module_map_stage(
 
     cfg_dict = dict(config)
     n_val = int(cfg_dict.pop("val_events", 1))
+    detector_path = cfg_dict.pop("detector", None)
     cfg = ModuleMapConfig(**cfg_dict)
+    detector = None
+    if cfg.rotations or cfg.reflect:
+        from tracklearn.datapaths import shared_data_dir
+        from tracklearn.io.trackml import read_detector
+
+        default = shared_data_dir() / "trackml" / "detectors.csv.gz"
+        detector = read_detector(Path(detector_path) if detector_path else default)
     prefixes = sorted(find_events([data]))
     if len(prefixes) <= n_val:
         raise DataError(data, f"need more than {n_val} events to build and validate a module map")
     train, val = prefixes[: len(prefixes) - n_val], prefixes[len(prefixes) - n_val :]
     t0 = time.perf_counter()
-    mm = build_module_map(_read_events(train), cfg)
+    mm = build_module_map(_read_events(train), cfg, detector)
     build_s = time.perf_counter() - t0
     log.info("module map: %d pairs from %d events in %.1f s", mm.n_pairs, len(train), build_s)
     builder = ModuleMapGraphBuilder(mm)
