@@ -20,3 +20,13 @@ def module_map_stage(
     from tracklearn.graph.module_map import run_module_map_stage
 
     return run_module_map_stage(config, data, out, resume)
+
+
+@register_stage("embedding")
+def embedding_stage(
+    config: dict[str, Any], data: Path, out: Path, resume: bool
+) -> dict[str, float]:
+    """Train the metric-learning hit embedding (see ``run_embedding_stage``)."""
+    from tracklearn.graph.metric_learning import run_embedding_stage
+
+    return run_embedding_stage(config, data, out, resume)
