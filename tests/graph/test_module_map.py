@@ -128,3 +128,36 @@ def test_reflection_adds_mirrored_pairs(shared_data: Path) -> None:
     # z -> -z flips dz (100 mm) but keeps dphi (0)
     np.testing.assert_allclose(mm.lo[mirrored, 1], -100.0, atol=1e-3)
     np.testing.assert_allclose(mm.lo[mirrored, 0], 0.0, atol=1e-5)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_application_equals_brute_force(seed: int) -> None:
+    from tracklearn.graph.module_map import segment_quantities
+
+    rng = np.random.default_rng(seed)
+    n = 120
+    lay = rng.choice([2, 4, 6], n)
+    r = {2: 30.0, 4: 70.0, 6: 110.0}
+    rr = np.array([r[x] for x in lay]) + rng.uniform(-1, 1, n)
+    phi = rng.uniform(-np.pi, np.pi, n)
+    z = rng.uniform(-50, 50, n)
+    mod = rng.integers(1, 4, n)
+    pid = np.repeat(np.arange(1, n // 3 + 1), 3)[:n]
+    train = hit_event(rr, phi, z, [8] * n, lay, pid, module=mod)
+    # wide windows (incl. dphi windows past ±pi) from random "particles"
+    mm = build_module_map([train], ModuleMapConfig(margin=0.3))
+    test = hit_event(rr[::-1], phi[::-1], z[::-1], [8] * n, lay[::-1], pid, module=mod[::-1])
+    got = {tuple(e) for e in ModuleMapGraphBuilder(mm).candidate_edges(test).T.tolist()}
+    h = test.hits
+    keys = module_key(h.volume_id, h.layer_id, h.module_id)
+    m = mm.module_index(keys)
+    index = {
+        pq: k for k, pq in enumerate(zip(mm.pair_src.tolist(), mm.pair_dst.tolist(), strict=True))
+    }
+    i, j = (a.ravel() for a in np.meshgrid(np.arange(n), np.arange(n), indexing="ij"))
+    p = np.array([index.get((a, b), -1) for a, b in zip(m[i].tolist(), m[j].tolist(), strict=True)])
+    i, j, p = i[p >= 0], j[p >= 0], p[p >= 0]
+    q = segment_quantities(h.r, h.phi, h.z, i, j)
+    ok = ~np.any((q < mm.lo[p]) | (q > mm.hi[p]), axis=1)
+    assert got == set(zip(i[ok].tolist(), j[ok].tolist(), strict=True))
+    assert len(got) > 10

@@ -18,10 +18,12 @@ not cut on.  Each window is widened by ``margin`` times its width on both sides
 seen a few times in training has a window narrower than the true spread.
 
 *Applying* it (vectorised, no loop over hits or pairs): hits are grouped by
-module (CSR), pairs by inner module (CSR); every hit is expanded to the pairs of
-its module, every (hit, pair) to the hits of the pair's outer module, and the
-candidates are cut on the pair's windows.  Edges point from the inner-module hit
-to the outer-module hit (the direction the particles went in training).
+module and sorted by φ inside each module, pairs by inner module (CSR); every
+hit is expanded to the pairs of its module, every (hit, pair) to the hits of
+the pair's outer module inside the pair's Δφ window (found with
+``np.searchsorted``), and these candidates are cut on all four windows.  Edges
+point from the inner-module hit to the outer-module hit (the direction the
+particles went in training).
 
 Few training events leave many module pairs unseen; ``rotations`` and
 ``reflect`` add φ-rotated and z-mirrored copies of every training segment
@@ -37,6 +39,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -74,6 +77,7 @@ FloatArray = npt.NDArray[np.float64]
 QUANTITIES: tuple[str, ...] = ("dphi", "dz", "z0", "phi_slope")
 _MIN_DR = 1e-3  # mm: below this |dr|, z0 and phi_slope are undefined
 _CHUNK = 20_000  # hits expanded at once when applying the map (bounds memory)
+_KEY_STRIDE = 8.0  # > 2 pi: module index * stride + (phi + pi) sorts by (module, phi)
 
 
 class ModuleMapConfig(BaseModel):
@@ -386,30 +390,45 @@ class ModuleMapGraphBuilder:
         h = event.hits
         r, phi, z = _cyl(event)
         mod = mm.module_index(module_key(h.volume_id, h.layer_id, h.module_id))
-        # hits grouped by module: CSR over module index
-        hit_order = np.argsort(mod, kind="stable")
-        hit_order = hit_order[mod[hit_order] >= 0]
-        hit_counts = np.bincount(mod[hit_order], minlength=len(mm.modules))
-        hit_start = np.concatenate([[0], np.cumsum(hit_counts)])[:-1].astype(np.int64)
+        # Hits grouped by module and sorted by phi inside each module; the float key
+        # module * 8 + (phi + pi) increases along that order (phi + pi < 2 pi < 8), so
+        # one searchsorted finds the hits of a module inside a phi range.
+        on_map = np.flatnonzero(mod >= 0)
+        hit_order = on_map[np.lexsort((phi[on_map], mod[on_map]))]
+        sort_key = mod[hit_order] * _KEY_STRIDE + (phi[hit_order] + math.pi)
         pair_start = self._pair_offsets[:-1]
         pair_count = np.diff(self._pair_offsets)
+        dphi_lo = mm.lo[:, 0].astype(np.float64)
+        dphi_width = mm.hi[:, 0].astype(np.float64) - dphi_lo
         chunks: list[IntArray] = []
         for c0 in range(0, len(hit_order), _CHUNK):
             hits = hit_order[c0 : c0 + _CHUNK]
-            m = mod[hits]
             # (hit, pair) for every pair whose inner module holds the hit
-            own, pair = _expand(pair_start[m], pair_count[m])
+            own, pair = _expand(pair_start[mod[hits]], pair_count[mod[hits]])
             src_hit = hits[own]
-            dst_mod = mm.pair_dst[pair]
-            # (hit, pair, target hit) for every hit on the pair's outer module
-            own2, pos = _expand(hit_start[dst_mod], hit_counts[dst_mod])
-            src = src_hit[own2]
+            base = mm.pair_dst[pair].astype(np.float64) * _KEY_STRIDE
+            # the pair's dphi window around the hit, from lo (in [-pi, pi)) over width;
+            # a window past +pi continues from -pi (second range)
+            lo = wrap_phi(phi[src_hit] + dphi_lo[pair])
+            width = np.minimum(dphi_width[pair], 2 * math.pi)
+            end1 = np.minimum(lo + width, math.pi)
+            s1 = np.searchsorted(sort_key, base + lo + math.pi, side="left")
+            e1 = np.searchsorted(sort_key, base + end1 + math.pi, side="right")
+            wraps = lo + width > math.pi
+            s2 = np.searchsorted(sort_key, base[wraps], side="left")
+            e2 = np.searchsorted(
+                sort_key, base[wraps] + (lo + width)[wraps] - math.pi, side="right"
+            )
+            own1, pos1 = _expand(s1, e1 - s1)
+            own2, pos2 = _expand(s2, e2 - s2)
+            cand = np.concatenate([own1, np.flatnonzero(wraps)[own2]])
+            pos = np.concatenate([pos1, pos2])
+            src = src_hit[cand]
             dst = hit_order[pos]
-            p = pair[own2]
+            p = pair[cand]
             q = segment_quantities(r, phi, z, src, dst)
-            lo, hi = mm.lo[p], mm.hi[p]
             # NaN (undefined z0 / slope) compares False on both sides, so it passes
-            ok = ~np.any((q < lo) | (q > hi), axis=1)
+            ok = ~np.any((q < mm.lo[p]) | (q > mm.hi[p]), axis=1)
             chunks.append(np.stack([src[ok], dst[ok]]))
         if not chunks:
             return np.zeros((2, 0), dtype=np.int64)
