@@ -283,7 +283,9 @@ class EmbeddingStageConfig(BaseModel):
     margin
         Hinge margin (embedding units).
     max_positives
-        Positive pairs sampled per event and step.
+        Positive pairs sampled per event and epoch.
+    batch_pairs
+        Pairs per optimiser step (the pairs of an event are split into mini-batches).
     random_negatives
         Random negative pairs per positive.
     hard_hits
@@ -301,6 +303,7 @@ class EmbeddingStageConfig(BaseModel):
     pt_min: float = Field(0.5, ge=0)  # GeV
     margin: float = Field(0.1, gt=0)
     max_positives: int = Field(20000, ge=1)
+    batch_pairs: int = Field(4096, ge=1)
     random_negatives: float = Field(2.0, ge=0)
     hard_hits: int = Field(2000, ge=0)
     hard_k: int = Field(8, ge=1)
@@ -389,11 +392,18 @@ def run_embedding_stage(
         rng = np.random.default_rng(seed)
         for i in rng.permutation(len(train_data)):
             d = train_data[i]
-            yield d, _sample_pairs(model, d, cfg, rng)
+            model.eval()  # mining reads the current embedding
+            pairs, y = _sample_pairs(model, d, cfg, rng)
+            model.train()
+            order = torch.from_numpy(rng.permutation(pairs.shape[1]))
+            for chunk in torch.split(order, cfg.batch_pairs):
+                yield d, (pairs[:, chunk], y[chunk])
 
     def step(m: torch.nn.Module, batch: tuple[_EventData, Any]) -> torch.Tensor:
         d, (pairs, y) = batch
-        return hinge_loss(m(d.feats), pairs, y, cfg.margin)
+        # embed only the hits of this mini-batch
+        hits, local = torch.unique(pairs, return_inverse=True)
+        return hinge_loss(m(d.feats[hits]), local, y, cfg.margin)
 
     def evaluate(m: torch.nn.Module) -> dict[str, float]:
         rng = np.random.default_rng(cfg.train.seed)
