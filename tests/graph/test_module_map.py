@@ -161,3 +161,14 @@ def test_application_equals_brute_force(seed: int) -> None:
     ok = ~np.any((q < mm.lo[p]) | (q > mm.hi[p]), axis=1)
     assert got == set(zip(i[ok].tolist(), j[ok].tolist(), strict=True))
     assert len(got) > 10
+
+
+def test_range_correction_widens_by_width_over_n_minus_one() -> None:
+    no_abs = {"dphi_margin": 0.0, "dz_margin": 0.0, "z0_margin": 0.0, "phi_slope_margin": 0.0}
+    mm = build_module_map(
+        [_event(HITS)], ModuleMapConfig(margin=0.0, range_correction=True, **no_abs)
+    )
+    # pair (8,2,1)->(8,4,1) seen twice: dphi [0.01, 0.02] widened by 0.01 / (2 - 1)
+    np.testing.assert_allclose(mm.lo[0, 0], 0.0, atol=1e-7)
+    np.testing.assert_allclose(mm.hi[0, 0], 0.03, rtol=1e-5)
+    np.testing.assert_allclose(mm.lo[1], mm.hi[1])  # seen once: nothing to extrapolate

@@ -100,6 +100,10 @@ class ModuleMapConfig(BaseModel):
         Also learn from the z → −z copies (of the event and of each rotation).
     seed
         Seed of the rotation angles.
+    range_correction
+        Also widen each window by ``width / (n_seen - 1)`` on both sides: the
+        unbiased estimate of the end points of a uniform distribution from
+        ``n_seen`` samples, so pairs seen rarely get relatively wider windows.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -113,6 +117,7 @@ class ModuleMapConfig(BaseModel):
     phi_slope_margin: float = Field(2e-5, ge=0)  # rad/mm
     rotations: int = Field(0, ge=0)  # random phi rotations of each training event
     reflect: bool = False  # also learn from z -> -z copies
+    range_correction: bool = False  # widen sparse pairs by width / (n_seen - 1) per side
     seed: int = 0
 
 
@@ -338,7 +343,12 @@ def build_module_map(
     modules = np.unique(np.concatenate([key_src, key_dst]))
     width = np.nan_to_num(hi - lo)
     absolute = np.array([cfg.dphi_margin, cfg.dz_margin, cfg.z0_margin, cfg.phi_slope_margin])
-    pad = cfg.margin * width + absolute
+    rel = np.full(len(n_seen), cfg.margin)
+    if cfg.range_correction:
+        # n samples of a uniform distribution miss on average width / (n - 1) of
+        # its range at each end (the unbiased estimate of the end points)
+        rel += np.where(n_seen > 1, 1.0 / np.maximum(n_seen - 1, 1), 0.0)
+    pad = rel[:, None] * width + absolute
     # a quantity never defined for a pair (NaN) is not cut on
     lo = np.where(np.isnan(lo), -np.inf, lo - pad)
     hi = np.where(np.isnan(hi), np.inf, hi + pad)
