@@ -172,3 +172,12 @@ def test_range_correction_widens_by_width_over_n_minus_one() -> None:
     np.testing.assert_allclose(mm.lo[0, 0], 0.0, atol=1e-7)
     np.testing.assert_allclose(mm.hi[0, 0], 0.03, rtol=1e-5)
     np.testing.assert_allclose(mm.lo[1], mm.hi[1])  # seen once: nothing to extrapolate
+
+
+def test_shipped_config_is_valid() -> None:
+    import yaml
+
+    raw = yaml.safe_load((Path(__file__).parents[2] / "configs/gnn/module_map.yaml").read_text())
+    raw.pop("val_events")
+    cfg = ModuleMapConfig(**raw)
+    assert cfg.pt_min == 0.5 and cfg.reflect
