@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -140,3 +141,15 @@ def test_window_pairs_wrap_and_full_circle() -> None:
     # a window wider than the circle lists every outer hit exactly once
     inner, outer = window_pairs(np.array([0.0]), np.array([-3.0, 0.0, 3.0]), np.array([10.0]))
     assert sorted(outer.tolist()) == [0, 1, 2]
+
+
+def test_edge_features_reproduce_the_in_paper_graphs(shared_data: Path) -> None:
+    folder = shared_data / "trackml_graphs" / "interaction_network_paper" / "heptrkx_plus_1GeV"
+    g = np.load(folder / "event000001001_g000.npz")
+    n_edges = g["y"].shape[0]
+    src = np.empty(n_edges, np.int64)
+    dst = np.empty(n_edges, np.int64)
+    src[g["Ro_cols"]] = g["Ro_rows"]
+    dst[g["Ri_cols"]] = g["Ri_rows"]
+    ours = edge_features(g["X"], np.stack([src, dst]))
+    np.testing.assert_allclose(ours, g["Ra"].T, atol=1e-5)
