@@ -180,4 +180,4 @@ def test_shipped_config_is_valid() -> None:
     raw = yaml.safe_load((Path(__file__).parents[2] / "configs/gnn/module_map.yaml").read_text())
     raw.pop("val_events")
     cfg = ModuleMapConfig(**raw)
-    assert cfg.pt_min == 0.5 and cfg.reflect
+    assert cfg.pt_min == 0.4 and cfg.reflect

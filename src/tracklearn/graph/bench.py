@@ -84,7 +84,7 @@ def default_specs(embedding_checkpoint: Path | None = None) -> list[BuilderSpec]
         BuilderSpec(
             "module map",
             "module_map",
-            {"pt_min": 0.5, "margin": 0.2, "rotations": 40, "reflect": True},
+            {"pt_min": 0.4, "margin": 0.2, "rotations": 40, "reflect": True},
         ),
     ]
     if embedding_checkpoint is not None:
