@@ -1,0 +1,1 @@
+"""Torch modules, one per file (torch is imported only here, in training/ and graph embedding)."""
