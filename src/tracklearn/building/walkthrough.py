@@ -1,0 +1,85 @@
+"""Track building by walking from seed hits along the best-scoring outgoing edge.
+
+From every hit the walk continues along its highest-scoring outgoing edge
+(inner → outer) above the threshold.  Where walks branch or merge, the score
+decides: an edge ``u → v`` is followed only when it is the best outgoing edge
+of ``u`` *and* the best incoming edge of ``v``.  Every hit then has at most one
+successor and one predecessor, so the followed edges form disjoint chains; each
+chain, started at its seed (a hit with no followed incoming edge), is a track.
+
+This is the walk from every seed at once, vectorised: the best edge per hit is
+one ``lexsort`` instead of a loop over hits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from tracklearn.building.base import labels_to_tracks
+from tracklearn.building.components import connected_component_labels
+from tracklearn.edm import Graph, TrackCandidates
+
+
+def _best_edge_per_node(
+    node: npt.NDArray[np.int64], scores: npt.NDArray[np.floating], n_nodes: int
+) -> npt.NDArray[np.int64]:
+    """Index of the highest-scoring edge at each node (``-1`` if none), shape (N,).
+
+    Ties go to the lower edge index (deterministic).
+    """
+    best = np.full(n_nodes, -1, dtype=np.int64)
+    if len(node) == 0:
+        return best
+    edges = np.arange(len(node))
+    # sort by node, then score descending, then edge index: the first row per node wins
+    order = np.lexsort((edges, -scores, node))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = node[order][1:] != node[order][:-1]
+    best[node[order][first]] = order[first]
+    return best
+
+
+def walkthrough_edges(
+    n_nodes: int,
+    edge_index: npt.NDArray[np.int64],
+    scores: npt.NDArray[np.floating],
+    threshold: float,
+) -> npt.NDArray[np.bool_]:
+    """Mask of the edges the walk follows, shape (E,).
+
+    Parameters
+    ----------
+    n_nodes
+        Number of nodes N.
+    edge_index
+        (2, E) inner → outer.
+    scores
+        (E,) edge scores; edges below ``threshold`` are never followed.
+    """
+    kept = np.flatnonzero(scores >= threshold)
+    src, dst, s = edge_index[0][kept], edge_index[1][kept], scores[kept]
+    best_out = _best_edge_per_node(src, s, n_nodes)
+    best_in = _best_edge_per_node(dst, s, n_nodes)
+    local = np.arange(len(kept))
+    follow = (best_out[src] == local) & (best_in[dst] == local)
+    mask = np.zeros(edge_index.shape[1], dtype=bool)
+    mask[kept[follow]] = True
+    return mask
+
+
+@dataclass(frozen=True)
+class WalkthroughBuilder:
+    """Follow the best outgoing edge above ``threshold`` from every seed hit (see module doc)."""
+
+    threshold: float = 0.5
+    min_hits: int = 3
+
+    def __call__(
+        self, graph: Graph, scores: npt.NDArray[np.floating], n_hits: int
+    ) -> TrackCandidates:
+        follow = walkthrough_edges(graph.n_nodes, graph.edge_index, scores, self.threshold)
+        labels = connected_component_labels(graph.n_nodes, graph.edge_index, follow)
+        return labels_to_tracks(graph, labels, n_hits, self.min_hits)
