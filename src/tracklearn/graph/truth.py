@@ -58,6 +58,8 @@ def true_segments(
     assert truth is not None and particles is not None
     # Event guarantees truth rows are aligned with hit rows
     pid = truth.particle_id
+    if len(particles) == 0:  # all noise: nothing to index (regression: IndexError)
+        return np.zeros((2, 0), dtype=np.int64)
     order_p = np.argsort(particles.particle_id)
     sorted_ids = particles.particle_id[order_p]
     prow = np.full(len(pid), -1, dtype=np.int64)

@@ -1,0 +1,22 @@
+"""Trainable graph-construction stages for ``tracklearn train`` (imported lazily).
+
+* ``module_map``: :func:`tracklearn.graph.module_map.run_module_map_stage`;
+* ``embedding``: :func:`tracklearn.graph.metric_learning.run_embedding_stage`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tracklearn.training.stages import register_stage
+
+
+@register_stage("module_map")
+def module_map_stage(
+    config: dict[str, Any], data: Path, out: Path, resume: bool
+) -> dict[str, float]:
+    """Build a module map from the events in ``data`` (see ``run_module_map_stage``)."""
+    from tracklearn.graph.module_map import run_module_map_stage
+
+    return run_module_map_stage(config, data, out, resume)
