@@ -54,6 +54,10 @@ def evaluate_edge_files(
         raise ConfigError(f"unknown graph format {fmt!r}; valid: {', '.join(FORMATS)}")
     from tracklearn.pipeline.gnn import DEFAULT_MODEL
 
+    if model is None:
+        # the shipped classifier for pT-filtered pixel graphs, trained on simulated graphs
+        # built like the IN paper's (see configs/gnn/edge_classifier_in_style.yaml)
+        model = DEFAULT_MODEL / "in_graphs" if (DEFAULT_MODEL / "in_graphs").exists() else None
     clf = EdgeModel.load(model or DEFAULT_MODEL)
     thr = clf.threshold if threshold is None else threshold
     root = Path(graph_dir)
@@ -83,6 +87,7 @@ def evaluate_edge_files(
         **label_metrics(all_y, all_s, thr),
         "threshold": thr,
         "model": str(model or DEFAULT_MODEL),
+        "format": fmt,
         "n_files": len(files),
         "per_set": per_set,
         "per_file": per_file,
