@@ -62,3 +62,12 @@ def test_walkthrough_ties_and_thresholds() -> None:
     assert walkthrough_edges(3, g.edge_index, np.array([0.4, 0.3]), 0.5).tolist() == [False, False]
     empty = _graph(2, [])
     assert WalkthroughBuilder()(empty, np.zeros(0), n_hits=2).n_tracks == 0
+
+
+def test_walkthrough_retries_the_next_best_edge_after_losing() -> None:
+    # 0 → 2 (0.9) beats 1 → 2 (0.8) at hit 2; hit 1 then takes its next best 1 → 3 (0.6)
+    g = _graph(4, [(0, 2), (1, 2), (1, 3)])
+    follow = walkthrough_edges(4, g.edge_index, np.array([0.9, 0.8, 0.6]), 0.5)
+    assert follow.tolist() == [True, False, True]
+    one_round = walkthrough_edges(4, g.edge_index, np.array([0.9, 0.8, 0.6]), 0.5, max_rounds=1)
+    assert one_round.tolist() == [True, False, False]

@@ -2,8 +2,9 @@
 
 From every hit the walk continues along its highest-scoring outgoing edge
 (inner → outer) above the threshold.  Where walks branch or merge, the score
-decides: an edge ``u → v`` is followed only when it is the best outgoing edge
-of ``u`` *and* the best incoming edge of ``v``.  Every hit then has at most one
+decides: an edge ``u → v`` is followed when it is the best outgoing edge of ``u``
+*and* the best incoming edge of ``v`` among the edges still free (greedy
+rounds: a hit whose best edge lost tries its next best).  Every hit then has at most one
 successor and one predecessor, so the followed edges form disjoint chains; each
 chain, started at its seed (a hit with no followed incoming edge), is a track.
 
@@ -47,8 +48,14 @@ def walkthrough_edges(
     edge_index: npt.NDArray[np.int64],
     scores: npt.NDArray[np.floating],
     threshold: float,
+    max_rounds: int = 8,
 ) -> npt.NDArray[np.bool_]:
     """Mask of the edges the walk follows, shape (E,).
+
+    Greedy by score: in each round every edge whose two ends are still free
+    competes, and the mutual best ones (best outgoing edge of the inner hit and
+    best incoming edge of the outer hit) are followed; a hit that lost its best
+    edge to a higher-scoring one tries its next best in the following round.
 
     Parameters
     ----------
@@ -58,15 +65,28 @@ def walkthrough_edges(
         (2, E) inner → outer.
     scores
         (E,) edge scores; edges below ``threshold`` are never followed.
+    max_rounds
+        Rounds of the greedy matching (each round is vectorised).
     """
-    kept = np.flatnonzero(scores >= threshold)
-    src, dst, s = edge_index[0][kept], edge_index[1][kept], scores[kept]
-    best_out = _best_edge_per_node(src, s, n_nodes)
-    best_in = _best_edge_per_node(dst, s, n_nodes)
-    local = np.arange(len(kept))
-    follow = (best_out[src] == local) & (best_in[dst] == local)
     mask = np.zeros(edge_index.shape[1], dtype=bool)
-    mask[kept[follow]] = True
+    has_out = np.zeros(n_nodes, dtype=bool)
+    has_in = np.zeros(n_nodes, dtype=bool)
+    cand = np.flatnonzero(scores >= threshold)
+    for _ in range(max_rounds):
+        # edges whose both ends are still free compete; a mutual best edge is followed
+        cand = cand[~has_out[edge_index[0][cand]] & ~has_in[edge_index[1][cand]]]
+        if len(cand) == 0:
+            break
+        src, dst, s = edge_index[0][cand], edge_index[1][cand], scores[cand]
+        best_out = _best_edge_per_node(src, s, n_nodes)
+        best_in = _best_edge_per_node(dst, s, n_nodes)
+        local = np.arange(len(cand))
+        follow = (best_out[src] == local) & (best_in[dst] == local)
+        if not follow.any():
+            break
+        mask[cand[follow]] = True
+        has_out[src[follow]] = True
+        has_in[dst[follow]] = True
     return mask
 
 
