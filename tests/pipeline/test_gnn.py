@@ -51,6 +51,7 @@ def test_gnn_rejects_a_folder_without_a_model(tmp_path: Path) -> None:
         get_method("gnn", {"model": str(tmp_path)})
 
 
+@pytest.mark.realdata
 def test_evaluate_edges_on_one_real_graph(shared_data: Path, tmp_path: Path) -> None:
     src = shared_data / "trackml_graphs" / "interaction_network_paper" / "heptrkx_plus_2GeV"
     graphs = tmp_path / "graphs" / "heptrkx_plus_2GeV"

@@ -53,6 +53,7 @@ def _losses(out: Path) -> list[float]:
 
 
 @pytest.mark.slow
+@pytest.mark.realdata
 @pytest.mark.parametrize("path", EDGE_CONFIGS, ids=lambda p: p.stem)
 def test_every_shipped_config_trains_with_falling_loss(
     path: Path, tiny_data: Path, tmp_path: Path
