@@ -123,7 +123,8 @@ def run_gnn_bench(
     events = sorted(find_events([events_dir]))
     model_p = Path(model) if model else None
     res: dict[str, Any] = {"events": [str(e) for e in events]}
-    res["stages"] = stage_edge_metrics(events, model_p)
+    # Methods run first, in subprocesses forked while this process is still small: Linux
+    # carries the parent's peak RSS (ru_maxrss) across fork/exec into the child's figure.
     res["simulated"] = {
         m: method_metrics(events, m, work / "sim", model_p if m == "gnn" else None)
         for m in ("dbscan", "gnn")
@@ -135,6 +136,7 @@ def run_gnn_bench(
             )
             for m in ("dbscan", "gnn")
         }
+    res["stages"] = stage_edge_metrics(events, model_p)
     if in_graphs is not None:
         from tracklearn.models.evaluate_edges import evaluate_edge_files
 
