@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DATA ?= $(or $(TRACKLEARN_DATA),$(abspath ../shared/data))
 DEMO := demo-output
 
-.PHONY: setup demo test bench lint clean validate-simulation
+.PHONY: setup demo test bench lint clean validate-simulation train-default
 
 setup: $(STAMP)
 
@@ -63,6 +63,9 @@ validate-simulation: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/tracklearn bench --out benchmarks/results
+
+train-default: $(STAMP)  # retrain the shipped gnn model (~35-50 min on 2 cores)
+	PYTHON=$(abspath $(BIN))/python scripts/train_default.sh build/train-default
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests scripts

@@ -270,6 +270,42 @@ def validate_simulation(
     typer.echo(f"floors: {res.n_judged - res.n_failed}/{res.n_judged} pass; report in {out}")
 
 
+@app.command(help="Train a stage (filter, edge_classifier, ...) on a folder of simulated events.")
+def train(
+    stage: Annotated[str, typer.Argument(help="Stage name (see tracklearn.training.stages).")],
+    config: Annotated[Path, typer.Option(help="YAML config (see configs/gnn/).")],
+    data: Annotated[Path, typer.Option(help="Folder of events with truth.")],
+    out: Annotated[Path, typer.Option(help="Output folder: checkpoints, curves, model.")],
+    resume: Annotated[bool, typer.Option(help="Continue from out/checkpoint.pt.")] = False,
+) -> None:
+    """Train one stage; the output folder holds the model, its config and curves."""
+    from tracklearn.config import load_yaml
+    from tracklearn.training.stages import get_stage
+
+    metrics = get_stage(stage)(load_yaml(config), data, out, resume)
+    typer.echo(" ".join(f"{k}={v:.4g}" for k, v in metrics.items()) + f"; model in {out}")
+
+
+@app.command("evaluate-edges")
+def evaluate_edges(
+    graph_dir: Annotated[
+        Path, typer.Argument(help="Folder of graph files (searched recursively).")
+    ],
+    out: Annotated[Path, typer.Option(help="Output folder for edge_metrics.json.")],
+    fmt: Annotated[str, typer.Option("--format", help="Graph file format: in-npz.")] = "in-npz",
+    model: Annotated[Path | None, typer.Option(help="Trained model (default: shipped).")] = None,
+    threshold: Annotated[float | None, typer.Option(help="Edge-score cut.")] = None,
+) -> None:
+    """Edge efficiency, purity and ROC AUC of the edge classifier on pre-built graphs."""
+    from tracklearn.models.evaluate_edges import evaluate_edge_files
+
+    res = evaluate_edge_files(graph_dir, out, model, fmt, threshold)
+    typer.echo(
+        f"{res['n_files']} files, {res['n_edges']:.0f} edges: efficiency "
+        f"{res['edge_efficiency']:.4f}, purity {res['edge_purity']:.4f}, AUC {res['roc_auc']:.4f}"
+    )
+
+
 def main() -> None:
     """Entry point: turn our errors into one line on stderr and exit code 1."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

@@ -31,7 +31,11 @@ _DESCRIPTIONS: dict[str, str] = {}
 
 #: Modules that register methods when imported; imported lazily so that
 #: ``tracklearn --help`` and the classical path never import torch.
-_PROVIDERS: tuple[str, ...] = ("tracklearn.classical.dbscan", "tracklearn.classical.ckf")
+_PROVIDERS: tuple[str, ...] = (
+    "tracklearn.classical.dbscan",
+    "tracklearn.classical.ckf",
+    "tracklearn.pipeline.gnn",
+)
 
 #: The best method we ship; ``reconstruct`` uses it when no ``--method`` is given.
 DEFAULT_METHOD = "dbscan"

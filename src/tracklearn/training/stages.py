@@ -19,7 +19,11 @@ StageFn = Callable[[dict[str, Any], Path, Path, bool], dict[str, float]]
 
 _STAGES: dict[str, StageFn] = {}
 #: modules that register stages (imported lazily)
-_PROVIDERS: list[str] = ["tracklearn.training.toy", "tracklearn.graph.stages"]
+_PROVIDERS: list[str] = [
+    "tracklearn.training.toy",
+    "tracklearn.graph.stages",
+    "tracklearn.training.edge_stages",
+]
 
 
 def register_stage(name: str) -> Callable[[StageFn], StageFn]:

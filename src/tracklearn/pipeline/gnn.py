@@ -1,0 +1,86 @@
+"""The ``gnn`` reconstruction method: graph builder → (filter) → edge classifier → track building.
+
+A model folder (``--model``; default: the weights shipped in
+``tracklearn/models/default``) holds ``pipeline.json`` (graph builder and its
+config, the filter folder or null, track building), the classifier
+(``model.json`` + ``weights.pt``) and ``provenance.json``.  Torch is imported
+only when the method is built, so listing methods stays light.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from tracklearn.building import ComponentsBuilder, TrackBuilder, WalkthroughBuilder
+from tracklearn.edm import Event, TrackCandidates
+from tracklearn.errors import ConfigError
+from tracklearn.graph.builders import make_builder
+from tracklearn.graph.subgraph import edge_subgraph
+from tracklearn.pipeline.registry import register_method
+
+log = logging.getLogger(__name__)
+
+#: the model shipped with the package
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "default"
+
+
+class GNNConfig(BaseModel):
+    """Settings of the ``gnn`` method; None keeps what the model folder says."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: str | None = None  # model folder; None = the shipped default
+    threshold: float | None = Field(None, ge=0, le=1)  # classifier edge-score cut
+    building: Literal["walkthrough", "components"] | None = None
+    min_hits: int | None = Field(None, ge=1)
+    threads: int = Field(1, ge=1)  # torch threads
+
+
+class GNNReconstructor:
+    """Event → track candidates with a trained model folder (see the module docstring)."""
+
+    def __init__(self, config: GNNConfig) -> None:
+        import torch
+
+        from tracklearn.models.edge_model import EdgeModel
+
+        self.config = config
+        folder = Path(config.model) if config.model else DEFAULT_MODEL
+        spec_path = folder / "pipeline.json"
+        if not spec_path.exists():
+            raise ConfigError(f"{folder}: not a gnn model folder (no pipeline.json)")
+        spec: dict[str, Any] = json.loads(spec_path.read_text())
+        self.folder = folder
+        self.graph_builder = make_builder(spec["builder"], spec.get("builder_config") or {})
+        self.filter = EdgeModel.load(folder / spec["filter"]) if spec.get("filter") else None
+        self.classifier = EdgeModel.load(folder / spec.get("classifier", "."))
+        build = spec.get("building", {})
+        threshold = config.threshold if config.threshold is not None else self.classifier.threshold
+        min_hits = config.min_hits or int(build.get("min_hits", 3))
+        method = config.building or build.get("method", "walkthrough")
+        self.track_builder: TrackBuilder = (
+            WalkthroughBuilder(threshold, min_hits)
+            if method == "walkthrough"
+            else ComponentsBuilder(threshold, min_hits)
+        )
+        torch.set_num_threads(config.threads)
+
+    def __call__(self, event: Event) -> TrackCandidates:
+        graph = self.graph_builder(event)
+        if self.filter is not None and graph.n_edges:
+            graph = edge_subgraph(graph, self.filter.scores(graph) >= self.filter.threshold)
+        scores = self.classifier.scores(graph) if graph.n_edges else np.zeros(0, np.float32)
+        log.debug("event %d: %d nodes, %d edges", event.event_id, graph.n_nodes, graph.n_edges)
+        return self.track_builder(graph, scores, event.n_hits)
+
+
+@register_method("gnn", "Graph neural network: graph → filter → Interaction Network → tracks")
+def make_gnn(config: dict[str, Any] | None) -> GNNReconstructor:
+    """Build the gnn method from a config mapping (``model``: folder of a trained model)."""
+    return GNNReconstructor(GNNConfig.model_validate(config or {}))

@@ -1,0 +1,293 @@
+"""Training stages ``filter`` and ``edge_classifier`` (``tracklearn train STAGE``).
+
+Both train an edge model with class-weighted binary cross-entropy on graphs built
+from a folder of simulated events, through :func:`tracklearn.training.loop.train`
+(seeded, atomic resumable checkpoints, early stopping, curves), then choose the
+decision threshold on the validation events and write a model folder
+(:class:`~tracklearn.models.edge_model.EdgeModel`).
+
+* ``filter``: an MLP that sees edges one by one; every step is a random batch of
+  edges, and the threshold is the highest one keeping ``target_efficiency`` of
+  the true validation edges.
+* ``edge_classifier``: a message-passing model on whole graphs (or φ sectors);
+  optionally on graphs thinned by a trained filter first; the threshold
+  maximises F1 (the balance of edge efficiency and purity) on validation.  Its
+  output folder is a complete ``gnn`` model: ``pipeline.json`` names the graph
+  builder, the filter (copied to ``filter/``) and the track building.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+
+from tracklearn.config import validate
+from tracklearn.edm import Graph
+from tracklearn.graph.subgraph import edge_subgraph
+from tracklearn.io.atomic import write_text_atomic
+from tracklearn.metrics.edges import label_metrics
+from tracklearn.models.adapter import GraphTensors, to_numpy, to_tensors
+from tracklearn.models.edge_model import EdgeModel
+from tracklearn.models.registry import get_model
+from tracklearn.provenance import provenance
+from tracklearn.report import progress_bar
+from tracklearn.training.graph_data import (
+    GraphDataConfig,
+    build_graphs,
+    sector_graphs,
+    split_events,
+)
+from tracklearn.training.loop import TrainConfig, load_checkpoint, train
+from tracklearn.training.stages import register_stage
+
+log = logging.getLogger(__name__)
+
+
+class ModelSpec(BaseModel):
+    """A registered model name and its constructor arguments."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    kwargs: dict[str, Any] = Field(default_factory=dict)
+
+
+class BuildingSpec(BaseModel):
+    """Track building used by the ``gnn`` method with this classifier."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    method: Literal["walkthrough", "components"] = "walkthrough"
+    min_hits: int = Field(3, ge=1)
+
+
+class FilterStageConfig(BaseModel):
+    """Config of ``tracklearn train filter``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    data: GraphDataConfig = Field(default_factory=GraphDataConfig)
+    model: ModelSpec = ModelSpec(name="filter_mlp")
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    pos_weight: float | None = Field(None, gt=0)  # None: negatives / positives in training
+    target_efficiency: float = Field(0.99, gt=0, le=1)  # of true validation edges kept
+    edges_per_step: int = Field(200_000, ge=1)
+    steps_per_epoch: int = Field(20, ge=1)
+
+
+class EdgeClassifierStageConfig(BaseModel):
+    """Config of ``tracklearn train edge_classifier``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    data: GraphDataConfig = Field(default_factory=GraphDataConfig)
+    model: ModelSpec = ModelSpec(name="interaction_network")
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    pos_weight: float | None = Field(None, gt=0)
+    filter_model: str | None = None  # folder of a trained filter applied before training
+    building: BuildingSpec = Field(default_factory=BuildingSpec)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _pos_weight(graphs: list[Graph], given: float | None) -> float:
+    if given is not None:
+        return given
+    pos = sum(float(g.y.sum()) for g in graphs if g.y is not None)
+    total = sum(g.n_edges for g in graphs)
+    return max(total - pos, 1.0) / max(pos, 1.0)
+
+
+def _loss(model: torch.nn.Module, t: GraphTensors, pos_weight: torch.Tensor) -> torch.Tensor:
+    assert t.y is not None
+    logits = model(t.x, t.edge_index, t.edge_attr)
+    return torch.nn.functional.binary_cross_entropy_with_logits(logits, t.y, pos_weight=pos_weight)
+
+
+def threshold_for_efficiency(
+    y: npt.NDArray[np.floating], scores: npt.NDArray[np.floating], efficiency: float
+) -> float:
+    """Highest threshold that keeps at least ``efficiency`` of the true edges."""
+    s = np.sort(scores[y > 0.5])
+    if len(s) == 0:
+        return 0.5
+    k = int(np.floor((1.0 - efficiency) * len(s)))
+    return float(s[min(k, len(s) - 1)])
+
+
+def threshold_max_f1(y: npt.NDArray[np.floating], scores: npt.NDArray[np.floating]) -> float:
+    """Threshold maximising F1 = 2·eff·purity / (eff + purity), scanned on a 0.01 grid."""
+    grid = np.linspace(0.05, 0.95, 91)
+    true = y > 0.5
+    n_true = max(int(true.sum()), 1)
+    best, best_t = -1.0, 0.5
+    for t in grid:
+        kept = scores >= t
+        tp = np.count_nonzero(true & kept)
+        f1 = 2 * tp / (n_true + max(int(kept.sum()), 1))
+        if f1 > best:
+            best, best_t = f1, float(t)
+    return best_t
+
+
+def _model_scores(model: torch.nn.Module, graphs: list[GraphTensors]) -> np.ndarray:
+    out = [to_numpy(torch.sigmoid(model(t.x, t.edge_index, t.edge_attr))) for t in graphs]
+    return np.concatenate(out) if out else np.zeros(0, np.float32)
+
+
+def _labels(graphs: list[GraphTensors]) -> np.ndarray:
+    return np.concatenate([to_numpy(t.y) for t in graphs if t.y is not None])
+
+
+def _load_graphs(cfg: GraphDataConfig, data: Path, out: Path) -> tuple[list[Graph], list[Graph]]:
+    """Training and validation graphs, cut into sectors one event at a time (bounded memory)."""
+    train_p, val_p = split_events(data, cfg)
+    cache = out / "cache"
+    rng = np.random.default_rng(cfg.seed)
+    parts: tuple[list[Graph], list[Graph]] = ([], [])
+    with progress_bar("build graphs", len(train_p) + len(val_p)) as advance:
+        for prefixes, dest in ((train_p, parts[0]), (val_p, parts[1])):
+            for prefix in prefixes:
+                (g,) = build_graphs([prefix], cfg, cache, advance)
+                dest.extend(sector_graphs(g, cfg.sectors, cfg.sectors_per_event, rng))
+    return parts
+
+
+def _fit(
+    model: torch.nn.Module,
+    batches: Any,
+    val: list[GraphTensors],
+    pos_weight: float,
+    train_cfg: TrainConfig,
+    out: Path,
+    resume: bool,
+    stored: dict[str, Any],
+) -> torch.nn.Module:
+    pw = torch.tensor(pos_weight)
+
+    def step(m: torch.nn.Module, t: GraphTensors) -> torch.Tensor:
+        return _loss(m, t, pw)
+
+    def evaluate(m: torch.nn.Module) -> dict[str, float]:
+        loss = float(np.mean([float(_loss(m, t, pw)) for t in val]))
+        met = label_metrics(_labels(val), _model_scores(m, val), 0.5)
+        return {"val_loss": loss, "val_eff": met["edge_efficiency"], "val_pur": met["edge_purity"]}
+
+    with progress_bar("train epochs", train_cfg.epochs) as advance:
+        history = train(
+            model,
+            step,
+            batches,
+            evaluate,
+            train_cfg,
+            out,
+            resume=resume,
+            stored_config=stored,
+            progress=lambda _e, _r: advance(),
+        )
+    log.info("best epoch %d (%s %.4g)", history.best_epoch, train_cfg.monitor, history.best_value)
+    model.load_state_dict(load_checkpoint(out / "best.pt")["model"])
+    model.eval()
+    return model
+
+
+# --------------------------------------------------------------------------- stages
+
+
+@register_stage("filter")
+def train_filter(config: dict[str, Any], data: Path, out: Path, resume: bool) -> dict[str, float]:
+    """Train the edge filter; write ``model.json`` + ``weights.pt`` into ``out``."""
+    cfg = validate(FilterStageConfig, config, "filter config")
+    tr_graphs, va_graphs = _load_graphs(cfg.data, data, out)
+    pos_weight = _pos_weight(tr_graphs, cfg.pos_weight)
+    train_t = [to_tensors(g) for g in tr_graphs]
+    val_t = [to_tensors(g) for g in va_graphs]
+    model = get_model(cfg.model.name, **cfg.model.kwargs)
+
+    def batches(epoch: int, gen: torch.Generator) -> Iterator[GraphTensors]:
+        # edges are independent for a filter: each step is a random batch of one graph's edges
+        for _ in range(cfg.steps_per_epoch):
+            t = train_t[int(torch.randint(len(train_t), (1,), generator=gen))]
+            n = min(cfg.edges_per_step, t.n_edges)
+            idx = torch.randperm(t.n_edges, generator=gen)[:n]
+            keep = torch.zeros(t.n_edges, dtype=torch.bool)
+            keep[idx] = True
+            yield t.subset_edges(keep)
+
+    stored = {"stage": "filter", **cfg.model_dump(mode="json")}
+    model = _fit(model, batches, val_t, pos_weight, cfg.train, out, resume, stored)
+    with torch.no_grad():
+        y, s = _labels(val_t), _model_scores(model, val_t)
+    thr = threshold_for_efficiency(y, s, cfg.target_efficiency)
+    metrics = label_metrics(y, s, thr)
+    metrics["kept_fraction"] = float(np.mean(s >= thr)) if len(s) else float("nan")
+    info = {
+        "stage": "filter",
+        "val_metrics": metrics,
+        "pos_weight": pos_weight,
+        "data": cfg.data.model_dump(mode="json"),
+        "provenance": provenance(),
+    }
+    EdgeModel(model, cfg.model.name, cfg.model.kwargs, thr, info).save(out)
+    return {"threshold": thr, **metrics}
+
+
+def _apply_filter(graphs: list[Graph], flt: EdgeModel) -> list[Graph]:
+    return [edge_subgraph(g, flt.scores(g) >= flt.threshold) for g in graphs]
+
+
+@register_stage("edge_classifier")
+def train_edge_classifier(
+    config: dict[str, Any], data: Path, out: Path, resume: bool
+) -> dict[str, float]:
+    """Train the edge classifier; ``out`` becomes a complete ``gnn`` model folder."""
+    cfg = validate(EdgeClassifierStageConfig, config, "edge_classifier config")
+    tr_graphs, va_graphs = _load_graphs(cfg.data, data, out)
+    flt = None
+    if cfg.filter_model is not None:
+        flt = EdgeModel.load(cfg.filter_model)
+        torch.set_num_threads(cfg.train.threads)
+        tr_graphs, va_graphs = _apply_filter(tr_graphs, flt), _apply_filter(va_graphs, flt)
+    pos_weight = _pos_weight(tr_graphs, cfg.pos_weight)
+    train_t = [to_tensors(g) for g in tr_graphs]
+    val_t = [to_tensors(g) for g in va_graphs]
+    model = get_model(cfg.model.name, **cfg.model.kwargs)
+
+    def batches(epoch: int, gen: torch.Generator) -> Iterator[GraphTensors]:
+        for i in torch.randperm(len(train_t), generator=gen).tolist():
+            yield train_t[i]
+
+    stored = {"stage": "edge_classifier", **cfg.model_dump(mode="json")}
+    model = _fit(model, batches, val_t, pos_weight, cfg.train, out, resume, stored)
+    with torch.no_grad():
+        y, s = _labels(val_t), _model_scores(model, val_t)
+    thr = threshold_max_f1(y, s)
+    metrics = label_metrics(y, s, thr)
+    info = {
+        "stage": "edge_classifier",
+        "val_metrics": metrics,
+        "pos_weight": pos_weight,
+        "data": cfg.data.model_dump(mode="json"),
+        "provenance": provenance(),
+    }
+    EdgeModel(model, cfg.model.name, cfg.model.kwargs, thr, info).save(out)
+    if flt is not None:
+        flt.save(out / "filter")  # the model folder is self-contained
+    pipeline = {
+        "builder": cfg.data.builder,
+        "builder_config": cfg.data.builder_config,
+        "filter": "filter" if flt is not None else None,
+        "classifier": ".",
+        "building": cfg.building.model_dump(mode="json"),
+    }
+    write_text_atomic(out / "pipeline.json", json.dumps(pipeline, indent=2))
+    return {"threshold": thr, **metrics}
