@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DATA ?= $(or $(TRACKLEARN_DATA),$(abspath ../shared/data))
 DEMO := demo-output
 
-.PHONY: setup demo test bench lint clean validate-simulation train-default
+.PHONY: setup demo test bench bench-toys lint clean validate-simulation train-default train-default
 
 setup: $(STAMP)
 
@@ -61,8 +61,13 @@ validate-simulation: $(STAMP)
 	  --note "The real events with hits (hits_only/) are the lower-occupancy part of the real sample (only files under 4 MiB were published). The judged per-volume rows compare with the real means scaled by (mean sum of nhits over all 38 real particle lists + mean noise) / mean hits; the raw ratios are listed too." \
 	  --note "Particles with pT < 0.15 GeV are listed but not propagated, as in the real data, where 90 % of the primaries below 0.15 GeV have no hits."
 
+# every suite (about an hour on 2 cores); `tracklearn bench --suite NAME` runs one
 bench: $(STAMP)
-	$(BIN)/tracklearn bench --out benchmarks/results
+	$(BIN)/tracklearn bench --out benchmarks/results --suite simulation --suite baselines \
+	  --suite graphs --suite gnn --suite classical --suite toys
+
+bench-toys: $(STAMP)
+	$(BIN)/tracklearn bench --out benchmarks/results --suite toys
 
 train-default: $(STAMP)  # retrain the shipped gnn model (~35-50 min on 2 cores)
 	PYTHON=$(abspath $(BIN))/python scripts/train_default.sh build/train-default

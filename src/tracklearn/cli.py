@@ -224,18 +224,20 @@ def bench(
         Path | None,
         typer.Option(help="Shared real data (default $TRACKLEARN_DATA or ../shared/data)."),
     ] = None,
+    suite: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Suites to run (repeatable): simulation, baselines, graphs, gnn, classical, "
+            "toys. Default: simulation and baselines."
+        ),
+    ] = None,
 ) -> None:
     """Benchmark the methods on generated and real events; write benchmarks/results/*.md."""
-    from tracklearn.bench import run_baselines_bench
-    from tracklearn.bench_simulation import run_simulation_bench
-    from tracklearn.datapaths import shared_data_dir
+    from tracklearn.bench_suites import run_suites
 
-    logging.getLogger("tracklearn").setLevel(logging.INFO)  # one line per (dataset, method)
-    geometry = (data or shared_data_dir()) / "trackml" / "detectors.csv.gz"
-    if geometry.exists():
-        typer.echo(f"wrote {run_simulation_bench(out, quick=quick, geometry=geometry)}")
-    path = run_baselines_bench(out, quick=quick, data=data)
-    typer.echo(f"wrote {path}")
+    logging.getLogger("tracklearn").setLevel(logging.INFO)  # one line per step
+    for path in run_suites(out, suite or ["simulation", "baselines"], quick=quick, data=data):
+        typer.echo(f"wrote {path}")
 
 
 @app.command("validate-simulation")

@@ -1,0 +1,122 @@
+"""``tracklearn bench --suite NAME``: every benchmark of the project from one command.
+
+Suites (each writes its own table under ``benchmarks/results/``):
+
+* ``simulation``: speed and memory of the realistic simulator (``simulation.md``);
+* ``baselines``: every registered method on generated and real events (``baselines.md``);
+* ``graphs``: graph builders on held-out simulated μ=200 events (``graph-construction.md``);
+* ``gnn``: the shipped ``gnn`` model next to ``dbscan``, the real event and the
+  real Interaction-Network graphs (``gnn.md``);
+* ``classical``: triplet seeding + CKF next to ``dbscan`` (``classical.md``);
+* ``toys``: the HEP.TrkX toy models and the g-2 track finder (``toy-models.md``).
+
+Simulated datasets are generated once per run into a scratch folder with fixed
+seeds (training events seed 1, held-out events seed 2) so suites compare the
+same events.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from tracklearn.datapaths import shared_data_dir
+from tracklearn.io import find_events
+
+log = logging.getLogger(__name__)
+
+SUITES: tuple[str, ...] = ("simulation", "baselines", "graphs", "gnn", "classical", "toys")
+
+
+def _simulated(work: Path, name: str, pileup: float, n: int, seed: int, geometry: Path) -> Path:
+    from tracklearn.simulation.run import simulate_to_disk
+
+    folder = work / name
+    if not folder.exists():
+        log.info("bench: simulating %s (%d events, μ=%g, seed %d)", name, n, pileup, seed)
+        simulate_to_disk(
+            detector="trackml",
+            n_events=n,
+            seed=seed,
+            out=folder,
+            fmt="csv",
+            geometry=geometry,
+            workers=2,
+            overrides={
+                "generator.pileup": pileup,
+                "digitisation.noise_hits": 17_630.0 * pileup / 200.0,
+            },
+            first_event_id=1000 * seed,
+        )
+    return folder
+
+
+def run_suites(
+    out: Path, suites: Sequence[str], *, quick: bool = False, data: Path | None = None
+) -> list[Path]:
+    """Run the named suites; return the files written."""
+    unknown = [s for s in suites if s not in SUITES]
+    if unknown:
+        from tracklearn.errors import UnknownNameError
+
+        raise UnknownNameError("bench suite", unknown[0], list(SUITES))
+    root = data or shared_data_dir()
+    geometry = root / "trackml" / "detectors.csv.gz"
+    written: list[Path] = []
+    with tempfile.TemporaryDirectory(prefix="tracklearn-bench-") as tmp:
+        work = Path(tmp)
+        n_test = 1 if quick else 3
+        for suite in suites:
+            if suite == "simulation" and geometry.exists():
+                from tracklearn.bench_simulation import run_simulation_bench
+
+                written.append(run_simulation_bench(out, quick=quick, geometry=geometry))
+            elif suite == "baselines":
+                from tracklearn.bench import run_baselines_bench
+
+                written.append(run_baselines_bench(out, quick=quick, data=data))
+            elif suite == "graphs" and geometry.exists():
+                from tracklearn.graph.bench import run_graph_bench
+
+                train = _simulated(work, "mu200_train", 200, 2 if quick else 10, 1, geometry)
+                test = _simulated(work, "mu200_test", 200, n_test, 2, geometry)
+                path = out / "graph-construction.md"
+                run_graph_bench(train, test, path, detector=geometry)
+                written.append(path)
+            elif suite == "gnn" and geometry.exists():
+                from tracklearn.models.bench import run_gnn_bench
+
+                test = _simulated(work, "mu200_test", 200, n_test, 2, geometry)
+                written.append(
+                    run_gnn_bench(
+                        out,
+                        test,
+                        work / "gnn",
+                        real_prefix=root / "trackml" / "event000000001",
+                        in_graphs=root / "trackml_graphs" / "interaction_network_paper",
+                    )
+                )
+            elif suite == "classical" and geometry.exists():
+                from tracklearn.classical.bench import run_classical_bench
+
+                sets = [
+                    ("real event000000001 (5 %)", [root / "trackml" / "event000000001"]),
+                    (
+                        "sim tt̄ μ=20",
+                        find_events([_simulated(work, "mu20_test", 20, 2, 2, geometry)]),
+                    ),
+                    (
+                        "sim tt̄ μ=200",
+                        find_events([_simulated(work, "mu200_test", 200, n_test, 2, geometry)]),
+                    ),
+                ]
+                written.append(run_classical_bench(sets, out, skip=[("sim tt̄ μ=200", "dbscan")]))
+            elif suite == "toys":
+                from tracklearn.models.toy.bench import run_toy_bench
+
+                written.append(run_toy_bench(out, quick=quick))
+            else:
+                log.warning("bench: suite %s skipped (no real TrackML data at %s)", suite, root)
+    return written
