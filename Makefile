@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DATA ?= $(or $(TRACKLEARN_DATA),$(abspath ../shared/data))
 DEMO := demo-output
 
-.PHONY: setup demo test bench bench-toys lint clean validate-simulation train-default train-default
+.PHONY: setup demo test bench bench-toys lint clean validate-simulation train-default
 
 setup: $(STAMP)
 
