@@ -57,18 +57,9 @@ def _generated(work: Path, particles: int, n_events: int, seed: int) -> Dataset:
 
 
 def _realistic(work: Path, detectors: Path, n_events: int, seed: int) -> Dataset:
-    from tracklearn.simulation.run import simulate_to_disk
+    from tracklearn.bench_suites import simulated_events
 
-    folder = work / "trackml_mu200"
-    simulate_to_disk(
-        detector="trackml",
-        n_events=n_events,
-        seed=seed,
-        out=folder,
-        fmt="csv",
-        geometry=detectors,
-        workers=min(2, n_events),
-    )
+    folder = simulated_events(work, "trackml_mu200", 200, n_events, seed, detectors)
     return Dataset(
         "simulated TrackML, tt̄ + μ=200",
         find_events([folder]),

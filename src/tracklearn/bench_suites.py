@@ -30,7 +30,10 @@ log = logging.getLogger(__name__)
 SUITES: tuple[str, ...] = ("simulation", "baselines", "graphs", "gnn", "classical", "toys")
 
 
-def _simulated(work: Path, name: str, pileup: float, n: int, seed: int, geometry: Path) -> Path:
+def simulated_events(
+    work: Path, name: str, pileup: float, n: int, seed: int, geometry: Path
+) -> Path:
+    """``work/name``: ``n`` tt̄ + μ=``pileup`` events (noise scaled with μ), made once."""
     from tracklearn.simulation.run import simulate_to_disk
 
     folder = work / name
@@ -80,15 +83,15 @@ def run_suites(
             elif suite == "graphs" and geometry.exists():
                 from tracklearn.graph.bench import run_graph_bench
 
-                train = _simulated(work, "mu200_train", 200, 2 if quick else 10, 1, geometry)
-                test = _simulated(work, "mu200_test", 200, n_test, 2, geometry)
+                train = simulated_events(work, "mu200_train", 200, 2 if quick else 10, 1, geometry)
+                test = simulated_events(work, "mu200_test", 200, n_test, 2, geometry)
                 path = out / "graph-construction.md"
                 run_graph_bench(train, test, path, detector=geometry)
                 written.append(path)
             elif suite == "gnn" and geometry.exists():
                 from tracklearn.models.bench import run_gnn_bench
 
-                test = _simulated(work, "mu200_test", 200, n_test, 2, geometry)
+                test = simulated_events(work, "mu200_test", 200, n_test, 2, geometry)
                 written.append(
                     run_gnn_bench(
                         out,
@@ -105,11 +108,13 @@ def run_suites(
                     ("real event000000001 (5 %)", [root / "trackml" / "event000000001"]),
                     (
                         "sim tt̄ μ=20",
-                        find_events([_simulated(work, "mu20_test", 20, 2, 2, geometry)]),
+                        find_events([simulated_events(work, "mu20_test", 20, 2, 2, geometry)]),
                     ),
                     (
                         "sim tt̄ μ=200",
-                        find_events([_simulated(work, "mu200_test", 200, n_test, 2, geometry)]),
+                        find_events(
+                            [simulated_events(work, "mu200_test", 200, n_test, 2, geometry)]
+                        ),
                     ),
                 ]
                 written.append(run_classical_bench(sets, out, skip=[("sim tt̄ μ=200", "dbscan")]))

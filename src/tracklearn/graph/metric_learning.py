@@ -32,8 +32,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from tracklearn import units as u
 from tracklearn.edm import Event, Graph
 from tracklearn.errors import DataError
-from tracklearn.graph.features import R_SCALE, Z_SCALE, edge_features, node_features
-from tracklearn.graph.truth import edge_labels, true_segments
+from tracklearn.graph.assemble import event_graph
+from tracklearn.graph.features import R_SCALE, Z_SCALE
+from tracklearn.graph.truth import true_segments
 from tracklearn.models.embedding_mlp import EmbeddingMLP
 from tracklearn.training.loop import TrainConfig, load_checkpoint, train
 
@@ -257,16 +258,7 @@ class MetricLearningGraphBuilder:
         return orient_pairs(pairs, event.hits.r, event.hits.z)
 
     def __call__(self, event: Event) -> Graph:
-        edges = self.candidate_edges(event)
-        x = node_features(event)
-        return Graph(
-            hit_index=np.arange(event.n_hits, dtype=np.int64),
-            x=x,
-            edge_index=edges,
-            edge_attr=edge_features(x, edges),
-            y=edge_labels(event, edges) if event.truth is not None else None,
-            event_id=event.event_id,
-        )
+        return event_graph(event, self.candidate_edges(event))
 
 
 class EmbeddingStageConfig(BaseModel):

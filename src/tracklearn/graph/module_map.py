@@ -53,9 +53,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from tracklearn.edm import Event, Graph
 from tracklearn.edm.detector import Detector, module_key
 from tracklearn.errors import ConfigError, DataError
+from tracklearn.graph.assemble import event_graph
 from tracklearn.graph.augment import ModuleLocator
-from tracklearn.graph.features import edge_features, node_features, wrap_phi
-from tracklearn.graph.truth import edge_labels, true_segments
+from tracklearn.graph.features import wrap_phi
+from tracklearn.graph.truth import true_segments
 from tracklearn.io.atomic import atomic_path, write_text_atomic
 from tracklearn.provenance import provenance
 
@@ -445,16 +446,7 @@ class ModuleMapGraphBuilder:
         return np.concatenate(chunks, axis=1).astype(np.int64)
 
     def __call__(self, event: Event) -> Graph:
-        edges = self.candidate_edges(event)
-        x = node_features(event)
-        return Graph(
-            hit_index=np.arange(event.n_hits, dtype=np.int64),
-            x=x,
-            edge_index=edges,
-            edge_attr=edge_features(x, edges),
-            y=edge_labels(event, edges) if event.truth is not None else None,
-            event_id=event.event_id,
-        )
+        return event_graph(event, self.candidate_edges(event))
 
 
 def _read_events(prefixes: Sequence[Path]) -> Iterable[Event]:
