@@ -34,6 +34,7 @@ _DESCRIPTIONS: dict[str, str] = {}
 _PROVIDERS: tuple[str, ...] = (
     "tracklearn.classical.dbscan",
     "tracklearn.classical.ckf",
+    "tracklearn.classical.hough",
     "tracklearn.pipeline.gnn",
 )
 
