@@ -117,7 +117,14 @@ def run_suites(
                         ),
                     ),
                 ]
-                written.append(run_classical_bench(sets, out, skip=[("sim tt̄ μ=200", "dbscan")]))
+                written.append(
+                    run_classical_bench(
+                        sets,
+                        out,
+                        methods=("dbscan", "ckf", "hough"),
+                        skip=[("sim tt̄ μ=200", "dbscan")],
+                    )
+                )
             elif suite == "toys":
                 from tracklearn.models.toy.bench import run_toy_bench
 
