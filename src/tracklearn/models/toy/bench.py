@@ -76,8 +76,8 @@ LR = {"lstm": 1e-2, "deep_lstm": 5e-3, "bilstm": 5e-3, "next_layer_lstm": 5e-3}
 #: epochs per architecture, each on ``n_train`` freshly generated events (the conv
 #: models cost ~10× more per event on 2 cores); keeps the whole bench near 10 minutes
 EPOCHS = {
-    "lstm": 20, "deep_lstm": 10, "bilstm": 10, "next_layer_lstm": 8,
-    "convnn": 1, "conv_autoencoder": 5, "conv_lstm": 1, "track_follower": 1,
+    "lstm": 20, "deep_lstm": 15, "bilstm": 15, "next_layer_lstm": 12,
+    "convnn": 3, "conv_autoencoder": 10, "conv_lstm": 2, "track_follower": 3,
 }  # fmt: skip
 MULTIPLICITIES = (0, 1, 2, 5, 10, 15)
 
