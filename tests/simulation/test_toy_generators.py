@@ -89,3 +89,14 @@ def test_overlay_builds_high_occupancy_islands() -> None:
     own = ov.owner[0]
     means = [np.argwhere(own == k)[:, 1].mean() for k in range(1, ov.n_tracks[0] + 1)]
     assert means == sorted(means)
+
+
+def test_clean_seed_layers_hold_only_the_signal() -> None:
+    """HEP.TrkX removes noise and background hits from the seed layers."""
+    cfg = ToyConfig(noise_prob=0.2, n_background=3, clean_seed_layers=True)
+    s = generate_toy(30, 7, cfg)
+    assert np.array_equal(s.hits[:, :3], s.seed[:, :3])
+    assert s.hits[:, 3:].sum(-1).min() >= 1 and s.hits[:, 3:].mean() > 0.15
+    # the later layers are the same events as without cleaning
+    dirty = generate_toy(30, 7, cfg.model_copy(update={"clean_seed_layers": False}))
+    assert np.array_equal(dirty.hits[:, 3:], s.hits[:, 3:])

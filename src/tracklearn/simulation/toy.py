@@ -6,6 +6,25 @@ Every event holds one *signal* track (the one a seeded model must follow),
 binary.  The signal track's hits on the first ``n_seed_layers`` layers are the
 *seed* given to the models.
 
+Source of the reference definition: the HEP.TrkX ``discrete_extraps`` toy code
+(github.com/HEPTrkX, ``simpleLSTM_2D`` and the 3D conv notebook helpers).  Our
+reading of it:
+
+* noise is a per-pixel Bernoulli probability (``gen_noise(shape, prob,
+  seed_layers)``: ``random_sample(shape) < prob``), not a fixed hit count;
+  their scripts default to ``prob = 0.01`` on 10 × 10 layers, the "20 % noise"
+  setting of the talk is read here as ``noise_prob = 0.2`` per pixel;
+* background tracks are Poisson-distributed straight tracks from uniform
+  entry/exit points (as here);
+* **noise and background hits are removed from the seed layers**
+  (``noise[:, :seed_layers] = 0``, ``bkg_tracks[:, :seed_layers] = 0``): the
+  first layers hold the signal track only.  ``clean_seed_layers=True``
+  reproduces this (the reference settings of the toy bench use it);
+* the models score every pixel of a layer with a softmax and the published
+  "hit classification accuracy" multiplies the scores by the hit image before
+  the arg-max (``hit_scores = preds * events``), i.e. only hit pixels can be
+  chosen (``mask_hits=True`` of our models).
+
 Track parameters: ``slope`` [pixels per layer] and ``intercept`` [pixels,
 position on layer 0] of the first transverse axis, the quantities the
 end-to-end regression predicts.
@@ -49,6 +68,7 @@ class ToyConfig(BaseModel):
     poisson_background: bool = False  # draw the count from Poisson(n_background)
     noise_prob: float = Field(0.0, ge=0, lt=1)  # per-pixel noise probability
     n_seed_layers: int = Field(3, ge=1)
+    clean_seed_layers: bool = False  # HEP.TrkX: no noise/background hits on the seed layers
 
 
 TOY2D = ToyConfig()
@@ -169,6 +189,8 @@ def generate_toy(n_events: int, seed: int, cfg: ToyConfig = TOY2D) -> ToySample:
     rows = np.arange(n_events)
     for layer_k in range(cfg.n_seed_layers):
         seed_img[rows, layer_k, target[:, layer_k]] = 1.0
+    if cfg.clean_seed_layers:  # only the signal track on the seed layers (HEP.TrkX)
+        hits[:, : cfg.n_seed_layers] = seed_img[:, : cfg.n_seed_layers]
     k_max = int(n_tracks.max()) if n_events else 1
     padded = np.full((n_events, k_max, 2), np.nan)
     slot = np.arange(total) - first[event_of]

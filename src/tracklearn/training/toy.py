@@ -19,7 +19,7 @@ toy2d|toy3d|toy_cylinder``), ``toy_conv_lstm_regression`` and ``g2_lstm`` (data:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -128,14 +128,26 @@ def train_seeded(
     batch_size: int = 64,
     resume: bool = False,
     stored_config: dict[str, Any] | None = None,
+    fresh: Callable[[int], ToySample] | None = None,
 ) -> History:
-    """Train a seeded classifier; the history has ``val_loss`` and ``val_accuracy``."""
-    h, s, t = _seeded_tensors(train_set)
+    """Train a seeded classifier; the history has ``val_loss`` and ``val_accuracy``.
+
+    ``fresh(epoch)``, if given, returns the training sample of each epoch
+    (online generation: the toy generator is cheap, and a fixed sample of a
+    few thousand events is memorised long before the models learn to
+    extrapolate); ``train_set`` is then used only for the event count.
+    """
+    data = dict(zip("hst", _seeded_tensors(train_set), strict=True))
     n_seed = train_set.n_seed_layers
     vh, vs, vt = _seeded_tensors(val_set)
 
     def step(m: torch.nn.Module, idx: torch.Tensor) -> torch.Tensor:
-        return _seeded_loss(m, h[idx], s[idx], t[idx], n_seed)
+        return _seeded_loss(m, data["h"][idx], data["s"][idx], data["t"][idx], n_seed)
+
+    def epoch_batches(epoch: int, gen: torch.Generator) -> Iterator[torch.Tensor]:
+        if fresh is not None:
+            data.update(zip("hst", _seeded_tensors(fresh(epoch)), strict=True))
+        return _batches(len(data["h"]), batch_size, gen)
 
     def evaluate(m: torch.nn.Module) -> dict[str, float]:
         logits = m(vh, vs)
@@ -146,7 +158,7 @@ def train_seeded(
     return train(
         model,
         step,
-        lambda _e, gen: _batches(len(h), batch_size, gen),
+        epoch_batches,
         evaluate,
         config,
         out,
