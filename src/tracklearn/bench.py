@@ -27,6 +27,7 @@ from tracklearn.io.atomic import write_text_atomic
 from tracklearn.pipeline import available_methods
 from tracklearn.pipeline.run import reconstruct_events
 from tracklearn.provenance import provenance
+from tracklearn.report import markdown_table
 from tracklearn.simulation.quick import QuickConfig, generate_events
 
 log = logging.getLogger(__name__)
@@ -169,15 +170,8 @@ def _markdown(rows: list[dict[str, Any]], sets: list[Dataset], quick: bool) -> s
         "|η| ≤ 4, ≥ 5 distinct layers. TrackML score normalised by the event's total weight. "
         "Times are wall seconds of the reconstruction call (reading and writing excluded).",
         "",
-        "| " + " | ".join(keys) + " |",
-        "|" + "---|" * len(keys),
+        *markdown_table(rows, keys),
     ]
-    for r in rows:
-        cells = []
-        for k in keys:
-            v = r.get(k, "–")
-            cells.append(f"{v:.3g}" if isinstance(v, float) else str(v))
-        lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "Datasets:", ""]
     lines += [f"- **{d.name}**: {d.note}" for d in sets]
     lines.append(f"\nWritten {_dt.date.today().isoformat()}.")

@@ -21,6 +21,7 @@ import numpy as np
 
 from tracklearn.io.atomic import write_text_atomic
 from tracklearn.provenance import provenance
+from tracklearn.report import markdown_table
 
 
 def _run(args: list[str]) -> tuple[float, float]:
@@ -81,7 +82,7 @@ def run_simulation_bench(out: Path, *, quick: bool = False, geometry: Path | Non
             "event in one process after Pythia's initialisation (median); the wall time and "
             "events/s include initialisation and writing.",
             "",
-            _table(rows),
+            *markdown_table(rows),
             "",
         ]
     )
@@ -89,15 +90,3 @@ def run_simulation_bench(out: Path, *, quick: bool = False, geometry: Path | Non
     path = out / ("simulation-quick.md" if quick else "simulation.md")
     write_text_atomic(path, text)
     return path
-
-
-def _table(rows: list[dict[str, Any]]) -> str:
-    keys = list(rows[0])
-    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-    for r in rows:
-        lines.append(
-            "| "
-            + " | ".join(f"{v:.3g}" if isinstance(v, float) else str(v) for v in r.values())
-            + " |"
-        )
-    return "\n".join(lines)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -102,3 +102,21 @@ def display_event(prefix: Path, out: Path, tracks_dir: Path | None) -> Path:
     with atomic_path(out) as tmp:
         fig.savefig(tmp, dpi=130, format=out.suffix.lstrip(".").lower())
     return out
+
+
+def markdown_table(
+    rows: Sequence[Mapping[str, Any]], keys: Sequence[str] | None = None
+) -> list[str]:
+    """Lines of a Markdown table: floats to 3 significant digits, missing cells ``–``.
+
+    ``keys`` are the columns in order (default: the keys of the first row).
+    """
+    keys = list(keys) if keys is not None else (list(rows[0]) if rows else [])
+    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+    for r in rows:
+        cells = []
+        for k in keys:
+            v = r.get(k, "–")
+            cells.append(f"{v:.3g}" if isinstance(v, float) else str(v))
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines

@@ -237,3 +237,10 @@ def test_evaluate_truth_mismatch_leaves_no_report(tmp_path: Path, small_event: E
     assert proc.returncode == 1
     assert "event000000007-truth.csv: truth hit_ids do not match" in proc.stderr
     assert not (tmp_path / "rep" / "metrics.json").exists()
+
+
+def test_markdown_table_formats_floats_and_missing_cells() -> None:
+    from tracklearn.report import markdown_table
+
+    lines = markdown_table([{"a": 1, "b": 0.123456}, {"a": "x"}], ["a", "b"])
+    assert lines == ["| a | b |", "|---|---|", "| 1 | 0.123 |", "| x | – |"]

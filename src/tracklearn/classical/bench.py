@@ -28,6 +28,7 @@ from tracklearn.io.atomic import write_text_atomic
 from tracklearn.io.trackml import read_event
 from tracklearn.pipeline.run import reconstruct_events
 from tracklearn.provenance import provenance
+from tracklearn.report import markdown_table
 
 log = logging.getLogger(__name__)
 
@@ -200,12 +201,8 @@ def _markdown(rows: list[dict[str, Any]], res_rows: list[str]) -> str:
         "|η| ≤ 4, ≥ 5 distinct layers (DESIGN.md). s/event: wall seconds of the "
         "reconstruction call, median; peak RSS: largest over events.",
         "",
-        "| " + " | ".join(keys) + " |",
-        "|" + "---|" * len(keys),
+        *markdown_table(rows, keys),
     ]
-    for r in rows:
-        cells = [f"{r[k]:.3g}" if isinstance(r[k], float) else str(r[k]) for k in keys]
-        lines.append("| " + " | ".join(cells) + " |")
     if res_rows:
         lines += [
             "",
