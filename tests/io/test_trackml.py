@@ -215,3 +215,19 @@ def test_copy_of_real_event_is_usable(real_prefix: Path, tmp_path: Path) -> None
     for part in ("hits", "truth", "particles", "cells"):
         shutil.copy(f"{real_prefix}-{part}.csv.gz", tmp_path)
     assert read_event(tmp_path / "event000000001").n_hits == 5527
+
+
+def test_npz_loader_names_the_file_and_the_missing_array(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import numpy as np
+    import pytest
+
+    from tracklearn.errors import DataError
+    from tracklearn.io.npz import load_npz_arrays
+
+    path = tmp_path / "x.npz"
+    with pytest.raises(DataError, match="no such toy sample"):
+        load_npz_arrays(path, ["a"], "toy sample")
+    np.savez(path, a=np.arange(3))
+    assert load_npz_arrays(path, ["a"], "toy sample")["a"].tolist() == [0, 1, 2]
+    with pytest.raises(DataError, match="missing array 'b'"):
+        load_npz_arrays(path, ["a", "b"], "toy sample")

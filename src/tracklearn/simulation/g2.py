@@ -25,8 +25,8 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
 from tracklearn import units as u
-from tracklearn.errors import DataError
 from tracklearn.geometry.toy import G2Geometry, time_islands
+from tracklearn.io.npz import load_npz_arrays
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -297,15 +297,9 @@ def save_islands(islands: G2Islands, path: str | Path) -> None:
 
 def load_islands(path: str | Path) -> G2Islands:
     """Read islands written by :func:`save_islands`."""
-    path = Path(path)
-    if not path.exists():
-        raise DataError(path, "no such g2 island file (make one with tracklearn simulate)")
-    with np.load(path) as f:
-        try:
-            return G2Islands(
-                f["occupancy"].astype(np.float32),
-                f["owner"].astype(np.int64),
-                f["n_tracks"].astype(np.int64),
-            )
-        except KeyError as exc:
-            raise DataError(path, f"missing array {exc}") from None
+    f = load_npz_arrays(path, ("occupancy", "owner", "n_tracks"), "g2 island file")
+    return G2Islands(
+        f["occupancy"].astype(np.float32),
+        f["owner"].astype(np.int64),
+        f["n_tracks"].astype(np.int64),
+    )

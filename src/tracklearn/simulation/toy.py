@@ -40,7 +40,6 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
-from tracklearn.errors import DataError
 from tracklearn.geometry.toy import (
     CylinderToyGeometry,
     PixelToyGeometry,
@@ -48,6 +47,7 @@ from tracklearn.geometry.toy import (
     embed_layer_index,
     straight_track_cells,
 )
+from tracklearn.io.npz import load_npz_arrays
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -217,19 +217,14 @@ def save_toy(sample: ToySample, path: str | Path) -> None:
 
 def load_toy(path: str | Path) -> ToySample:
     """Read a sample written by :func:`save_toy`; a missing key raises :class:`DataError`."""
-    path = Path(path)
-    if not path.exists():
-        raise DataError(path, "no such toy sample (make one with tracklearn simulate)")
-    with np.load(path) as f:
-        try:
-            return ToySample(
-                f["hits"].astype(np.float32),
-                f["seed"].astype(np.float32),
-                f["target"].astype(np.int64),
-                f["params"].astype(np.float64),
-                f["n_tracks"].astype(np.int64),
-                tuple(int(p) for p in f["pixels"]),
-                int(f["n_seed_layers"]),
-            )
-        except KeyError as exc:
-            raise DataError(path, f"missing array {exc}") from None
+    keys = ("hits", "seed", "target", "params", "n_tracks", "pixels", "n_seed_layers")
+    f = load_npz_arrays(path, keys, "toy sample")
+    return ToySample(
+        f["hits"].astype(np.float32),
+        f["seed"].astype(np.float32),
+        f["target"].astype(np.int64),
+        f["params"].astype(np.float64),
+        f["n_tracks"].astype(np.int64),
+        tuple(int(p) for p in f["pixels"]),
+        int(f["n_seed_layers"]),
+    )

@@ -20,19 +20,6 @@ import torch
 from tracklearn.errors import UnknownNameError
 
 _MODELS: dict[str, type[torch.nn.Module]] = {}
-#: files that register models (imported on first lookup)
-_MODULES = (
-    "lstm",
-    "deep_lstm",
-    "bilstm",
-    "next_layer_lstm",
-    "convnn",
-    "conv_autoencoder",
-    "conv_lstm",
-    "track_follower",
-    "conv_lstm_regression",
-    "g2_finder",
-)
 #: the seeded single-track hit classifiers (same interface, compared in the bench)
 SEEDED_MODELS = (
     "lstm",
@@ -44,6 +31,8 @@ SEEDED_MODELS = (
     "conv_lstm",
     "track_follower",
 )
+#: files that register models (imported on first lookup)
+_MODULES = (*SEEDED_MODELS, "conv_lstm_regression", "g2_finder")
 
 T = TypeVar("T", bound=type[torch.nn.Module])
 
