@@ -57,7 +57,11 @@ class GNNReconstructor:
             raise ConfigError(f"{folder}: not a gnn model folder (no pipeline.json)")
         spec: dict[str, Any] = json.loads(spec_path.read_text())
         self.folder = folder
-        self.graph_builder = make_builder(spec["builder"], spec.get("builder_config") or {})
+        builder_config = dict(spec.get("builder_config") or {})
+        for key in ("path", "checkpoint"):  # files bundled with the model are relative to it
+            if key in builder_config and not Path(builder_config[key]).is_absolute():
+                builder_config[key] = str(folder / builder_config[key])
+        self.graph_builder = make_builder(spec["builder"], builder_config)
         self.filter = EdgeModel.load(folder / spec["filter"]) if spec.get("filter") else None
         self.classifier = EdgeModel.load(folder / spec.get("classifier", "."))
         build = spec.get("building", {})
