@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from tracklearn.errors import DataError
 from tracklearn.edm import Event, TrackCandidates
+from tracklearn.errors import DataError
 from tracklearn.io import (
     atomic_path,
     find_events,
@@ -64,6 +64,8 @@ class EvaluationResult:
     #: ``resolution.json`` contents when track parameters were found, else None
     resolution: dict[str, Any] | None = None
     resolution_path: Path | None = None
+    #: per-track residuals behind ``resolution`` (None without parameters)
+    residuals: Residuals | None = None
 
     def table_rows(self) -> list[dict[str, Any]]:
         keys = (*DESIGN_KEYS, "time_s", "peak_rss_mb")
@@ -129,6 +131,7 @@ def evaluate_folder(
     result.plots = _plots(out, tables, np.concatenate(lengths), targets)
     if residuals:
         res = Residuals.concatenate(residuals)
+        result.residuals = res
         result.resolution = resolution_summary(res)
         result.resolution_path = out / "resolution.json"
         write_text_atomic(
@@ -269,7 +272,9 @@ def _resolution_plots(out: Path, res: Residuals, summary: dict[str, Any]) -> lis
     pulls = res.pull
     for j, (ax, name) in enumerate(zip(axes, PARAMETER_NAMES, strict=True)):
         w = summary["pulls"][name]
-        plot_pull(ax, pulls[:, j], name=labels[name], core_mean=w["core_mean"], core_sigma=w["core_sigma"])
+        plot_pull(
+            ax, pulls[:, j], name=labels[name], core_mean=w["core_mean"], core_sigma=w["core_sigma"]
+        )
     paths.append(_save(fig, out / "pulls.png"))
     return paths
 

@@ -43,8 +43,8 @@ __all__ = [
     "PT_EDGES",
     "Residuals",
     "central_half_width",
-    "pull_widths",
     "pt_resolution",
+    "pull_widths",
     "resolution_summary",
     "track_residuals",
 ]

@@ -14,7 +14,7 @@ import numpy.typing as npt
 from matplotlib.axes import Axes
 from matplotlib.ticker import NullFormatter
 
-__all__ = ["plot_pull", "plot_pt_resolution"]
+__all__ = ["plot_pt_resolution", "plot_pull"]
 
 
 def plot_pt_resolution(
