@@ -13,7 +13,6 @@ import pytest
 from tracklearn.io import read_event, read_track_params, read_tracks_labelled
 
 
-
 def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONWARNINGS": "ignore", "OMP_NUM_THREADS": "1"}
     proc = subprocess.run(
@@ -28,11 +27,7 @@ def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.realdata
-
-
-def test_ckf_parameters_through_reconstruct_and_evaluate(
-    real_prefix: Path, tmp_path: Path
-) -> None:
+def test_ckf_parameters_through_reconstruct_and_evaluate(real_prefix: Path, tmp_path: Path) -> None:
     out = tmp_path / "tracks"
     run("reconstruct", real_prefix, "--method", "ckf", "--out", out)
     params_file = out / "event000000001-track-params.parquet"

@@ -30,7 +30,9 @@ def random_params(m: int, seed: int = 1) -> TrackParameters:
         axis=1,
     )
     track = np.sort(rng.choice(3 * m, m, replace=False))
-    return TrackParameters.from_arrays(track, par, cov, rng.uniform(0, 30, m), rng.integers(1, 30, m))
+    return TrackParameters.from_arrays(
+        track, par, cov, rng.uniform(0, 30, m), rng.integers(1, 30, m)
+    )
 
 
 def test_round_trip_is_exact(tmp_path: Path) -> None:
@@ -63,7 +65,10 @@ def test_nan_covariance_in_file_names_the_file(tmp_path: Path) -> None:
     table = pq.read_table(path)
     col = table.column("cov_qop_qop").to_numpy().copy()
     col[2] = np.nan
-    pq.write_table(table.set_column(table.column_names.index("cov_qop_qop"), "cov_qop_qop", pa.array(col)), path)
+    pq.write_table(
+        table.set_column(table.column_names.index("cov_qop_qop"), "cov_qop_qop", pa.array(col)),
+        path,
+    )
     with pytest.raises(DataError, match=r"track-params\.parquet: covariance of track .* NaN"):
         read_track_params(path)
 

@@ -35,7 +35,17 @@ def three_particle_event() -> Event:
         module_id=np.ones(n, dtype=np.int32),
     )
     zeros = np.zeros(n)
-    truth = Truth(np.arange(1, n + 1), np.r_[pid, 0, 0], zeros, zeros, zeros, zeros, zeros, zeros, np.ones(n) / n)
+    truth = Truth(
+        np.arange(1, n + 1),
+        np.r_[pid, 0, 0],
+        zeros,
+        zeros,
+        zeros,
+        zeros,
+        zeros,
+        zeros,
+        np.ones(n) / n,
+    )
     particles = Particles(
         particle_id=np.array([1, 2, 3]),
         vx=np.array([0.01, 0.0, 50.0]),
