@@ -65,11 +65,14 @@ def test_nan_covariance_in_file_names_the_file(tmp_path: Path) -> None:
     table = pq.read_table(path)
     col = table.column("cov_qop_qop").to_numpy().copy()
     col[2] = np.nan
+    bad_id = int(table.column("track_id").to_numpy()[2])
     pq.write_table(
         table.set_column(table.column_names.index("cov_qop_qop"), "cov_qop_qop", pa.array(col)),
         path,
     )
-    with pytest.raises(DataError, match=r"track-params\.parquet: covariance of track .* NaN"):
+    with pytest.raises(
+        DataError, match=rf"track-params\.parquet: covariance of track_id {bad_id} has NaN"
+    ):
         read_track_params(path)
 
 

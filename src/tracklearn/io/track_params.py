@@ -142,13 +142,14 @@ def read_track_params(path: str | Path) -> tuple[np.ndarray, TrackParameters]:
     for c, (i, j) in zip(COV_COLUMNS, COV_INDEX, strict=True):
         cov[:, i, j] = cov[:, j, i] = cols[c]
     try:
+        # validated with the file's track_id, so that errors name the row users see
         params = TrackParameters(
-            track=tid - 1,
+            track=tid,
             **{n: cols[n] for n in PARAMETER_NAMES},
             cov=cov,
             chi2=cols["chi2"],
             ndf=cols["ndf"],
         )
     except DataError as exc:
-        raise DataError(name, exc.problem) from None
-    return tid, params
+        raise DataError(name, exc.problem.replace("track ", "track_id ", 1)) from None
+    return tid, params.renumbered(tid - 1)
