@@ -16,6 +16,7 @@ import pytest
 from tracklearn.classical.ckf import CKFReconstructor
 from tracklearn.classical.track_fit import TrackFitter
 from tracklearn.edm import Event, Hits, Particles, TrackCandidates, Truth
+from tracklearn.errors import DataError
 from tracklearn.evaluation import evaluate_folder
 from tracklearn.geometry.field import TRACKML_FIELD
 from tracklearn.geometry.planar import ModuleLookup
@@ -164,3 +165,12 @@ def test_reconstruct_fit_gives_dbscan_tracks_parameters(
     # dbscan may put a wrong hit on a track (measured: 1 of 20 off by 3 %)
     good = np.abs(res.residuals.rel_pt) < 1e-3
     assert good.sum() >= 0.9 * len(good)
+
+
+def test_fit_of_events_outside_the_trackml_geometry_is_a_clear_error(
+    lookup: ModuleLookup, small_event: Event
+) -> None:
+    tracks = TrackCandidates.from_labels(small_event.truth.particle_id, min_hits=3)  # type: ignore[union-attr]
+    fitter = TrackFitter(CKFReconstructor(detector=lookup.detector))
+    with pytest.raises(DataError, match="unknown detector modules.*needs the TrackML geometry"):
+        fitter(small_event, tracks)

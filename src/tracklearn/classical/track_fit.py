@@ -17,6 +17,7 @@ import numpy.typing as npt
 
 from tracklearn.classical.kalman import TrackFit
 from tracklearn.edm import Event, TrackCandidates, TrackParameters
+from tracklearn.errors import DataError
 
 log = logging.getLogger(__name__)
 
@@ -87,5 +88,10 @@ class TrackFitter:
             hit_index=np.concatenate(parts),
             n_hits=tracks.n_hits,
         )
-        fit = self.ckf.fit_tracks(event, sub)
+        try:
+            fit = self.ckf.fit_tracks(event, sub)
+        except DataError as exc:  # e.g. quick-detector events: no TrackML modules
+            raise DataError(
+                exc.source, f"{exc.problem} (fitting tracks needs the TrackML geometry)"
+            ) from None
         return tracks.with_parameters(parameters_from_fit(fit, fittable))
