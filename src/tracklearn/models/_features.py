@@ -13,6 +13,13 @@ Every graph carries the Interaction-Network-paper features (node
   azimuthal slope ``dphi/dr`` (rad/m, in units of 10 rad/m, clipped to ±5),
   ``dz/dr`` (clipped to ±20, /10) and a flag for ``|dr| < 5 mm`` (same-layer
   overlap edges, where z0 and the slopes are undefined and set to 0).
+* ``"invariant_ctx"``: ``"invariant"`` plus the edge's best *continuation* on
+  each side: among the edges that leave its outer hit (and, separately, that
+  enter its inner hit) the one whose azimuthal slope and ``dz/dr`` are closest
+  to its own (a helix keeps both nearly constant).  Per side: ``log1p`` of that
+  distance, the two differences of the best partner, and whether a partner
+  exists (8 more features).  This is the triplet information a message-passing
+  model otherwise has to learn to extract from sums over neighbours.
 
 Shapes: x (N, 3), edge_index (2, E), edge_attr (E, 4) → (N, F'), (E, D').
 """
@@ -25,8 +32,17 @@ import torch
 
 from tracklearn.errors import ConfigError
 
-FEATURE_SETS: dict[str, tuple[int, int]] = {"in_paper": (3, 4), "invariant": (2, 8)}
+FEATURE_SETS: dict[str, tuple[int, int]] = {
+    "in_paper": (3, 4),
+    "invariant": (2, 8),
+    "invariant_ctx": (2, 16),
+}
 _SMALL_DR_M = 0.005
+#: scales of the slope differences in the continuation distance (units of the features)
+_SLOPE_SCALE = 0.005  # azimuthal slope, units of 10 rad/m (= 0.05 rad/m)
+_COT_SCALE = 0.01  # dz/dr, units of 10
+#: at most this many (incoming, outgoing) edge pairs are formed at once (memory bound)
+_PAIR_CHUNK = 4_000_000
 
 
 def feature_dims(name: str) -> tuple[int, int]:
@@ -54,4 +70,81 @@ def model_inputs(
     edges = torch.cat(
         [edge_attr, torch.stack([z0, slope, cot, small.to(edge_attr.dtype)], dim=1)], dim=1
     )
+    if name == "invariant_ctx":
+        edges = torch.cat([edges, _continuations(edge_index, slope, cot, small, x.shape[0])], 1)
     return torch.stack([r, z], dim=1), edges
+
+
+def _continuations(
+    edge_index: torch.Tensor,
+    slope: torch.Tensor,
+    cot: torch.Tensor,
+    small: torch.Tensor,
+    n_nodes: int,
+) -> torch.Tensor:
+    """Best-continuation features of every edge (see the module docstring), shape (E, 8).
+
+    Pairs (e_in, e_out) meeting at a hit (outer end of ``e_in`` = inner end of
+    ``e_out``) are enumerated hit by hit with CSR offsets; same-radius edges
+    (``small``) take no part.  Vectorised; no loop over hits.
+    """
+    with torch.no_grad():
+        n_e = edge_index.shape[1]
+        ok = ~small
+        e_ok = torch.nonzero(ok).squeeze(1)
+        inner, outer = edge_index[0][e_ok], edge_index[1][e_ok]
+        # outgoing edges grouped by their inner hit (CSR)
+        out_sorted = e_ok[torch.argsort(inner, stable=True)]
+        out_count = torch.bincount(inner, minlength=n_nodes)
+        out_start = torch.cumsum(out_count, 0) - out_count
+        # every usable edge as e_in, paired with the outgoing edges of its outer hit
+        n_pairs = out_count[outer]
+        best_out = torch.full((n_e,), float("inf"))
+        best_in = torch.full((n_e,), float("inf"))
+        arg_out = torch.full((n_e,), -1, dtype=torch.long)
+        arg_in = torch.full((n_e,), -1, dtype=torch.long)
+        cum = torch.cumsum(n_pairs, 0)
+        lo = 0
+        while lo < len(e_ok):
+            base = int(cum[lo - 1]) if lo else 0
+            hi = int(torch.searchsorted(cum, torch.tensor(base + _PAIR_CHUNK), right=True))
+            hi = max(hi, lo + 1)
+            e_in = e_ok[lo:hi]
+            reps = n_pairs[lo:hi]
+            first = torch.repeat_interleave(e_in, reps)
+            start = torch.repeat_interleave(out_start[outer[lo:hi]], reps)
+            within = torch.arange(len(first)) - torch.repeat_interleave(
+                torch.cumsum(reps, 0) - reps, reps
+            )
+            second = out_sorted[start + within]
+            d = torch.hypot(
+                (slope[second] - slope[first]) / _SLOPE_SCALE,
+                (cot[second] - cot[first]) / _COT_SCALE,
+            )
+            _scatter_argmin(best_out, arg_out, first, second, d)
+            _scatter_argmin(best_in, arg_in, second, first, d)
+            lo = hi
+        cols = []
+        for best, arg, sign in ((best_out, arg_out, 1.0), (best_in, arg_in, -1.0)):
+            has = arg >= 0
+            partner = arg.clamp(min=0)
+            zero = torch.zeros_like(slope)
+            d_s = torch.where(has, sign * (slope[partner] - slope) / _SLOPE_SCALE, zero)
+            d_c = torch.where(has, sign * (cot[partner] - cot) / _COT_SCALE, zero)
+            dist = torch.where(has, torch.log1p(best.clamp(max=1e6)), zero)
+            cols += [dist, d_s.clamp(-20, 20) / 10, d_c.clamp(-20, 20) / 10, has.to(slope.dtype)]
+        return torch.stack(cols, dim=1)
+
+
+def _scatter_argmin(
+    best: torch.Tensor, arg: torch.Tensor, key: torch.Tensor, other: torch.Tensor, d: torch.Tensor
+) -> None:
+    """For each ``key`` keep the smallest ``d`` seen so far in ``best`` and its ``other``."""
+    if len(key) == 0:
+        return
+    cand = torch.full_like(best, float("inf")).scatter_reduce(0, key, d, "amin")
+    improve = cand < best
+    best[improve] = cand[improve]
+    # the partner: a pair whose d equals the new minimum of its key
+    hit = improve[key] & (d == best[key])
+    arg[key[hit]] = other[hit]

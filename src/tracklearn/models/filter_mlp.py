@@ -34,6 +34,9 @@ class FilterMLP(nn.Module):
     x (N, F), edge_index (2, E), edge_attr (E, D) → logits (E,).
     """
 
+    #: scores of one edge do not depend on the others (EdgeModel may score in chunks)
+    per_edge = True
+
     def __init__(
         self,
         node_dim: int = 3,
