@@ -44,7 +44,10 @@ def _tiny(cfg: dict[str, Any], data_dir: Path, work: Path) -> dict[str, Any]:
         from tracklearn.graph.module_map import run_module_map_stage
 
         run_module_map_stage({"pt_min": 0.8, "val_events": 1}, data_dir, work / "map", False)
-        data["builder_config"] = {**data["builder_config"], "path": str(work / "map/module_map.npz")}
+        data["builder_config"] = {
+            **data["builder_config"],
+            "path": str(work / "map/module_map.npz"),
+        }
     data.pop("sectors_per_event", None)
     train = {**cfg.get("train", {}), "epochs": 3, "patience": 3, "threads": 1}
     out = {**cfg, "data": data, "train": train}

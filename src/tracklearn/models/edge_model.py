@@ -62,7 +62,9 @@ class EdgeModel:
         # millions of edges at once would spill every cache and cost GBs
         out = [
             torch.sigmoid(
-                self.module(t.x, t.edge_index[:, i : i + CHUNK_EDGES], t.edge_attr[i : i + CHUNK_EDGES])
+                self.module(
+                    t.x, t.edge_index[:, i : i + CHUNK_EDGES], t.edge_attr[i : i + CHUNK_EDGES]
+                )
             )
             for i in range(0, t.n_edges, CHUNK_EDGES)
         ]
