@@ -1,5 +1,9 @@
 """The ``gnn`` reconstruction method: graph builder → (filter) → edge classifier → track building.
 
+Candidates can then be selected by a circle-fit pT (``pt_min``,
+:mod:`tracklearn.building.selection`): pieces of slow particles that the
+classifier joined would otherwise count as fakes.
+
 A model folder (``--model``; default: the weights shipped in
 ``tracklearn/models/default``) holds ``pipeline.json`` (graph builder and its
 config, the filter folder or null, track building), the classifier
@@ -18,6 +22,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from tracklearn.building import ComponentsBuilder, TrackBuilder, WalkthroughBuilder
+from tracklearn.building.selection import estimate_pt, select_tracks
 from tracklearn.edm import Event, TrackCandidates
 from tracklearn.errors import ConfigError
 from tracklearn.graph.builders import make_builder
@@ -39,6 +44,7 @@ class GNNConfig(BaseModel):
     threshold: float | None = Field(None, ge=0, le=1)  # classifier edge-score cut
     building: Literal["walkthrough", "components"] | None = None
     min_hits: int | None = Field(None, ge=1)
+    pt_min: float | None = Field(None, ge=0)  # GeV: track selection by circle-fit pT
     threads: int = Field(1, ge=1)  # torch threads
 
 
@@ -73,6 +79,8 @@ class GNNReconstructor:
             if method == "walkthrough"
             else ComponentsBuilder(threshold, min_hits)
         )
+        self.pt_min = config.pt_min if config.pt_min is not None else build.get("pt_min")
+        self.bz = float(build.get("bz", 2.0))
         torch.set_num_threads(config.threads)
 
     def __call__(self, event: Event) -> TrackCandidates:
@@ -81,7 +89,11 @@ class GNNReconstructor:
             graph = edge_subgraph(graph, self.filter.scores(graph) >= self.filter.threshold)
         scores = self.classifier.scores(graph) if graph.n_edges else np.zeros(0, np.float32)
         log.debug("event %d: %d nodes, %d edges", event.event_id, graph.n_nodes, graph.n_edges)
-        return self.track_builder(graph, scores, event.n_hits)
+        tracks = self.track_builder(graph, scores, event.n_hits)
+        if self.pt_min:
+            pt = estimate_pt(event.hits.x, event.hits.y, tracks, self.bz)
+            tracks = select_tracks(tracks, pt >= self.pt_min)
+        return tracks
 
 
 @register_method("gnn", "Graph neural network: graph → filter → Interaction Network → tracks")

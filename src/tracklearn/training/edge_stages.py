@@ -67,6 +67,10 @@ class BuildingSpec(BaseModel):
 
     method: Literal["walkthrough", "components"] = "walkthrough"
     min_hits: int = Field(3, ge=1)
+    # GeV: drop candidates whose circle-fit pT is below this (None: keep all); see
+    # tracklearn.building.selection
+    pt_min: float | None = Field(None, ge=0)
+    bz: float = Field(2.0, gt=0)  # T: field used for that pT estimate
 
 
 class FilterStageConfig(BaseModel):
