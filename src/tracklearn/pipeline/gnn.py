@@ -45,7 +45,7 @@ class GNNConfig(BaseModel):
     building: Literal["walkthrough", "components"] | None = None
     min_hits: int | None = Field(None, ge=1)
     pt_min: float | None = Field(None, ge=0)  # GeV: track selection by circle-fit pT
-    threads: int = Field(1, ge=1)  # torch threads
+    threads: int = Field(2, ge=1)  # torch threads (2 cores; use 1 per worker with --workers)
 
 
 class GNNReconstructor:
