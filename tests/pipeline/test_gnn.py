@@ -17,12 +17,18 @@ from tracklearn.pipeline.gnn import DEFAULT_MODEL
 
 #: floor for the shipped model on a generated tt̄ event without pile-up: measured 0.28
 #: (26 of 93 targets) with the first, under-trained default; raise it with the model
-MIN_EFFICIENCY = 0.2
+MIN_EFFICIENCY = 0.8  # measured 0.89 (83 of 93 targets) on this event with the shipped model
 
 
 def test_default_model_is_small_and_has_provenance() -> None:
-    size = sum(p.stat().st_size for p in DEFAULT_MODEL.rglob("*") if p.is_file())
-    assert size < 5_000_000
+    files = [p for p in DEFAULT_MODEL.rglob("*") if p.is_file()]
+    weights = sum(p.stat().st_size for p in files if p.suffix == ".pt")
+    assert weights < 1_000_000  # the networks are small
+    # the module map (graph construction data, ~5.8 MB compressed) dominates the folder
+    assert sum(p.stat().st_size for p in files) < 8_000_000
+    spec = json.loads((DEFAULT_MODEL / "pipeline.json").read_text())
+    if spec["builder"] == "module_map":  # self-contained: the map ships with the model
+        assert (DEFAULT_MODEL / spec["builder_config"]["path"]).exists()
     prov = json.loads((DEFAULT_MODEL / "provenance.json").read_text())
     for key in ("command", "simulation", "code_revision", "validation"):
         assert key in prov

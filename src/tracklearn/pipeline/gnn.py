@@ -71,7 +71,11 @@ class GNNReconstructor:
         self.filter = EdgeModel.load(folder / spec["filter"]) if spec.get("filter") else None
         self.classifier = EdgeModel.load(folder / spec.get("classifier", "."))
         build = spec.get("building", {})
-        threshold = config.threshold if config.threshold is not None else self.classifier.threshold
+        threshold = next(
+            t
+            for t in (config.threshold, build.get("threshold"), self.classifier.threshold)
+            if t is not None
+        )
         min_hits = config.min_hits or int(build.get("min_hits", 3))
         method = config.building or build.get("method", "walkthrough")
         self.track_builder: TrackBuilder = (

@@ -67,6 +67,7 @@ class BuildingSpec(BaseModel):
 
     method: Literal["walkthrough", "components"] = "walkthrough"
     min_hits: int = Field(3, ge=1)
+    threshold: float | None = Field(None, ge=0, le=1)  # edge-score cut; None: the max-F1 one
     # GeV: drop candidates whose circle-fit pT is below this (None: keep all); see
     # tracklearn.building.selection
     pt_min: float | None = Field(None, ge=0)
