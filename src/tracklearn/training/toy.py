@@ -201,19 +201,40 @@ def train_regression(
     batch_size: int = 64,
     resume: bool = False,
     stored_config: dict[str, Any] | None = None,
+    warmup_epochs: int = 0,
+    fresh: Callable[[int], ToySample] | None = None,
 ) -> History:
-    """Train the Conv+LSTM regressor with the Gaussian NLL; history has ``val_loss``."""
+    """Train the Conv+LSTM regressor; history has ``val_loss`` (the NLL) and ``val_pull_std``.
+
+    The first ``warmup_epochs`` epochs minimise the mean squared error of the
+    means only (the covariance head is untouched), the rest the Gaussian NLL:
+    an NLL started from random means first inflates Σ to cover the large early
+    residuals and then shrinks it slowly.  ``fresh(epoch)`` as in
+    :func:`train_seeded` (new training events every epoch).
+    """
     k = int(getattr(model, "max_tracks", 1))
-    x = torch.from_numpy(train_set.hits)
-    y_np, m_np = regression_targets(train_set, k)
-    y, m = torch.from_numpy(y_np).float(), torch.from_numpy(m_np)
-    vx = torch.from_numpy(val_set.hits)
-    vy_np, vm_np = regression_targets(val_set, k)
-    vy, vm = torch.from_numpy(vy_np).float(), torch.from_numpy(vm_np)
+
+    def tensors(s: ToySample) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        y_np, m_np = regression_targets(s, k)
+        return torch.from_numpy(s.hits), torch.from_numpy(y_np).float(), torch.from_numpy(m_np)
+
+    data = dict(zip("xym", tensors(train_set), strict=True))
+    vx, vy, vm = tensors(val_set)
+    state = {"mse": warmup_epochs > 0}
 
     def step(mod: torch.nn.Module, idx: torch.Tensor) -> torch.Tensor:
-        mean, chol = mod(x[idx])
-        return gaussian_nll(mean, chol, y[idx], m[idx])
+        mean, chol = mod(data["x"][idx])
+        y, m = data["y"][idx], data["m"][idx]
+        if state["mse"]:
+            w = m.to(mean.dtype)[..., None]
+            return ((mean - y) ** 2 * w).sum() / w.sum().clamp(min=1)
+        return gaussian_nll(mean, chol, y, m)
+
+    def epoch_batches(epoch: int, gen: torch.Generator) -> Iterator[torch.Tensor]:
+        state["mse"] = epoch < warmup_epochs
+        if fresh is not None:
+            data.update(zip("xym", tensors(fresh(epoch)), strict=True))
+        return _batches(len(data["x"]), batch_size, gen)
 
     def evaluate(mod: torch.nn.Module) -> dict[str, float]:
         mean, chol = mod(vx)
@@ -224,9 +245,25 @@ def train_regression(
         }
 
     return train(
-        model, step, lambda _e, gen: _batches(len(x), batch_size, gen), evaluate, config, out,
+        model, step, epoch_batches, evaluate, config, out,
         resume=resume, stored_config=stored_config,
     )  # fmt: skip
+
+
+def calibrate_regression(model: torch.nn.Module, val_set: ToySample) -> FloatArray:
+    """Set the model's ``sigma_scale`` so that its pulls on ``val_set`` have unit width.
+
+    The scale of parameter ``i`` is the standard deviation of its pulls on
+    ``val_set`` (real tracks only) computed with the uncalibrated Σ; returns
+    the scales (slope, intercept).  Use a validation set, never the test set.
+    """
+    model.sigma_scale.fill_(1.0)  # type: ignore[operator]
+    _resid, _sigma, pull, mask = predict_regression(model, val_set)
+    scale = np.std(pull[mask], axis=0)
+    if not np.all(np.isfinite(scale) & (scale > 0)):
+        raise ValueError(f"cannot calibrate on {int(mask.sum())} validation tracks: {scale}")
+    model.sigma_scale.copy_(torch.from_numpy(scale).float())  # type: ignore[operator]
+    return scale.astype(np.float64)
 
 
 def predict_regression(
