@@ -57,6 +57,16 @@ def test_seeded_model_one_step_lowers_loss(name: str, cfg: ToyConfig) -> None:
     _falls(model, lambda m: _seeded_loss(m, h, sd, t, s.n_seed_layers))
 
 
+def test_conv_autoencoder_seed_skip_sees_the_seed_at_full_resolution() -> None:
+    torch.manual_seed(4)
+    s = generate_toy(8, 4, ToyConfig(n_layers=20, n_seed_layers=5, n_background=2))
+    model = seeded_model("conv_autoencoder", s, mask_hits=True, seed_skip=True)
+    h, sd, t = (torch.from_numpy(a) for a in (s.hits, s.seed, s.target))
+    _falls(model, lambda m: _seeded_loss(m, h, sd, t, s.n_seed_layers))
+    # the bottleneck reads the pooled code (16 channels × 5 × 13) and the 20 × 50 seed image
+    assert model.decoder[0].in_features == 16 * 5 * 13 + 20 * 50
+
+
 def test_regression_one_step_lowers_nll() -> None:
     torch.manual_seed(2)
     s = generate_toy(32, 2, ToyConfig(n_background=2))
