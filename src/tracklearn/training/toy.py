@@ -19,6 +19,7 @@ toy2d|toy3d|toy_cylinder``), ``toy_conv_lstm_regression`` and ``g2_lstm`` (data:
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field
 
 from tracklearn.config import validate
+from tracklearn.io.atomic import atomic_path
 from tracklearn.metrics.toy import island_candidate_counts, seeded_accuracy
 from tracklearn.models.toy import SEEDED_MODELS, build_toy_model
 from tracklearn.models.toy.conv_lstm_regression import gaussian_nll, pulls
@@ -56,6 +58,13 @@ class ToyStageConfig(BaseModel):
     batch_size: int = Field(64, ge=1)
     val_fraction: float = Field(0.2, gt=0, lt=1)
     train: TrainConfig = TrainConfig()
+
+
+class RegressionStageConfig(ToyStageConfig):
+    """The Conv+LSTM regression stage: MSE warm-up, then the NLL, then calibration."""
+
+    warmup_epochs: int = Field(2, ge=0)  # epochs of MSE on the means before the NLL
+    calibrate: bool = True  # scale σ so that the validation pulls have unit width
 
 
 class G2StageConfig(ToyStageConfig):
@@ -388,7 +397,7 @@ for _name in SEEDED_MODELS:
 def _run_regression(
     config: dict[str, Any], data: Path, out: Path, resume: bool
 ) -> dict[str, float]:
-    cfg = validate(ToyStageConfig, config, "toy_conv_lstm_regression config")
+    cfg = validate(RegressionStageConfig, config, "toy_conv_lstm_regression config")
     sample = load_toy(Path(data) / "toy.npz")
     tr, va = _split(len(sample), cfg.val_fraction, cfg.train.seed)
     model = build_toy_model(
@@ -396,10 +405,25 @@ def _run_regression(
     )
     hist = train_regression(
         model, sample.subset(tr), sample.subset(va), cfg.train, out,
-        batch_size=cfg.batch_size, resume=resume,
+        batch_size=cfg.batch_size, resume=resume, warmup_epochs=cfg.warmup_epochs,
         stored_config={"stage": "toy_conv_lstm_regression", **cfg.model_dump(mode="json")},
     )  # fmt: skip
-    return _final(hist)
+    final = _final(hist)
+    if cfg.calibrate:  # the best epoch's weights, σ rescaled on the validation split
+        best_path = Path(out) / "best.pt"
+        best = torch.load(best_path, map_location="cpu", weights_only=False)
+        model.load_state_dict(best["model"])
+        scale = calibrate_regression(model, sample.subset(va))
+        best["model"] = model.state_dict()
+        buf = io.BytesIO()
+        torch.save(best, buf)
+        with atomic_path(best_path) as tmp:
+            tmp.write_bytes(buf.getvalue())
+        final |= {
+            "val_sigma_scale_slope": float(scale[0]),
+            "val_sigma_scale_intercept": float(scale[1]),
+        }
+    return final
 
 
 @register_stage("g2_lstm")
