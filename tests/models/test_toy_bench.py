@@ -6,19 +6,39 @@ from pathlib import Path
 
 import pytest
 
-from tracklearn.models.toy.bench import hough_oracle_accuracy, run_toy_bench
+from tracklearn.models.toy.bench import REFERENCE_SETTINGS, hough_oracle_accuracy, run_toy_bench
 from tracklearn.simulation.toy import ToyConfig, generate_toy
 
 
 def test_hough_oracle_is_perfect_without_noise() -> None:
     assert hough_oracle_accuracy(generate_toy(20, 1, ToyConfig()), 20) == 1.0
+    # the 50-layer reference toy: the 1001 × 41 scan resolves (nearly) every track
+    ref = REFERENCE_SETTINGS["bg5"][1].model_copy(update={"n_background": 0})
+    assert hough_oracle_accuracy(generate_toy(50, 1, ref), 50) >= 0.999
+
+
+def test_reference_settings_are_the_hep_trkx_2d_toy() -> None:
+    for _label, cfg in REFERENCE_SETTINGS.values():
+        assert (cfg.n_layers, cfg.pixels, cfg.n_seed_layers) == (50, (50,), 5)
+        assert cfg.clean_seed_layers
+    assert REFERENCE_SETTINGS["noise20"][1].noise_prob == 0.2
+    assert REFERENCE_SETTINGS["bg5"][1].n_background == 5
 
 
 @pytest.mark.slow
 def test_quick_bench_writes_table_and_plots(tmp_path: Path) -> None:
     path = run_toy_bench(tmp_path, quick=True)
     text = path.read_text()
-    for needle in ("| lstm | 1 track + 20 % noise |", "0.925", "Hough oracle", "with overlay"):
+    for needle in (
+        "| lstm | 1 track + 20 % noise |",
+        "| conv_autoencoder | 1 + 5 background tracks |",
+        "0.925",
+        "0.906",
+        "accuracy all layers",
+        "Hough oracle",
+        "calibrated",
+        "with overlay",
+    ):
         assert needle in text
     pngs = sorted(p.name for p in (tmp_path / "toy-models").glob("*.png"))
     assert pngs == [

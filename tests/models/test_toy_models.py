@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,7 +20,15 @@ from tracklearn.models.toy import (
 from tracklearn.models.toy.conv_lstm_regression import gaussian_nll, pulls
 from tracklearn.simulation.g2 import G2Config, generate_islands
 from tracklearn.simulation.toy import TOY3D, ToyConfig, generate_toy
-from tracklearn.training.toy import _seeded_loss, regression_targets, seeded_model
+from tracklearn.training.loop import TrainConfig
+from tracklearn.training.toy import (
+    _seeded_loss,
+    calibrate_regression,
+    predict_regression,
+    regression_targets,
+    seeded_model,
+    train_regression,
+)
 
 
 def _falls(model: torch.nn.Module, loss_fn: Callable[[torch.nn.Module], torch.Tensor]) -> None:
@@ -46,6 +55,16 @@ def test_seeded_model_one_step_lowers_loss(name: str, cfg: ToyConfig) -> None:
     model = seeded_model(name, s, mask_hits=True)
     h, sd, t = (torch.from_numpy(a) for a in (s.hits, s.seed, s.target))
     _falls(model, lambda m: _seeded_loss(m, h, sd, t, s.n_seed_layers))
+
+
+def test_conv_autoencoder_seed_skip_sees_the_seed_at_full_resolution() -> None:
+    torch.manual_seed(4)
+    s = generate_toy(8, 4, ToyConfig(n_layers=20, n_seed_layers=5, n_background=2))
+    model = seeded_model("conv_autoencoder", s, mask_hits=True, seed_skip=True)
+    h, sd, t = (torch.from_numpy(a) for a in (s.hits, s.seed, s.target))
+    _falls(model, lambda m: _seeded_loss(m, h, sd, t, s.n_seed_layers))
+    # the bottleneck reads the pooled code (16 channels × 5 × 13) and the 20 × 50 seed image
+    assert model.decoder[0].in_features == 16 * 5 * 13 + 20 * 50
 
 
 def test_regression_one_step_lowers_nll() -> None:
@@ -93,6 +112,32 @@ def test_gaussian_nll_and_pulls_by_hand() -> None:
         torch.tensor([[True, False]]),
     )  # fmt: skip
     assert float(two) == pytest.approx(want, rel=1e-6)
+
+
+def test_calibration_gives_unit_pulls_on_its_validation_set() -> None:
+    torch.manual_seed(5)
+    val = generate_toy(64, 5, ToyConfig(n_background=1))
+    model = build_toy_model("conv_lstm_regression", n_layers=10, pixels=(50,), max_tracks=2)
+    _, sigma_raw, pull_raw, mask = predict_regression(model, val)
+    scale = calibrate_regression(model, val)
+    np.testing.assert_allclose(scale, pull_raw[mask].std(0), rtol=1e-5)
+    _, sigma, pull, mask = predict_regression(model, val)
+    np.testing.assert_allclose(pull[mask].std(0), 1.0, rtol=1e-4)
+    np.testing.assert_allclose(sigma, sigma_raw * scale, rtol=1e-5)  # Σ → D Σ D
+    # the scale is part of the saved weights
+    assert torch.equal(model.state_dict()["sigma_scale"], torch.from_numpy(scale).float())
+
+
+def test_mse_warmup_trains_the_means_only(tmp_path: Path) -> None:
+    torch.manual_seed(6)
+    s = generate_toy(64, 6, ToyConfig())
+    model = build_toy_model("conv_lstm_regression", n_layers=10, pixels=(50,), max_tracks=1)
+    before = model.head.weight.detach().clone()
+    cfg = TrainConfig(epochs=1, lr=1e-2, threads=1)
+    train_regression(model, s, s, cfg, tmp_path, batch_size=16, warmup_epochs=1)
+    after = model.head.weight.detach()
+    assert not torch.equal(after[:2], before[:2])  # the means moved
+    assert torch.equal(after[2:], before[2:])  # the Cholesky entries did not
 
 
 def test_regression_targets_sorted_and_masked() -> None:

@@ -70,3 +70,19 @@ def test_early_stopping(tmp_path: Path) -> None:
         TrainConfig(epochs=20, patience=2), tmp_path,
     )  # fmt: skip
     assert len(hist.rows) == 3 and hist.stopped_early
+
+
+def test_cosine_schedule_sets_the_learning_rate_of_each_epoch(tmp_path: Path) -> None:
+    # loss = w with one step per epoch: Adam moves w by exactly the epoch's lr each step
+    # (constant gradient: m̂/√v̂ = 1), so w after 3 epochs is -(lr_0 + lr_1 + lr_2)
+    w = torch.nn.Parameter(torch.zeros(()))
+    model = torch.nn.Module()
+    model.w = w
+
+    def evaluate(m: torch.nn.Module) -> dict[str, float]:
+        return {"val_loss": 0.0}
+
+    cfg = TrainConfig(epochs=3, lr=0.1, schedule="cosine", grad_clip=None, threads=1)
+    train(model, lambda m, _b: m.w * 1.0, lambda _e, _g: [None], evaluate, cfg, tmp_path)
+    expected = 0.1 * (1.0 + 0.75 + 0.25)  # ½(1 + cos(π e / 3)) for e = 0, 1, 2
+    assert float(w) == pytest.approx(-expected, rel=1e-4)

@@ -64,7 +64,12 @@ def test_g2_stage_with_overlay(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("stage", "config_file"),
-    [("toy_track_follower", "toy_track_follower.yaml"), ("g2_lstm", "g2_lstm_overlay.yaml")],
+    [
+        ("toy_track_follower", "toy_track_follower.yaml"),
+        ("toy_lstm", "toy_lstm_hep_trkx.yaml"),
+        ("toy_conv_lstm_regression", "toy_conv_lstm_regression.yaml"),
+        ("g2_lstm", "g2_lstm_overlay.yaml"),
+    ],
 )
 def test_shipped_toy_configs_train_one_epoch(stage: str, config_file: str, tmp_path: Path) -> None:
     from tracklearn.config import load_yaml
@@ -78,3 +83,7 @@ def test_shipped_toy_configs_train_one_epoch(stage: str, config_file: str, tmp_p
         save_toy(generate_toy(40, 1, ToyConfig(noise_prob=0.1)), tmp_path / "toy.npz")
     out = get_stage(stage)(config, tmp_path, tmp_path / "run", False)
     assert all(np.isfinite(v) for v in out.values())
+    if stage == "toy_conv_lstm_regression":  # best.pt holds the calibrated σ scale
+        best = torch.load(tmp_path / "run" / "best.pt", weights_only=False)
+        want = [out["val_sigma_scale_slope"], out["val_sigma_scale_intercept"]]
+        assert best["model"]["sigma_scale"].tolist() == pytest.approx(want)

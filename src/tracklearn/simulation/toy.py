@@ -7,23 +7,34 @@ binary.  The signal track's hits on the first ``n_seed_layers`` layers are the
 *seed* given to the models.
 
 Source of the reference definition: the HEP.TrkX ``discrete_extraps`` toy code
-(github.com/HEPTrkX, ``simpleLSTM_2D`` and the 3D conv notebook helpers).  Our
+(``data.py``, ``toy/LSTM_Toy2D.ipynb``, ``toy/Torch_LSTM_Toy2D.ipynb``,
+``toy/Conv2D_Toy2D.ipynb``; the 3D scripts ``runLSTM.py``/``runConv.py``).  Our
 reading of it:
 
-* noise is a per-pixel Bernoulli probability (``gen_noise(shape, prob,
-  seed_layers)``: ``random_sample(shape) < prob``), not a fixed hit count;
-  their scripts default to ``prob = 0.01`` on 10 × 10 layers, the "20 % noise"
-  setting of the talk is read here as ``noise_prob = 0.2`` per pixel;
-* background tracks are Poisson-distributed straight tracks from uniform
-  entry/exit points (as here);
+* their 2D toy ("1D detector layers") is 50 layers × 50 pixels (48 × 48 in the
+  conv notebook) with ``seed_size = 5`` seed layers: ``ToyConfig(n_layers=50,
+  n_seed_layers=5, clean_seed_layers=True)`` (the reference settings of the toy
+  bench, ``bench.REFERENCE_SETTINGS``); the 3D scripts use 10 planes of 32 × 32;
+* noise is a per-pixel Bernoulli probability (``generate_uniform_noise(n, shape,
+  prob, skip_layers=5)``: ``random_sample(...) < prob``), not a fixed hit count;
+  "1 track + 20 % noise" is ``noise_prob = 0.2`` (``LSTM_Toy2D.ipynb``:
+  ``noise_prob = 0.2``, "20% uniform binary noise hits"); the 3D scripts default
+  to ``0.01``;
+* background tracks are straight tracks from uniform entry/exit points, a fixed
+  number per event in the 2D notebooks (``num_bkg_tracks = 5``), Poisson in the
+  3D scripts;
 * **noise and background hits are removed from the seed layers**
-  (``noise[:, :seed_layers] = 0``, ``bkg_tracks[:, :seed_layers] = 0``): the
-  first layers hold the signal track only.  ``clean_seed_layers=True``
-  reproduces this (the reference settings of the toy bench use it);
+  (``skip_layers``): the first layers hold the signal track only, which is how
+  their models (no separate seed input) know which track to follow.
+  ``clean_seed_layers=True`` reproduces this;
 * the models score every pixel of a layer with a softmax and the published
   "hit classification accuracy" multiplies the scores by the hit image before
-  the arg-max (``hit_scores = preds * events``), i.e. only hit pixels can be
-  chosen (``mask_hits=True`` of our models).
+  the arg-max (``preds * events``), i.e. only hit pixels can be chosen
+  (``mask_hits=True`` of our models), and counts every layer, the seed layers
+  included (``calc_hit_accuracy`` with ``num_seed_layers=0``);
+* their track hits pixel ``round(m·l + b)`` with entry and exit uniform in
+  ``[0, P − 1)``; ours ``floor`` of a position with entry and exit uniform in
+  ``[0, P)`` — the same pixel statistics up to the half-weight edge pixels.
 
 Track parameters: ``slope`` [pixels per layer] and ``intercept`` [pixels,
 position on layer 0] of the first transverse axis, the quantities the

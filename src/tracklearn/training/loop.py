@@ -21,6 +21,7 @@ import csv
 import io
 import json
 import logging
+import math
 import random
 import time
 from collections.abc import Callable, Iterable
@@ -52,6 +53,8 @@ class TrainConfig(BaseModel):
     monitor: str = "val_loss"
     mode: Literal["min", "max"] = "min"
     threads: int = Field(2, ge=1)  # torch intra-op threads
+    # "cosine": lr × ½(1 + cos(π·epoch/epochs)) set at the start of every epoch
+    schedule: Literal["constant", "cosine"] = "constant"
 
 
 @dataclass
@@ -178,6 +181,9 @@ def train(
             history.stopped_early = True
             break
         t0 = time.perf_counter()
+        if config.schedule == "cosine":
+            for group in opt.param_groups:
+                group["lr"] = config.lr * 0.5 * (1 + math.cos(math.pi * epoch / config.epochs))
         model.train()
         losses = []
         for batch in epoch_batches(epoch, gen):

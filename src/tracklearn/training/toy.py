@@ -19,6 +19,7 @@ toy2d|toy3d|toy_cylinder``), ``toy_conv_lstm_regression`` and ``g2_lstm`` (data:
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field
 
 from tracklearn.config import validate
+from tracklearn.io.atomic import atomic_path
 from tracklearn.metrics.toy import island_candidate_counts, seeded_accuracy
 from tracklearn.models.toy import SEEDED_MODELS, build_toy_model
 from tracklearn.models.toy.conv_lstm_regression import gaussian_nll, pulls
@@ -56,6 +58,13 @@ class ToyStageConfig(BaseModel):
     batch_size: int = Field(64, ge=1)
     val_fraction: float = Field(0.2, gt=0, lt=1)
     train: TrainConfig = TrainConfig()
+
+
+class RegressionStageConfig(ToyStageConfig):
+    """The Conv+LSTM regression stage: MSE warm-up, then the NLL, then calibration."""
+
+    warmup_epochs: int = Field(2, ge=0)  # epochs of MSE on the means before the NLL
+    calibrate: bool = True  # scale σ so that the validation pulls have unit width
 
 
 class G2StageConfig(ToyStageConfig):
@@ -201,19 +210,40 @@ def train_regression(
     batch_size: int = 64,
     resume: bool = False,
     stored_config: dict[str, Any] | None = None,
+    warmup_epochs: int = 0,
+    fresh: Callable[[int], ToySample] | None = None,
 ) -> History:
-    """Train the Conv+LSTM regressor with the Gaussian NLL; history has ``val_loss``."""
+    """Train the Conv+LSTM regressor; history has ``val_loss`` (the NLL) and ``val_pull_std``.
+
+    The first ``warmup_epochs`` epochs minimise the mean squared error of the
+    means only (the covariance head is untouched), the rest the Gaussian NLL:
+    an NLL started from random means first inflates Σ to cover the large early
+    residuals and then shrinks it slowly.  ``fresh(epoch)`` as in
+    :func:`train_seeded` (new training events every epoch).
+    """
     k = int(getattr(model, "max_tracks", 1))
-    x = torch.from_numpy(train_set.hits)
-    y_np, m_np = regression_targets(train_set, k)
-    y, m = torch.from_numpy(y_np).float(), torch.from_numpy(m_np)
-    vx = torch.from_numpy(val_set.hits)
-    vy_np, vm_np = regression_targets(val_set, k)
-    vy, vm = torch.from_numpy(vy_np).float(), torch.from_numpy(vm_np)
+
+    def tensors(s: ToySample) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        y_np, m_np = regression_targets(s, k)
+        return torch.from_numpy(s.hits), torch.from_numpy(y_np).float(), torch.from_numpy(m_np)
+
+    data = dict(zip("xym", tensors(train_set), strict=True))
+    vx, vy, vm = tensors(val_set)
+    state = {"mse": warmup_epochs > 0}
 
     def step(mod: torch.nn.Module, idx: torch.Tensor) -> torch.Tensor:
-        mean, chol = mod(x[idx])
-        return gaussian_nll(mean, chol, y[idx], m[idx])
+        mean, chol = mod(data["x"][idx])
+        y, m = data["y"][idx], data["m"][idx]
+        if state["mse"]:
+            w = m.to(mean.dtype)[..., None]
+            return ((mean - y) ** 2 * w).sum() / w.sum().clamp(min=1)
+        return gaussian_nll(mean, chol, y, m)
+
+    def epoch_batches(epoch: int, gen: torch.Generator) -> Iterator[torch.Tensor]:
+        state["mse"] = epoch < warmup_epochs
+        if fresh is not None:
+            data.update(zip("xym", tensors(fresh(epoch)), strict=True))
+        return _batches(len(data["x"]), batch_size, gen)
 
     def evaluate(mod: torch.nn.Module) -> dict[str, float]:
         mean, chol = mod(vx)
@@ -224,9 +254,25 @@ def train_regression(
         }
 
     return train(
-        model, step, lambda _e, gen: _batches(len(x), batch_size, gen), evaluate, config, out,
+        model, step, epoch_batches, evaluate, config, out,
         resume=resume, stored_config=stored_config,
     )  # fmt: skip
+
+
+def calibrate_regression(model: torch.nn.Module, val_set: ToySample) -> FloatArray:
+    """Set the model's ``sigma_scale`` so that its pulls on ``val_set`` have unit width.
+
+    The scale of parameter ``i`` is the standard deviation of its pulls on
+    ``val_set`` (real tracks only) computed with the uncalibrated Σ; returns
+    the scales (slope, intercept).  Use a validation set, never the test set.
+    """
+    model.sigma_scale.fill_(1.0)  # type: ignore[operator]
+    _resid, _sigma, pull, mask = predict_regression(model, val_set)
+    scale = np.std(pull[mask], axis=0)
+    if not np.all(np.isfinite(scale) & (scale > 0)):
+        raise ValueError(f"cannot calibrate on {int(mask.sum())} validation tracks: {scale}")
+    model.sigma_scale.copy_(torch.from_numpy(scale).float())  # type: ignore[operator]
+    return scale.astype(np.float64)
 
 
 def predict_regression(
@@ -351,7 +397,7 @@ for _name in SEEDED_MODELS:
 def _run_regression(
     config: dict[str, Any], data: Path, out: Path, resume: bool
 ) -> dict[str, float]:
-    cfg = validate(ToyStageConfig, config, "toy_conv_lstm_regression config")
+    cfg = validate(RegressionStageConfig, config, "toy_conv_lstm_regression config")
     sample = load_toy(Path(data) / "toy.npz")
     tr, va = _split(len(sample), cfg.val_fraction, cfg.train.seed)
     model = build_toy_model(
@@ -359,10 +405,25 @@ def _run_regression(
     )
     hist = train_regression(
         model, sample.subset(tr), sample.subset(va), cfg.train, out,
-        batch_size=cfg.batch_size, resume=resume,
+        batch_size=cfg.batch_size, resume=resume, warmup_epochs=cfg.warmup_epochs,
         stored_config={"stage": "toy_conv_lstm_regression", **cfg.model_dump(mode="json")},
     )  # fmt: skip
-    return _final(hist)
+    final = _final(hist)
+    if cfg.calibrate:  # the best epoch's weights, σ rescaled on the validation split
+        best_path = Path(out) / "best.pt"
+        best = torch.load(best_path, map_location="cpu", weights_only=False)
+        model.load_state_dict(best["model"])
+        scale = calibrate_regression(model, sample.subset(va))
+        best["model"] = model.state_dict()
+        buf = io.BytesIO()
+        torch.save(best, buf)
+        with atomic_path(best_path) as tmp:
+            tmp.write_bytes(buf.getvalue())
+        final |= {
+            "val_sigma_scale_slope": float(scale[0]),
+            "val_sigma_scale_intercept": float(scale[1]),
+        }
+    return final
 
 
 @register_stage("g2_lstm")

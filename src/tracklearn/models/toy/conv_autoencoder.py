@@ -14,6 +14,17 @@ from tracklearn.models.toy import mask_to_hits, register_toy_model
 class ConvAutoencoder(nn.Module):
     """Conv blocks each halving every axis (ceil), a dense bottleneck, a dense decoder.
 
+    Parameters
+    ----------
+    channels, latent
+        Channels of the conv blocks; width of the dense bottleneck.
+    seed_skip
+        Also feed the full-resolution seed image to the bottleneck (ours): the
+        max-pooling blurs the seed position to ``2^len(channels)`` pixels, which
+        the dense decoder then has to recover.
+    mask_hits
+        Score only hit cells.
+
     Shapes
     ------
     ``hits``, ``seed`` (B, L, C) with ``C = prod(pixels)`` → logits (B, L, C).
@@ -26,6 +37,7 @@ class ConvAutoencoder(nn.Module):
         channels: tuple[int, ...] = (8, 16),
         latent: int = 128,
         mask_hits: bool = False,
+        seed_skip: bool = False,
     ) -> None:
         super().__init__()
         nd = 1 + len(pixels)
@@ -38,13 +50,16 @@ class ConvAutoencoder(nn.Module):
             c_in, shape = c, [math.ceil(s / 2) for s in shape]
         self.encoder = nn.Sequential(*blocks, nn.Flatten())
         n_out = n_layers * math.prod(pixels)
-        self.decoder = nn.Sequential(
-            nn.Linear(c_in * math.prod(shape), latent), nn.ReLU(), nn.Linear(latent, n_out)
-        )
+        n_in = c_in * math.prod(shape) + (n_out if seed_skip else 0)
+        self.decoder = nn.Sequential(nn.Linear(n_in, latent), nn.ReLU(), nn.Linear(latent, n_out))
         self.shape = (n_layers, *pixels)
         self.mask_hits = mask_hits
+        self.seed_skip = seed_skip
 
     def forward(self, hits: torch.Tensor, seed: torch.Tensor) -> torch.Tensor:
         x = torch.stack([hits, seed], dim=1).reshape(len(hits), 2, *self.shape)
-        logits = self.decoder(self.encoder(x)).reshape(hits.shape)
+        code = self.encoder(x)
+        if self.seed_skip:
+            code = torch.cat([code, seed.reshape(len(seed), -1)], dim=1)
+        logits = self.decoder(code).reshape(hits.shape)
         return mask_to_hits(logits, hits) if self.mask_hits else logits

@@ -3,8 +3,15 @@
 The convolutional encoder summarises the image; an LSTM unrolled for ``K``
 steps (the encoding as input at every step) emits one track per step: a mean
 ``f`` (2 parameters) and a lower-triangular Cholesky factor ``Lc`` of its
-covariance ``Σ = Lc Lcᵀ`` (positive diagonal through ``exp``).  Training
-minimises the Gaussian negative log-likelihood (:func:`gaussian_nll`).
+covariance ``Σ = Lc Lcᵀ``.  The diagonal of ``Lc`` is ``softplus(·) + σ_min``:
+positive, linear for large values and without the overflow of ``exp``.
+Training minimises the Gaussian negative log-likelihood (:func:`gaussian_nll`).
+
+``sigma_scale`` (a buffer, saved with the weights, 1 by default) multiplies
+row ``i`` of ``Lc`` by ``s_i``, i.e. ``Σ → D Σ D`` with ``D = diag(s)``: the
+per-parameter calibration that
+:func:`tracklearn.training.toy.calibrate_regression` fits on a validation
+set so that the pulls there have unit width.
 """
 
 from __future__ import annotations
@@ -16,6 +23,9 @@ from torch import nn
 
 from tracklearn.models.toy import register_toy_model
 
+#: floor of the Cholesky diagonal [fraction of the detector width]
+SIGMA_MIN = 1e-3
+
 
 @register_toy_model("conv_lstm_regression")
 class ConvLSTMRegressor(nn.Module):
@@ -25,6 +35,8 @@ class ConvLSTMRegressor(nn.Module):
     ------
     ``hits`` (B, L, C) → ``mean`` (B, K, 2), ``chol`` (B, K, 2, 2) (lower triangular).
     """
+
+    sigma_scale: torch.Tensor  # (2,) calibration of the σ of (slope, intercept)
 
     def __init__(
         self,
@@ -50,18 +62,20 @@ class ConvLSTMRegressor(nn.Module):
         self.head = nn.Linear(hidden, 5)  # 2 means + 3 Cholesky entries
         self.shape = (n_layers, *pixels)
         self.max_tracks = max_tracks
+        self.register_buffer("sigma_scale", torch.ones(2))
 
     def forward(self, hits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         enc = self.encoder(hits.reshape(len(hits), 1, *self.shape))
         h, _ = self.lstm(enc[:, None, :].expand(-1, self.max_tracks, -1))
         out = self.head(h)
         mean = out[..., :2]
-        d0, d1 = torch.exp(out[..., 2].clamp(-9, 5)), torch.exp(out[..., 3].clamp(-9, 5))
+        diag = nn.functional.softplus(out[..., 2:4]) + SIGMA_MIN
+        d0, d1 = diag[..., 0], diag[..., 1]
         zero = torch.zeros_like(d0)
         chol = torch.stack(
             [torch.stack([d0, zero], -1), torch.stack([out[..., 4], d1], -1)], dim=-2
         )
-        return mean, chol
+        return mean, chol * self.sigma_scale[:, None]
 
 
 def gaussian_nll(
