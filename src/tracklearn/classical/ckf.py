@@ -382,6 +382,9 @@ class CKFReconstructor:
             hole_src = a[no_hit]
             hole_ok = holes[hole_src] < cfg.max_holes
             hole_idx = np.flatnonzero(no_hit)[hole_ok]
+            # a branch that may not take another hole stops where it is (it keeps
+            # its hits: the particle may have ended or left through a gap)
+            active[hole_src[~hole_ok]] = False
             hole_src = hole_src[hole_ok]
             # assemble the new branch set (replacing the followed ones)
             cont = np.concatenate([src, hole_src])
