@@ -7,9 +7,9 @@ Runs the chain step by step on events with truth and puts every target particle
 * ``not_seeded`` -- no seed has all three hits from the particle;
 * ``following``  -- seeded, but no followed candidate is double-majority matched
   (the best candidate's own / foreign / missed hit counts are printed);
-* ``short``      -- a matched candidate exists but every one is below ``min_hits``;
-* ``ambiguity``  -- a matched candidate of ``min_hits`` or more was made but
-  ambiguity resolution did not keep one;
+* ``short``      -- a matched candidate exists but every one is below ``min_hits_short``;
+* ``ambiguity``  -- a long enough matched candidate was made but the selection
+  (short-track rule, shared hits) did not keep one;
 * ``found``      -- matched by an output track.
 
 Usage::
@@ -56,26 +56,16 @@ def diagnose(prefix: Path, reco: CKFReconstructor, verbose: bool) -> collections
     cfg = reco.config
     hits = event.hits
     pid_hit = event.truth.particle_id
+    counts: collections.Counter[str] = collections.Counter()
     parts = event.particles
     tmask = target_mask(event)
     t0 = time.perf_counter()
-    finder = SeedFinder(cfg.seeding, reco.field)
-    seeds = finder(hits)
+    seeds = reco.seeds(event)
     t_seed = time.perf_counter() - t0
-    if reco.seed_filter is not None and len(seeds):
-        seeds = seeds.select(reco.seed_filter(seeds, event))
-    offs, flats, quals = [], [], []
-    for lo in range(0, max(len(seeds), 1), cfg.seed_chunk):
-        chunk = seeds.select(np.arange(lo, min(lo + cfg.seed_chunk, len(seeds))))
-        o, f, q = reco.follow(event, chunk)
-        offs.append(np.diff(o))
-        flats.append(f)
-        quals.append(q)
-    offsets = np.r_[0, np.cumsum(np.concatenate(offs))].astype(np.int64)
-    flat = np.concatenate(flats)
-    quality = np.concatenate(quals)
+    cands = reco.candidates(event, seeds)
+    offsets, flat = cands.offsets, cands.hit_index
     t_follow = time.perf_counter() - t0 - t_seed
-    accepted = resolve_ambiguity(offsets, flat, quality, len(hits), cfg.min_hits, cfg.max_shared)
+    accepted = reco.select(cands, len(hits))
     cand = TrackCandidates(offsets=offsets, hit_index=flat, n_hits=len(hits))
     parts_out = [flat[offsets[t] : offsets[t + 1]] for t in accepted]
     out = TrackCandidates(
@@ -92,9 +82,21 @@ def diagnose(prefix: Path, reco: CKFReconstructor, verbose: bool) -> collections
     mc = match_tracks(event, cand)
     lengths = np.diff(offsets)
     cand_dm = set(mc.majority_particle[mc.matched].tolist())
-    cand_dm_long = set(mc.majority_particle[mc.matched & (lengths >= cfg.min_hits)].tolist())
+    long = lengths >= min(cfg.min_hits_short, cfg.min_hits)
+    cand_dm_long = set(mc.majority_particle[mc.matched & long].tolist())
     mo = match_tracks(event, out)
     found = set(mo.majority_particle[mo.matched].tolist())
+    # accepted tracks by (length, holes between hits): how many are fakes
+    acc_len = np.minimum(lengths[accepted], 8)
+    acc_holes = np.minimum(cands.holes[accepted], 1)
+    for ln, ho, fake, q in zip(
+        acc_len, acc_holes, ~mo.matched, cands.quality[accepted], strict=True
+    ):
+        counts[f"tracks len {ln if ln < 8 else '8+'} holes {ho if ho < 1 else '1+'}"] += 1
+        counts[f"fakes len {ln if ln < 8 else '8+'} holes {ho if ho < 1 else '1+'}"] += int(fake)
+        if ln < 7:
+            qb = "q<1" if q < 1 else ("q<2" if q < 2 else "q>=2")
+            counts[f"short {'fake' if fake else 'true'} {qb}"] += 1
     # pixel (seeding-region) layers per particle
     in_region = (
         (hits.r >= cfg.seeding.r_min)
@@ -112,10 +114,11 @@ def diagnose(prefix: Path, reco: CKFReconstructor, verbose: bool) -> collections
     # best candidate per particle (most own hits) for the "following" rows
     entry_pid = pid_hit[flat]
     track_of = np.repeat(np.arange(len(lengths)), lengths)
-    counts: collections.Counter[str] = collections.Counter()
     for i in np.flatnonzero(tmask):
         p = int(parts.particle_id[i])
-        if pl.get(p, 0) < 3:
+        if p in found:
+            cat = "found"
+        elif pl.get(p, 0) < 3:
             cat = "no_pixel3"
         elif p not in seeded:
             cat = "not_seeded"
@@ -123,10 +126,8 @@ def diagnose(prefix: Path, reco: CKFReconstructor, verbose: bool) -> collections
             cat = "following"
         elif p not in cand_dm_long:
             cat = "short"
-        elif p not in found:
-            cat = "ambiguity"
         else:
-            cat = "found"
+            cat = "ambiguity"
         counts[cat] += 1
         counts[f"{cat} | {region(float(eta[i]))}"] += 1
         vr = float(np.hypot(parts.vx[i], parts.vy[i]))
@@ -171,6 +172,9 @@ def main() -> None:
     for k in sorted(k for k in total if "|" in k):
         c, r = k.split(" | ")
         print(f"| {c} | {r} | {total[k]} |")
+    print("\n| accepted tracks | n |\n|---|---|")
+    for k in sorted(k for k in total if k.startswith(("tracks", "fakes", "short "))):
+        print(f"| {k} | {total[k]} |")
 
 
 if __name__ == "__main__":

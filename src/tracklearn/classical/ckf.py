@@ -79,16 +79,73 @@ class CKFConfig(BaseModel):
     kalman: KalmanConfig = Field(default_factory=KalmanConfig)
     detector_path: str | None = None  # detectors.csv(.gz); default: the shared TrackML one
     chi2_max: float = Field(15.0, gt=0)  # χ² gate of a 2-D measurement
-    chi2_overlap: float = Field(9.0, gt=0)  # χ² gate of a second hit on the same layer
+    chi2_overlap: float = Field(9.0, gt=0)  # χ² gate of a further hit on the same layer
+    # extra hits per layer on other (overlapping) modules: forward tracks cross 2-3
+    # modules of a pixel disk, and double majority needs most of those hits
+    max_overlap_hits: int = Field(2, ge=0)
     window_sigma: float = Field(5.0, gt=0)  # candidate window in predicted σ
     window_mm: float = Field(3.0, ge=0)  # mm, extra window (module tilt, stereo)
     branches_per_layer: int = Field(2, ge=1)
     max_branches: int = Field(3, ge=1)  # per seed
     max_holes: int = Field(2, ge=0)
     max_steps: int = Field(30, ge=1)  # layers followed at most
-    min_hits: int = Field(7, ge=3)  # shortest output track
+    min_hits: int = Field(7, ge=3)  # shortest output track with holes or a poor χ²
+    # shorter tracks (particles that end early, or leave the tracker) down to
+    # min_hits_short are kept when they have no hole and χ²/ndf < short_chi2_max
+    min_hits_short: int = Field(5, ge=3)
+    short_chi2_max: float = Field(2.0, gt=0)
     max_shared: int = Field(1, ge=0)  # hits a track may share with better tracks
     seed_chunk: int = Field(10_000, ge=1)  # seeds followed together (bounds memory)
+
+
+@dataclass(frozen=True, eq=False)
+class Candidates:
+    """Followed tracks before ambiguity resolution (CSR), one per followed seed.
+
+    Attributes
+    ----------
+    offsets : int64, shape (T + 1,)
+    hit_index : int64, shape (offsets[-1],)
+        Hit rows, innermost first.
+    quality : float64, shape (T,)
+        χ²/ndf of the following.
+    holes : int64, shape (T,)
+        Layers crossed without a hit *between* the first and last hit.
+    missed : int64, shape (T,)
+        All layers crossed without a hit (``holes`` plus those before the first
+        and after the last hit, where following stopped).
+    """
+
+    offsets: IntArray
+    hit_index: IntArray
+    quality: FloatArray
+    holes: IntArray
+    missed: IntArray
+
+    def __len__(self) -> int:
+        return len(self.quality)
+
+    @property
+    def lengths(self) -> IntArray:
+        return np.diff(self.offsets)
+
+    @classmethod
+    def empty(cls) -> Candidates:
+        i = np.zeros(0, np.int64)
+        return cls(np.zeros(1, np.int64), i, np.zeros(0), i, i)
+
+    @classmethod
+    def concatenate(cls, parts: list[Candidates]) -> Candidates:
+        if not parts:
+            return cls.empty()
+        lengths = np.concatenate([p.lengths for p in parts])
+        return cls(
+            np.r_[0, np.cumsum(lengths)].astype(np.int64),
+            np.concatenate([p.hit_index for p in parts]),
+            np.concatenate([p.quality for p in parts]),
+            np.concatenate([p.holes for p in parts]),
+            np.concatenate([p.missed for p in parts]),
+        )
 
 
 @dataclass(frozen=True)
@@ -225,17 +282,17 @@ class CKFReconstructor:
         return owner, hd.order[lo[owner] + rank]
 
     # ------------------------------------------------------------------ main
-    def follow(self, event: Event, seeds: Seeds) -> tuple[IntArray, IntArray, FloatArray]:
+    def follow(self, event: Event, seeds: Seeds) -> Candidates:
         """Follow every seed outwards from its top hit and inwards from its bottom hit.
 
-        Returns the best track of each seed as CSR ``(offsets, hit rows, χ²/ndf)``,
-        hits ordered along the track (innermost first).
+        Returns the best track of each seed, hits ordered along the track
+        (innermost first).
         """
         cfg = self.config
         hd = self._prepare(event)
         n_s = len(seeds)
         if n_s == 0:
-            return np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0)
+            return Candidates.empty()
         seed_hits = seeds.hits
         rows = seed_hits.ravel()
         surf_all = module_surfaces(self.detector, hd.module[rows], cfg.kalman.material)
@@ -247,7 +304,7 @@ class CKFReconstructor:
         sf = fitter.fit(meas, mcov, surf_all, np.arange(0, len(rows) + 1, 3))
         ok = np.flatnonzero(sf.ok)
         # outwards from the top hit
-        out_seed, out_hits, out_n, out_c2 = self._run(
+        out_seed, out_hits, out_n, out_c2, out_ho, out_tot = self._run(
             hd,
             sf.smoothed[ok, 2],
             sf.smoothed_cov[ok, 2],
@@ -264,7 +321,7 @@ class CKFReconstructor:
         rev[:, QOP] = -rev[:, QOP]
         flip = np.diag([1.0, 1.0, 1.0, -1.0, -1.0])
         rcov = flip @ sf.smoothed_cov[ok, 0] @ flip
-        in_seed, in_hits, in_n, in_c2 = self._run(
+        in_seed, in_hits, in_n, in_c2, in_ho, in_tot = self._run(
             hd, rev, rcov, surf_all.take(ok * 3), seed_hits[ok][:, ::-1], ok, inward=True
         )
         # join: inward extras (reversed, innermost first) + seed + outward extras
@@ -282,9 +339,13 @@ class CKFReconstructor:
             tracks.append(np.concatenate([inner, outer]))
             quality.append((in_c2[i] + out_c2[o]) / max(2 * (len(inner) + len(outer)) - 5, 1))
         lengths = np.array([len(t) for t in tracks], dtype=np.int64)
-        offsets = np.r_[0, np.cumsum(lengths)].astype(np.int64)
-        flat = np.concatenate(tracks) if tracks else np.zeros(0, np.int64)
-        return offsets, flat.astype(np.int64), np.array(quality, dtype=np.float64)
+        return Candidates(
+            offsets=np.r_[0, np.cumsum(lengths)].astype(np.int64),
+            hit_index=(np.concatenate(tracks) if tracks else np.zeros(0)).astype(np.int64),
+            quality=np.array(quality, dtype=np.float64),
+            holes=(in_ho[pos_in[both]] + out_ho[pos_out[both]]).astype(np.int64),
+            missed=(in_tot[pos_in[both]] + out_tot[pos_out[both]]).astype(np.int64),
+        )
 
     def _run(
         self,
@@ -296,14 +357,16 @@ class CKFReconstructor:
         seed_of: IntArray,
         *,
         inward: bool,
-    ) -> tuple[IntArray, IntArray, IntArray, FloatArray]:
-        """Branch loop; the best branch per seed as (seed, hit matrix, hits, χ²)."""
+    ) -> tuple[IntArray, IntArray, IntArray, FloatArray, IntArray, IntArray]:
+        """Branch loop; the best branch per seed as (seed, hit matrix, hits, χ², holes
+        before its last hit, all holes)."""
         cfg = self.config
         cur_layer = hd.layer[seed_hits[:, 2]]
-        hit_mat = np.full((len(par), 2 * cfg.max_steps + 3), -1, np.int64)
+        hit_mat = np.full((len(par), (1 + cfg.max_overlap_hits) * cfg.max_steps + 3), -1, np.int64)
         hit_mat[:, :3] = seed_hits
         n_hits = np.full(len(par), 3, np.int64)
         holes = np.zeros(len(par), np.int64)
+        inner = np.zeros(len(par), np.int64)  # holes before the last hit
         chi2 = np.zeros(len(par))
         active = np.ones(len(par), bool)
         seed_of = seed_of.astype(np.int64)
@@ -363,13 +426,18 @@ class CKFReconstructor:
             rank = np.arange(len(owner)) - start
             mod = hd.module[hit]
             same_module = mod == mod[start]
-            is_overlap = ~same_module & (c2 < cfg.chi2_overlap)
-            ov_first = np.full(len(a), -1, np.int64)
-            ov_rows = np.flatnonzero(is_overlap)[::-1]  # reversed: the best wins
-            ov_first[owner[ov_rows]] = hit[ov_rows]
+            # overlap hits: the best hit of each other module (rows are sorted by
+            # χ², so np.unique's first occurrence of a (branch, module) is its
+            # best), at most max_overlap_hits per branch
+            ov = np.flatnonzero(~same_module & (c2 < cfg.chi2_overlap))
+            ov = ov[np.sort(np.unique(owner[ov] * len(self.detector) + mod[ov], return_index=True)[1])]
+            ov_rank = _rank_in_group(owner[ov])
+            ov = ov[ov_rank < cfg.max_overlap_hits]
+            ov_hits = np.full((len(a), cfg.max_overlap_hits), -1, np.int64)
+            ov_hits[owner[ov], _rank_in_group(owner[ov])] = hit[ov]
             keep = same_module & (rank < cfg.branches_per_layer)
             owner, hit, res, s_inv, c2 = (v[keep] for v in (owner, hit, res, s_inv, c2))
-            overlap_hit = np.where(rank[keep] == 0, ov_first[owner], -1)
+            overlap_hit = np.where((rank[keep] == 0)[:, None], ov_hits[owner], -1)  # (n, k)
             # updated branches
             gain = pp[owner][:, :, :2] @ s_inv
             new_par = xp[owner] + np.einsum("kij,kj->ki", gain, res)
@@ -391,8 +459,9 @@ class CKFReconstructor:
             new_hits = hit_mat[cont].copy()
             pos_k = n_hits[src]
             new_hits[np.arange(n_new), pos_k] = hit
-            has_ov = overlap_hit >= 0
-            new_hits[np.flatnonzero(has_ov), pos_k[has_ov] + 1] = overlap_hit[has_ov]
+            has_ov = overlap_hit >= 0  # filled left to right
+            ov_r, ov_c = np.nonzero(has_ov)
+            new_hits[ov_r, pos_k[ov_r] + 1 + ov_c] = overlap_hit[ov_r, ov_c]
             par_new = np.concatenate([new_par, xp[hole_idx]])
             cov_new = np.concatenate([new_cov, pp[hole_idx]])
             surf_new = Surfaces(
@@ -401,8 +470,9 @@ class CKFReconstructor:
                 np.concatenate([ref.x_over_x0[owner], ref.x_over_x0[hole_idx]]),
             )
             layer_new = np.concatenate([nxt[owner], nxt[hole_idx]])
-            nh_new = np.concatenate([n_hits[src] + 1 + has_ov, n_hits[hole_src]])
+            nh_new = np.concatenate([n_hits[src] + 1 + has_ov.sum(axis=1), n_hits[hole_src]])
             ho_new = np.concatenate([holes[src], holes[hole_src] + 1])
+            in_new = np.concatenate([holes[src], inner[hole_src]])
             c2_new = np.concatenate([chi2[src] + c2, chi2[hole_src]])
             seed_new = seed_of[cont]
             # untouched: branches stopped earlier (inactive) stay as they are
@@ -418,6 +488,7 @@ class CKFReconstructor:
             hit_mat = np.concatenate([hit_mat[idle], new_hits])
             n_hits = np.concatenate([n_hits[idle], nh_new])
             holes = np.concatenate([holes[idle], ho_new])
+            inner = np.concatenate([inner[idle], in_new])
             chi2 = np.concatenate([chi2[idle], c2_new])
             seed_of = np.concatenate([seed_of[idle], seed_new])
             active = np.concatenate([np.zeros(len(idle), bool), np.ones(len(cont), bool)])
@@ -426,10 +497,11 @@ class CKFReconstructor:
             sel = np.flatnonzero(keep_b)
             par, cov, cur_layer, hit_mat = par[sel], cov[sel], cur_layer[sel], hit_mat[sel]
             n_hits, holes, chi2, seed_of = n_hits[sel], holes[sel], chi2[sel], seed_of[sel]
+            inner = inner[sel]
             surf = surf.take(sel)
             active = active[sel]
         best = np.flatnonzero(_best_per_group(seed_of, -n_hits, chi2, 1))
-        return seed_of[best], hit_mat[best], n_hits[best], chi2[best]
+        return seed_of[best], hit_mat[best], n_hits[best], chi2[best], inner[best], holes[best]
 
     def fit_tracks(self, event: Event, tracks: TrackCandidates) -> TrackFit:
         """Final Kalman fit + smoother of every track (hits in track order).
@@ -458,31 +530,63 @@ class CKFReconstructor:
         t = np.array([t_by_vol.get(int(v), 0.35) for v in vol])
         return np.asarray(t / x0)
 
-    def __call__(self, event: Event) -> TrackCandidates:
-        cfg = self.config
-        n = len(event.hits)
-        if n == 0:
-            return TrackCandidates.empty(0)
-        seeds = SeedFinder(cfg.seeding, self.field)(event.hits)
+    def seeds(self, event: Event) -> Seeds:
+        """Triplet seeds of the event, after the optional ``seed_filter``."""
+        seeds = SeedFinder(self.config.seeding, self.field)(event.hits)
         if self.seed_filter is not None and len(seeds):
             seeds = seeds.select(self.seed_filter(seeds, event))
         log.debug("%d seeds", len(seeds))
-        # seeds in chunks bound the memory of the branch arrays
-        offs, flats, quals = [], [], []
-        for lo in range(0, max(len(seeds), 1), cfg.seed_chunk):
-            chunk = seeds.select(np.arange(lo, min(lo + cfg.seed_chunk, len(seeds))))
-            o, f, q = self.follow(event, chunk)
-            offs.append(np.diff(o))
-            flats.append(f)
-            quals.append(q)
-        offsets = np.r_[0, np.cumsum(np.concatenate(offs))].astype(np.int64)
-        flat = np.concatenate(flats)
-        quality = np.concatenate(quals)
-        accepted = resolve_ambiguity(offsets, flat, quality, n, cfg.min_hits, cfg.max_shared)
+        return seeds
+
+    def candidates(self, event: Event, seeds: Seeds) -> Candidates:
+        """Follow the seeds in chunks (the chunk bounds the memory of the branch arrays)."""
+        step = self.config.seed_chunk
+        return Candidates.concatenate(
+            [
+                self.follow(event, seeds.select(np.arange(lo, min(lo + step, len(seeds)))))
+                for lo in range(0, len(seeds), step)
+            ]
+        )
+
+    def select(self, cand: Candidates, n_hits: int) -> IntArray:
+        """Accepted candidate numbers (ambiguity resolution), best first."""
+        cfg = self.config
+        short = cand.lengths < cfg.min_hits
+        bad = short & ((cand.holes > 0) | (cand.quality >= cfg.short_chi2_max))
+        # a rejected candidate gets length 0 in the resolver's eyes
+        offsets = cand.offsets
+        lengths = np.where(bad, 0, cand.lengths)
+        keep = np.repeat(~bad, cand.lengths)
+        offsets = np.r_[0, np.cumsum(lengths)].astype(np.int64)
+        return resolve_ambiguity(
+            offsets,
+            cand.hit_index[keep],
+            cand.quality,
+            n_hits,
+            min(cfg.min_hits_short, cfg.min_hits),
+            cfg.max_shared,
+        )
+
+    def __call__(self, event: Event) -> TrackCandidates:
+        n = len(event.hits)
+        if n == 0:
+            return TrackCandidates.empty(0)
+        cand = self.candidates(event, self.seeds(event))
+        accepted = self.select(cand, n)
+        offsets, flat = cand.offsets, cand.hit_index
         parts = [flat[offsets[t] : offsets[t + 1]] for t in accepted]
         hit_index = np.concatenate(parts) if parts else np.zeros(0, np.int64)
         out_off = np.r_[0, np.cumsum([len(p) for p in parts])].astype(np.int64)
         return TrackCandidates(offsets=out_off, hit_index=hit_index, n_hits=n)
+
+
+def _rank_in_group(group: IntArray) -> IntArray:
+    """Position of each row within its run of equal ``group`` values (rows sorted by group)."""
+    if not len(group):
+        return np.zeros(0, np.int64)
+    first = np.r_[True, group[1:] != group[:-1]]
+    start = np.maximum.accumulate(np.where(first, np.arange(len(group)), 0))
+    return (np.arange(len(group)) - start).astype(np.int64)
 
 
 def _best_per_group(group: IntArray, key1: IntArray, key2: FloatArray, k: int) -> BoolArray:
