@@ -61,11 +61,16 @@ def diagnose(prefix: Path, reco: CKFReconstructor, verbose: bool) -> collections
     tmask = target_mask(event)
     t0 = time.perf_counter()
     seeds = reco.seeds(event)
+    if cfg.second_pass is not None:  # "seeded" by either pass (the second on all hits)
+        more = reco.seeds(event, cfg.second_pass)
+        seeds = seeds.select(np.arange(len(seeds)))
+        seeds = type(seeds)(
+            **{k: np.r_[getattr(seeds, k), getattr(more, k)] for k in seeds.__dataclass_fields__}
+        )
     t_seed = time.perf_counter() - t0
-    cands = reco.candidates(event, seeds)
+    cands, accepted = reco.passes(event)
     offsets, flat = cands.offsets, cands.hit_index
     t_follow = time.perf_counter() - t0 - t_seed
-    accepted = reco.select(cands, len(hits))
     cand = TrackCandidates(offsets=offsets, hit_index=flat, n_hits=len(hits))
     parts_out = [flat[offsets[t] : offsets[t + 1]] for t in accepted]
     out = TrackCandidates(
@@ -144,7 +149,7 @@ def diagnose(prefix: Path, reco: CKFReconstructor, verbose: bool) -> collections
             )
     print(
         f"# {event.event_id}: {len(hits)} hits, {len(seeds)} seeds ({t_seed:.1f} s), "
-        f"{len(lengths)} candidates (follow {t_follow:.1f} s), {len(accepted)} tracks; "
+        f"{len(lengths)} candidates (passes {t_follow:.1f} s), {len(accepted)} tracks; "
         f"eff {m_all.efficiency:.3f} fake {m_all.fake_rate:.3f} dup {m_all.duplicate_rate:.3f}"
     )
     return counts

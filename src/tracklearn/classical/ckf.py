@@ -95,7 +95,18 @@ class CKFConfig(BaseModel):
     min_hits_short: int = Field(5, ge=3)
     short_chi2_max: float = Field(2.0, gt=0)
     max_shared: int = Field(1, ge=0)  # hits a track may share with better tracks
+    # second pass on the pixel hits no track took, for displaced particles (decays,
+    # interactions in the first layers): wide z0 / d0 seeds; None switches it off
+    second_pass: SeedingConfig | None = Field(
+        default_factory=lambda: SeedingConfig(
+            z0_max=600.0, d0_max=15.0, d0_window=15.0, pt_min=0.95, max_seeds_per_middle=2
+        )
+    )
     seed_chunk: int = Field(10_000, ge=1)  # seeds followed together (bounds memory)
+    # prune seeds before following with the MLP seed classifier: a .npz written by
+    # SeedClassifier.save, or "default" for the one shipped in tracklearn/data
+    seed_classifier: str | None = None
+    seed_classifier_keep: tuple[str, ...] = ("good", "medium")  # predicted classes kept
 
 
 @dataclass(frozen=True, eq=False)
@@ -185,6 +196,17 @@ class CKFReconstructor:
         self.field = field
         self.fitter = KalmanFitter(field, self.config.kalman)
         self.seed_filter: Any = None  # optional callable(Seeds, Event) -> bool mask
+        if self.config.seed_classifier is not None:
+            from tracklearn.classical.seed_classifier import (
+                SeedClassifier,
+                default_classifier_path,
+                seed_filter,
+            )
+
+            name = self.config.seed_classifier
+            path = default_classifier_path() if name == "default" else Path(name)
+            clf = SeedClassifier.load(path, field)
+            self.seed_filter = seed_filter(clf, self.config.seed_classifier_keep)
         self.last_fit: TrackFit | None = None
 
     # ------------------------------------------------------------------ helpers
@@ -530,9 +552,15 @@ class CKFReconstructor:
         t = np.array([t_by_vol.get(int(v), 0.35) for v in vol])
         return np.asarray(t / x0)
 
-    def seeds(self, event: Event) -> Seeds:
-        """Triplet seeds of the event, after the optional ``seed_filter``."""
-        seeds = SeedFinder(self.config.seeding, self.field)(event.hits)
+    def seeds(
+        self,
+        event: Event,
+        config: SeedingConfig | None = None,
+        usable: BoolArray | None = None,
+    ) -> Seeds:
+        """Triplet seeds of the event (from ``usable`` hits), after the optional
+        ``seed_filter``."""
+        seeds = SeedFinder(config or self.config.seeding, self.field)(event.hits, usable)
         if self.seed_filter is not None and len(seeds):
             seeds = seeds.select(self.seed_filter(seeds, event))
         log.debug("%d seeds", len(seeds))
@@ -548,8 +576,23 @@ class CKFReconstructor:
             ]
         )
 
-    def select(self, cand: Candidates, n_hits: int) -> IntArray:
-        """Accepted candidate numbers (ambiguity resolution), best first."""
+    def passes(self, event: Event) -> tuple[Candidates, IntArray]:
+        """All followed candidates and the accepted ones (best first), over both passes."""
+        cand = self.candidates(event, self.seeds(event))
+        accepted = self.select(cand, len(event.hits))
+        second = self.config.second_pass
+        if second is None:
+            return cand, accepted
+        used = np.zeros(len(event.hits), bool)
+        used[_entries(cand, accepted)] = True
+        more = self.candidates(event, self.seeds(event, second, ~used))
+        acc2 = self.select(more, len(event.hits), used)
+        log.debug("second pass: %d candidates, %d accepted", len(more), len(acc2))
+        return Candidates.concatenate([cand, more]), np.r_[accepted, acc2 + len(cand)]
+
+    def select(self, cand: Candidates, n_hits: int, used: BoolArray | None = None) -> IntArray:
+        """Accepted candidate numbers (ambiguity resolution), best first; hits in
+        ``used`` (N,) already belong to tracks."""
         cfg = self.config
         short = cand.lengths < cfg.min_hits
         bad = short & ((cand.holes > 0) | (cand.quality >= cfg.short_chi2_max))
@@ -565,19 +608,27 @@ class CKFReconstructor:
             n_hits,
             min(cfg.min_hits_short, cfg.min_hits),
             cfg.max_shared,
+            used,
         )
 
     def __call__(self, event: Event) -> TrackCandidates:
         n = len(event.hits)
         if n == 0:
             return TrackCandidates.empty(0)
-        cand = self.candidates(event, self.seeds(event))
-        accepted = self.select(cand, n)
+        cand, accepted = self.passes(event)
         offsets, flat = cand.offsets, cand.hit_index
         parts = [flat[offsets[t] : offsets[t + 1]] for t in accepted]
         hit_index = np.concatenate(parts) if parts else np.zeros(0, np.int64)
         out_off = np.r_[0, np.cumsum([len(p) for p in parts])].astype(np.int64)
         return TrackCandidates(offsets=out_off, hit_index=hit_index, n_hits=n)
+
+
+def _entries(cand: Candidates, tracks: IntArray) -> IntArray:
+    """Hit rows of the chosen candidates, concatenated."""
+    lengths = cand.lengths[tracks]
+    start = np.repeat(cand.offsets[tracks], lengths)
+    rank = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return cand.hit_index[start + rank]
 
 
 def _rank_in_group(group: IntArray) -> IntArray:
@@ -607,16 +658,18 @@ def resolve_ambiguity(
     n_hits: int,
     min_hits: int,
     max_shared: int,
+    used: BoolArray | None = None,
 ) -> IntArray:
     """Greedy shared-hit resolution: tracks by (more hits, lower χ²/ndf) are
     accepted while they share at most ``max_shared`` hits with accepted tracks.
 
-    Returns the accepted track numbers, best first.  One pass over tracks (a
+    Returns the accepted track numbers, best first.  ``used`` (N,) marks hits
+    of tracks accepted before (they count as shared).  One pass over tracks (a
     loop is unavoidable: each decision depends on the previous ones).
     """
     lengths = np.diff(offsets)
     order = np.lexsort((quality, -lengths))
-    used = np.zeros(n_hits, bool)
+    used = np.zeros(n_hits, bool) if used is None else used.copy()
     accepted: list[int] = []
     for t in order:
         if lengths[t] < min_hits:
