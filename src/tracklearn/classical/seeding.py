@@ -254,7 +254,10 @@ class SeedFinder:
 
         mids: list[IntArray] = []
         others: list[IntArray] = []
+        lay = layers[sp]
         for off in range(-max_side, max_side + 1):
+            # one φ-bin offset at a time, with the exact cuts applied at once, so
+            # that the candidate pairs of all offsets never sit in memory together
             use = np.flatnonzero(n_side >= abs(off))
             b = (pbin[use] + off) % nb
             lo = np.searchsorted(skey, b * span + z_lo[use] + 2.0 * cfg.z_max, "left")
@@ -262,28 +265,25 @@ class SeedFinder:
             owner, pos = _expand(lo, hi - lo)
             m = use[owner]
             o = order[pos]
-            mids.append(m)
-            others.append(o)
+            dr = r[o] - r[m] if outward else r[m] - r[o]
+            dz = z[o] - z[m] if outward else z[m] - z[o]
+            cot = dz / np.maximum(dr, 1e-9)
+            z0 = z[m] - cot * r[m] if outward else z[o] - cot * r[o]
+            dphi = np.abs(np.angle(np.exp(1j * (phi[o] - phi[m]))))
+            ok = (
+                (dr >= cfg.dr_min)
+                & (dr <= cfg.dr_max)
+                & (np.abs(dz) <= cfg.dz_max)
+                & (lay[o] != lay[m])
+                & (np.abs(cot) <= cfg.cot_max)
+                & (np.abs(z0) <= cfg.z0_max)
+                & (dphi <= dphi_max[m])
+            )
+            mids.append(m[ok])
+            others.append(o[ok])
         m = np.concatenate(mids) if mids else np.zeros(0, np.int64)
         o = np.concatenate(others) if others else np.zeros(0, np.int64)
-        dr = r[o] - r[m]
-        if not outward:
-            dr = -dr
-        dz = z[o] - z[m] if outward else z[m] - z[o]
-        cot = dz / np.maximum(dr, 1e-9)
-        inner_r = np.where(outward, r[m], r[o])
-        inner_z = np.where(outward, z[m], z[o])
-        z0 = inner_z - cot * inner_r
-        dphi = np.abs(np.angle(np.exp(1j * (phi[o] - phi[m]))))
-        ok = (
-            (dr >= cfg.dr_min)
-            & (dr <= cfg.dr_max)
-            & (np.abs(dz) <= cfg.dz_max)
-            & (layers[sp[o]] != layers[sp[m]])
-            & (np.abs(cot) <= cfg.cot_max)
-            & (np.abs(z0) <= cfg.z0_max)
-            & (dphi <= dphi_max[m])
-        )
+        ok = np.ones(len(m), bool)
         return sp[m[ok]], sp[o[ok]]
 
     def __call__(self, hits: Hits, usable: npt.NDArray[np.bool_] | None = None) -> Seeds:
