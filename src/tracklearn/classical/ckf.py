@@ -99,10 +99,12 @@ class CKFConfig(BaseModel):
     # interactions in the first layers): wide z0 / d0 seeds; None switches it off
     second_pass: SeedingConfig | None = Field(
         default_factory=lambda: SeedingConfig(
-            z0_max=600.0, d0_max=15.0, d0_window=15.0, pt_min=0.95, max_seeds_per_middle=2
+            z0_max=400.0, d0_max=10.0, d0_window=10.0, pt_min=0.95, max_seeds_per_middle=2
         )
     )
-    seed_chunk: int = Field(10_000, ge=1)  # seeds followed together (bounds memory)
+    seed_chunk: int = Field(5_000, ge=1)  # seeds followed together (bounds memory)
+    # skip seeds with this many hits on tracks accepted from earlier chunks (0: never)
+    skip_used_seeds: int = Field(2, ge=0, le=3)
     # prune seeds before following with the MLP seed classifier: a .npz written by
     # SeedClassifier.save, or "default" for the one shipped in tracklearn/data
     seed_classifier: str | None = None
@@ -567,14 +569,25 @@ class CKFReconstructor:
         return seeds
 
     def candidates(self, event: Event, seeds: Seeds) -> Candidates:
-        """Follow the seeds in chunks (the chunk bounds the memory of the branch arrays)."""
-        step = self.config.seed_chunk
-        return Candidates.concatenate(
-            [
-                self.follow(event, seeds.select(np.arange(lo, min(lo + step, len(seeds)))))
-                for lo in range(0, len(seeds), step)
-            ]
-        )
+        """Follow the seeds in chunks (the chunk bounds the memory of the branch arrays).
+
+        With ``skip_used_seeds`` a seed with that many hits on tracks already
+        accepted from earlier chunks is not followed: it would only rebuild one of
+        them (the final selection still sees every followed candidate).
+        """
+        cfg = self.config
+        n = len(event.hits)
+        taken = np.zeros(n, bool)
+        parts = []
+        for lo in range(0, len(seeds), cfg.seed_chunk):
+            chunk = seeds.select(np.arange(lo, min(lo + cfg.seed_chunk, len(seeds))))
+            if cfg.skip_used_seeds:
+                chunk = chunk.select(taken[chunk.hits].sum(axis=1) < cfg.skip_used_seeds)
+            c = self.follow(event, chunk)
+            parts.append(c)
+            if cfg.skip_used_seeds:
+                taken[_entries(c, self.select(c, n, taken))] = True
+        return Candidates.concatenate(parts)
 
     def passes(self, event: Event) -> tuple[Candidates, IntArray]:
         """All followed candidates and the accepted ones (best first), over both passes."""
