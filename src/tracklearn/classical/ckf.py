@@ -91,9 +91,13 @@ class CKFConfig(BaseModel):
     max_steps: int = Field(30, ge=1)  # layers followed at most
     min_hits: int = Field(7, ge=3)  # shortest output track with holes or a poor χ²
     # shorter tracks (particles that end early, or leave the tracker) down to
-    # min_hits_short are kept when they have no hole and χ²/ndf < short_chi2_max
+    # min_hits_short are kept when they have no hole, χ²/ndf < short_chi2_max and
+    # pT ≥ short_pt_min
     min_hits_short: int = Field(5, ge=3)
     short_chi2_max: float = Field(2.0, gt=0)
+    # GeV: short pieces of low-pT forward particles (which have 10+ hits) are the
+    # usual short fakes; targets have pT ≥ 1 GeV
+    short_pt_min: float = Field(0.9, ge=0)
     max_shared: int = Field(1, ge=0)  # hits a track may share with better tracks
     # second pass on the pixel hits no track took, for displaced particles (decays,
     # interactions in the first layers): wide z0 / d0 seeds; None switches it off
@@ -127,6 +131,8 @@ class Candidates:
     missed : int64, shape (T,)
         All layers crossed without a hit (``holes`` plus those before the first
         and after the last hit, where following stopped).
+    pt : float64, shape (T,)
+        Transverse momentum [GeV] of the outward following's last state.
     """
 
     offsets: IntArray
@@ -134,6 +140,7 @@ class Candidates:
     quality: FloatArray
     holes: IntArray
     missed: IntArray
+    pt: FloatArray
 
     def __len__(self) -> int:
         return len(self.quality)
@@ -145,7 +152,7 @@ class Candidates:
     @classmethod
     def empty(cls) -> Candidates:
         i = np.zeros(0, np.int64)
-        return cls(np.zeros(1, np.int64), i, np.zeros(0), i, i)
+        return cls(np.zeros(1, np.int64), i, np.zeros(0), i, i, np.zeros(0))
 
     @classmethod
     def concatenate(cls, parts: list[Candidates]) -> Candidates:
@@ -158,6 +165,7 @@ class Candidates:
             np.concatenate([p.quality for p in parts]),
             np.concatenate([p.holes for p in parts]),
             np.concatenate([p.missed for p in parts]),
+            np.concatenate([p.pt for p in parts]),
         )
 
 
@@ -328,7 +336,7 @@ class CKFReconstructor:
         sf = fitter.fit(meas, mcov, surf_all, np.arange(0, len(rows) + 1, 3))
         ok = np.flatnonzero(sf.ok)
         # outwards from the top hit
-        out_seed, out_hits, out_n, out_c2, out_ho, out_tot = self._run(
+        out_seed, out_hits, out_n, out_c2, out_ho, out_tot, out_pt = self._run(
             hd,
             sf.smoothed[ok, 2],
             sf.smoothed_cov[ok, 2],
@@ -345,7 +353,7 @@ class CKFReconstructor:
         rev[:, QOP] = -rev[:, QOP]
         flip = np.diag([1.0, 1.0, 1.0, -1.0, -1.0])
         rcov = flip @ sf.smoothed_cov[ok, 0] @ flip
-        in_seed, in_hits, in_n, in_c2, in_ho, in_tot = self._run(
+        in_seed, in_hits, in_n, in_c2, in_ho, in_tot, _ = self._run(
             hd, rev, rcov, surf_all.take(ok * 3), seed_hits[ok][:, ::-1], ok, inward=True
         )
         # join: inward extras (reversed, innermost first) + seed + outward extras
@@ -369,6 +377,7 @@ class CKFReconstructor:
             quality=np.array(quality, dtype=np.float64),
             holes=(in_ho[pos_in[both]] + out_ho[pos_out[both]]).astype(np.int64),
             missed=(in_tot[pos_in[both]] + out_tot[pos_out[both]]).astype(np.int64),
+            pt=out_pt[pos_out[both]].astype(np.float64),
         )
 
     def _run(
@@ -381,9 +390,9 @@ class CKFReconstructor:
         seed_of: IntArray,
         *,
         inward: bool,
-    ) -> tuple[IntArray, IntArray, IntArray, FloatArray, IntArray, IntArray]:
+    ) -> tuple[IntArray, IntArray, IntArray, FloatArray, IntArray, IntArray, FloatArray]:
         """Branch loop; the best branch per seed as (seed, hit matrix, hits, χ², holes
-        before its last hit, all holes)."""
+        before its last hit, all holes, pT [GeV] of the last state)."""
         cfg = self.config
         cur_layer = hd.layer[seed_hits[:, 2]]
         hit_mat = np.full((len(par), (1 + cfg.max_overlap_hits) * cfg.max_steps + 3), -1, np.int64)
@@ -525,7 +534,8 @@ class CKFReconstructor:
             surf = surf.take(sel)
             active = active[sel]
         best = np.flatnonzero(_best_per_group(seed_of, -n_hits, chi2, 1))
-        return seed_of[best], hit_mat[best], n_hits[best], chi2[best], inner[best], holes[best]
+        pt = np.sin(par[best, THETA]) / np.maximum(np.abs(par[best, QOP]), 1e-12)
+        return seed_of[best], hit_mat[best], n_hits[best], chi2[best], inner[best], holes[best], pt
 
     def fit_tracks(self, event: Event, tracks: TrackCandidates) -> TrackFit:
         """Final Kalman fit + smoother of every track (hits in track order).
@@ -608,7 +618,9 @@ class CKFReconstructor:
         ``used`` (N,) already belong to tracks."""
         cfg = self.config
         short = cand.lengths < cfg.min_hits
-        bad = short & ((cand.holes > 0) | (cand.quality >= cfg.short_chi2_max))
+        bad = short & (
+            (cand.holes > 0) | (cand.quality >= cfg.short_chi2_max) | (cand.pt < cfg.short_pt_min)
+        )
         # a rejected candidate gets length 0 in the resolver's eyes
         offsets = cand.offsets
         lengths = np.where(bad, 0, cand.lengths)
