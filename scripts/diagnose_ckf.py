@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from tracklearn.classical.ckf import CKFConfig, CKFReconstructor, resolve_ambiguity
+from tracklearn.classical.ckf import CKFConfig, CKFReconstructor
 from tracklearn.edm import TrackCandidates
 from tracklearn.io import find_events
 from tracklearn.io.trackml import read_event
@@ -49,7 +49,6 @@ def region(eta: float) -> str:
 
 
 def diagnose(prefix: Path, reco: CKFReconstructor, verbose: bool) -> collections.Counter[str]:
-    from tracklearn.classical.seeding import SeedFinder
 
     event = read_event(prefix)
     assert event.truth is not None and event.particles is not None
@@ -169,7 +168,7 @@ def main() -> None:
     for prefix in prefixes:
         total += diagnose(prefix, reco, not args.quiet)
     n = sum(total[c] for c in CATEGORIES)
-    print(f"\n| category | targets | fraction |\n|---|---|---|")
+    print("\n| category | targets | fraction |\n|---|---|---|")
     for c in CATEGORIES:
         print(f"| {c} | {total[c]} | {total[c] / max(n, 1):.3f} |")
     print(f"| all | {n} | 1 |\n")

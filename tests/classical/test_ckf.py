@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 import numpy as np
+import pytest
 
 from tracklearn.classical.ckf import CKFReconstructor, resolve_ambiguity
 from tracklearn.edm import Event

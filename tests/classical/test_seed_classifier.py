@@ -67,7 +67,7 @@ def test_no_seeds_give_clear_errors(small_event: Event) -> None:
 
 def _helix_event() -> Event:
     """Four exact pixel-barrel crossings of one 3 GeV helix from the origin."""
-    from tracklearn.edm import Hits, Particles, Truth
+    from tracklearn.edm import Hits
     from tracklearn.geometry.helix import alpha_at_radius, helix_point, radius_of_curvature
 
     radius = radius_of_curvature(3.0, 1.0, 2.0)

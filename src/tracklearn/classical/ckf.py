@@ -463,7 +463,9 @@ class CKFReconstructor:
             # χ², so np.unique's first occurrence of a (branch, module) is its
             # best), at most max_overlap_hits per branch
             ov = np.flatnonzero(~same_module & (c2 < cfg.chi2_overlap))
-            ov = ov[np.sort(np.unique(owner[ov] * len(self.detector) + mod[ov], return_index=True)[1])]
+            ov = ov[
+                np.sort(np.unique(owner[ov] * len(self.detector) + mod[ov], return_index=True)[1])
+            ]
             ov_rank = _rank_in_group(owner[ov])
             ov = ov[ov_rank < cfg.max_overlap_hits]
             ov_hits = np.full((len(a), cfg.max_overlap_hits), -1, np.int64)

@@ -288,7 +288,7 @@ class SeedClassifier:
             arrays[f"w{i}"] = w
             arrays[f"b{i}"] = b
         with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-            np.savez(fh, **arrays)
+            np.savez(fh, **arrays)  # type: ignore[arg-type]  # numpy stubs: kwargs typed as allow_pickle
 
     @classmethod
     def load(cls, path: Path, field: MagneticField = TRACKML_FIELD) -> SeedClassifier:
