@@ -113,6 +113,8 @@ class CKFConfig(BaseModel):
     # SeedClassifier.save, or "default" for the one shipped in tracklearn/data
     seed_classifier: str | None = None
     seed_classifier_keep: tuple[str, ...] = ("good", "medium")  # predicted classes kept
+    # drop a seed only when the other classes have this probability (None: argmax)
+    seed_classifier_drop_prob: float | None = Field(None, gt=0, le=1)
 
 
 @dataclass(frozen=True, eq=False)
@@ -216,7 +218,9 @@ class CKFReconstructor:
             name = self.config.seed_classifier
             path = default_classifier_path() if name == "default" else Path(name)
             clf = SeedClassifier.load(path, field)
-            self.seed_filter = seed_filter(clf, self.config.seed_classifier_keep)
+            self.seed_filter = seed_filter(
+                clf, self.config.seed_classifier_keep, self.config.seed_classifier_drop_prob
+            )
         self.last_fit: TrackFit | None = None
 
     # ------------------------------------------------------------------ helpers
@@ -572,10 +576,11 @@ class CKFReconstructor:
         config: SeedingConfig | None = None,
         usable: BoolArray | None = None,
     ) -> Seeds:
-        """Triplet seeds of the event (from ``usable`` hits), after the optional
-        ``seed_filter``."""
+        """Triplet seeds of the event (from ``usable`` hits).  The optional
+        ``seed_filter`` prunes the main pass (``config`` None) only: the seed
+        classifier learnt seeds from the collision region, not displaced ones."""
         seeds = SeedFinder(config or self.config.seeding, self.field)(event.hits, usable)
-        if self.seed_filter is not None and len(seeds):
+        if self.seed_filter is not None and config is None and len(seeds):
             seeds = seeds.select(self.seed_filter(seeds, event))
         log.debug("%d seeds", len(seeds))
         return seeds

@@ -327,6 +327,11 @@ class SeedClassifier:
             )
         return np.asarray(self.model.predict(features), dtype=np.int64)
 
+    def predict_proba(self, features: FloatArray) -> FloatArray:
+        """Class probabilities of each seed, shape (S, 3)."""
+        self.predict(features[:1])  # shape check
+        return np.asarray(self.model.predict_proba(features), dtype=np.float64)
+
 
 def train_seed_classifier(
     features: FloatArray,
@@ -390,8 +395,12 @@ def prune(
     event: Event,
     classifier: SeedClassifier,
     keep: Sequence[str] = ("good",),
+    min_drop_prob: float | None = None,
 ) -> npt.NDArray[np.bool_]:
     """Mask of the seeds whose predicted class is in ``keep``, shape (S,).
+
+    With ``min_drop_prob`` a seed is dropped only when the classes not in ``keep``
+    have at least that probability together (a more cautious cut than argmax).
 
     Raises :class:`SeedClassifierError` for no seeds and
     :class:`~tracklearn.errors.DataError` for an unknown class name.
@@ -403,7 +412,11 @@ def prune(
         raise SeedClassifierError("no seeds to classify")
     feats = seed_features(event.hits, seeds.bottom, seeds.middle, seeds.top, classifier.field)
     wanted = np.array([CLASSES.index(k) for k in keep], np.int64)
-    return np.isin(classifier.predict(feats), wanted)
+    if min_drop_prob is None:
+        return np.isin(classifier.predict(feats), wanted)
+    prob = classifier.predict_proba(feats)
+    drop = 1.0 - prob[:, wanted].sum(axis=1)
+    return np.asarray(drop < min_drop_prob)
 
 
 def default_classifier_path() -> Path:
@@ -413,11 +426,13 @@ def default_classifier_path() -> Path:
 
 
 def seed_filter(
-    classifier: SeedClassifier, keep: Sequence[str] = ("good",)
+    classifier: SeedClassifier,
+    keep: Sequence[str] = ("good",),
+    min_drop_prob: float | None = None,
 ) -> Callable[[Seeds, Event], npt.NDArray[np.bool_]]:
     """:func:`prune` as a ``CKFReconstructor.seed_filter`` (``(seeds, event) -> mask``)."""
 
     def _filter(seeds: Seeds, event: Event) -> npt.NDArray[np.bool_]:
-        return prune(seeds, event, classifier, keep)
+        return prune(seeds, event, classifier, keep, min_drop_prob)
 
     return _filter
