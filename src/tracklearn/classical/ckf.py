@@ -108,7 +108,7 @@ class CKFConfig(BaseModel):
     )
     seed_chunk: int = Field(5_000, ge=1)  # seeds followed together (bounds memory)
     # skip seeds with this many hits on tracks accepted from earlier chunks (0: never)
-    skip_used_seeds: int = Field(2, ge=0, le=3)
+    skip_used_seeds: int = Field(0, ge=0, le=3)
     # prune seeds before following with the MLP seed classifier: a .npz written by
     # SeedClassifier.save, or "default" for the one shipped in tracklearn/data
     seed_classifier: str | None = None
