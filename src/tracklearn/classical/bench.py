@@ -185,6 +185,10 @@ PRUNING_SETTINGS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("no pruning", {}),
     ("classifier, keep good+medium", {"seed_classifier": "default"}),
     ("classifier, keep good", {"seed_classifier": "default", "seed_classifier_keep": ["good"]}),
+    (
+        "classifier, drop if P(bad) ≥ 0.9",
+        {"seed_classifier": "default", "seed_classifier_drop_prob": 0.9},
+    ),
 )
 
 
