@@ -117,3 +117,18 @@ def test_loading_a_bad_classifier_file_fails_clearly(tmp_path: Path) -> None:
     path.write_bytes(b"not a zip")
     with pytest.raises(DataError, match="clf.npz"):
         SeedClassifier.load(path)
+
+
+def test_shipped_classifier_keeps_a_helix_seed_and_is_a_ckf_option() -> None:
+    from tracklearn.classical.ckf import CKFConfig, CKFReconstructor
+    from tracklearn.classical.seed_classifier import default_classifier_path
+    from tracklearn.geometry.field import TRACKML_FIELD
+
+    clf = SeedClassifier.load(default_classifier_path(), TRACKML_FIELD)
+    event = _helix_event()  # made in a uniform 2 T field, ≈ the TrackML map at r < 200 mm
+    seeds = SeedFinder(field=TRACKML_FIELD)(event.hits)
+    assert len(seeds) >= 2
+    assert prune(seeds, event, clf).all()
+    reco = CKFReconstructor(CKFConfig(seed_classifier="default"))
+    assert reco.seed_filter is not None
+    assert reco.seeds(event).hits.tolist() == seeds.hits.tolist()
