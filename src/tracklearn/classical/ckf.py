@@ -4,7 +4,11 @@ Chain (as in ACTS / ATLAS): triplet seeds (:mod:`~tracklearn.classical.seeding`)
 → a Kalman fit of the three seed hits → layer-by-layer following with a few
 branches per layer and χ² gating → ambiguity resolution with a shared-hit
 limit → a final Kalman fit + smoother of every accepted track
-(:mod:`~tracklearn.classical.kalman`).
+(:mod:`~tracklearn.classical.kalman`).  A second seeding pass with wide
+``z0``/``d0`` windows on the pixel hits no track took finds displaced
+particles (decays, interactions in the first layers).  Optionally the MLP seed
+classifier (:mod:`~tracklearn.classical.seed_classifier`) prunes the main
+pass's seeds before following (``CKFConfig.seed_classifier``).
 
 Following, vectorised over all branches of all seeds:
 
@@ -22,10 +26,16 @@ Following, vectorised over all branches of all seeds:
    along the track direction and its module covariance rotated into the
    plane's axes, so no propagation per candidate is needed.
 4. **Gate and branch.** Candidates with χ² < ``chi2_max`` make new branches
-   (the best ``branches_per_layer``); a branch without one takes a hole.
-   Branches with more than ``max_holes`` holes, or leaving the tracker, stop.
-   Per seed only the ``max_branches`` best branches survive (most hits, then
-   lowest χ²).
+   (the best ``branches_per_layer``); compatible hits on other modules of the
+   same layer (overlaps; up to ``max_overlap_hits``) join the best branch.  A
+   branch without a hit takes a hole; one that may not take another hole, or
+   that leaves the tracker, stops and keeps its hits.  Per seed only the
+   ``max_branches`` best branches survive (most hits, then lowest χ²).
+
+Selection: tracks of ``min_hits`` or more hits, and shorter ones down to
+``min_hits_short`` without holes, with a good χ² and pT (particles that end
+or leave early), are accepted greedily (more hits, then lower χ²/ndf) while
+they share at most ``max_shared`` hits with accepted tracks.
 
 Shapes: ``B`` branches, ``L`` layers, ``C`` candidate (branch, hit) pairs.
 """
