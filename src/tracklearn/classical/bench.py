@@ -182,13 +182,13 @@ def _resolution_rows(name: str, prefixes: Sequence[Path], tracks_dir: Path) -> l
 
 #: CKF settings compared in the pruning table: (label, CKFConfig overrides).
 PRUNING_SETTINGS: tuple[tuple[str, dict[str, Any]], ...] = (
-    ("no pruning", {}),
-    ("classifier, keep good+medium", {"seed_classifier": "default"}),
-    ("classifier, keep good", {"seed_classifier": "default", "seed_classifier_keep": ["good"]}),
+    ("no pruning", {"seed_classifier": None}),
+    ("classifier, keep good+medium", {"seed_classifier_drop_prob": None}),
     (
-        "classifier, drop if P(bad) ≥ 0.9",
-        {"seed_classifier": "default", "seed_classifier_drop_prob": 0.9},
+        "classifier, keep good",
+        {"seed_classifier_keep": ["good"], "seed_classifier_drop_prob": None},
     ),
+    ("classifier, drop if P(bad) ≥ 0.9 (default)", {}),
 )
 
 
