@@ -15,6 +15,7 @@ from tracklearn.provenance import git_revision, provenance
 
 DEST = Path(__file__).resolve().parents[1] / "src" / "tracklearn" / "models" / "default"
 FILES = ("model.json", "weights.pt")
+MAP_FILES = ("module_map.npz", "module_map.json")
 
 
 def _copy(src: Path, dest: Path) -> None:
@@ -29,6 +30,9 @@ def main() -> None:
         shutil.rmtree(DEST)
     _copy(clf, DEST)
     shutil.copy2(clf / "pipeline.json", DEST / "pipeline.json")
+    for name in MAP_FILES:  # the module map the graph builder reads travels with the model
+        if (clf / name).exists():
+            shutil.copy2(clf / name, DEST / name)
     if (clf / "filter").exists():
         _copy(clf / "filter", DEST / "filter")
     _copy(in_style, DEST / "in_graphs")

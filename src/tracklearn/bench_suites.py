@@ -92,6 +92,9 @@ def run_suites(
                 from tracklearn.models.bench import run_gnn_bench
 
                 test = simulated_events(work, "mu200_test", 200, n_test, 2, geometry)
+                scaling = {mu: simulated_events(work, f"mu{mu}_scaling", mu, 1, 7, geometry)
+                           for mu in (20, 50, 100)}  # fmt: skip
+                scaling[200] = test
                 written.append(
                     run_gnn_bench(
                         out,
@@ -99,6 +102,7 @@ def run_suites(
                         work / "gnn",
                         real_prefix=root / "trackml" / "event000000001",
                         in_graphs=root / "trackml_graphs" / "interaction_network_paper",
+                        scaling=scaling,
                     )
                 )
             elif suite == "classical" and geometry.exists():

@@ -129,7 +129,12 @@ def simulate(
     typer.echo(f"wrote {written} events to {out}")
 
 
-@app.command(help="Reconstruct tracks; writes event<id>-tracks.csv (hit_id,track_id) per event.")
+@app.command(
+    help="Reconstruct tracks; writes event<id>-tracks.csv (hit_id,track_id) per event and, "
+    "for methods that fit their tracks (ckf, or any method with --fit), "
+    "event<id>-track-params.parquet (perigee d0, z0, phi, theta, q/p, pT, eta, charge, "
+    "chi2, ndf and the 15 upper-triangle covariance entries; one row per fitted track)."
+)
 def reconstruct(
     events: EventsArg,
     out: Annotated[Path, typer.Option(help="Output folder for tracks and timing.")],
@@ -137,6 +142,13 @@ def reconstruct(
     config: Annotated[Path | None, typer.Option(help="YAML config of the method.")] = None,
     model: Annotated[Path | None, typer.Option(help="Trained model (ML methods).")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Events processed in parallel.")] = 1,
+    fit: Annotated[
+        bool,
+        typer.Option(
+            help="Kalman-fit the tracks of methods that do not fit (dbscan, hough, gnn, ...) "
+            "and write their parameters too (TrackML geometry only; counts in the time)."
+        ),
+    ] = False,
 ) -> None:
     from tracklearn.io import find_events
     from tracklearn.pipeline import DEFAULT_METHOD, get_method
@@ -151,7 +163,13 @@ def reconstruct(
     prefixes = find_events(events)
     with progress_bar(f"reconstruct ({name})", len(prefixes)) as advance:
         runs = reconstruct_events(
-            prefixes, name, out, config=cfg or None, workers=workers, on_done=lambda r: advance()
+            prefixes,
+            name,
+            out,
+            config=cfg or None,
+            workers=workers,
+            fit=fit,
+            on_done=lambda r: advance(),
         )
     failed = [r for r in runs if r.error]
     for r in failed:
@@ -187,7 +205,13 @@ def evaluate(
     eta_max: Annotated[float, typer.Option(help="Target particles: maximum |eta|.")] = 4.0,
     min_layers: Annotated[int, typer.Option(help="Target particles: minimum distinct layers.")] = 5,
 ) -> None:
-    """Score tracks against truth: metrics.json, efficiency plots and a summary table."""
+    """Score tracks against truth: metrics.json, efficiency plots and a summary table.
+
+    When the tracks folder also holds event<id>-track-params.parquet (ckf, or
+    reconstruct --fit), adds resolution.json (sigma(pT)/pT per pT bin for the barrel
+    |eta|<1 and all, pull widths of d0, z0, phi, theta, q/p), resolution_pt.png and
+    pulls.png.
+    """
     from tracklearn.evaluation import evaluate_folder
     from tracklearn.metrics import TargetSelection
     from tracklearn.report import print_table
@@ -196,6 +220,12 @@ def evaluate(
     result = evaluate_folder(truth, tracks, out, targets)
     print_table("metrics", result.table_rows())
     typer.echo(f"metrics: {result.metrics_path}")
+    if result.resolution is not None:
+        from tracklearn.evaluation import resolution_lines
+
+        for line in resolution_lines(result.resolution):
+            typer.echo(line)
+        typer.echo(f"resolution: {result.resolution_path}")
     typer.echo(f"plots:   {', '.join(str(p) for p in result.plots)}")
 
 

@@ -3,6 +3,11 @@
 This is the library side of ``tracklearn evaluate``.  Metrics follow the
 definitions in :mod:`tracklearn.metrics`; ``time_s`` and ``peak_rss_mb`` come
 from the timing files ``reconstruct`` leaves beside the tracks.
+
+When ``reconstruct`` also left fitted track parameters
+(``event<id>-track-params.parquet``), the report adds ``resolution.json``
+(σ(pT)/pT per pT bin, barrel and all; pull widths; definitions in
+:mod:`tracklearn.metrics.resolution`), ``resolution_pt.png`` and ``pulls.png``.
 """
 
 from __future__ import annotations
@@ -16,8 +21,17 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from tracklearn.edm import Event, TrackCandidates
 from tracklearn.errors import DataError
-from tracklearn.io import atomic_path, find_events, read_event, read_timing, read_tracks
+from tracklearn.io import (
+    atomic_path,
+    find_events,
+    read_event,
+    read_timing,
+    read_track_params,
+    read_tracks_labelled,
+    track_params_path,
+)
 from tracklearn.io.atomic import write_text_atomic
 from tracklearn.io.tracks import tracks_path
 from tracklearn.metrics import (
@@ -30,6 +44,7 @@ from tracklearn.metrics import (
     evaluate_event,
     particle_table,
 )
+from tracklearn.metrics.resolution import Residuals, resolution_summary, track_residuals
 from tracklearn.provenance import provenance
 
 #: pT bin edges of the efficiency plot [GeV]
@@ -46,6 +61,11 @@ class EvaluationResult:
     overall: dict[str, Any]
     metrics_path: Path
     plots: list[Path] = field(default_factory=list)
+    #: ``resolution.json`` contents when track parameters were found, else None
+    resolution: dict[str, Any] | None = None
+    resolution_path: Path | None = None
+    #: per-track residuals behind ``resolution`` (None without parameters)
+    residuals: Residuals | None = None
 
     def table_rows(self) -> list[dict[str, Any]]:
         keys = (*DESIGN_KEYS, "time_s", "peak_rss_mb")
@@ -70,11 +90,15 @@ def evaluate_folder(
     lengths: list[npt.NDArray[np.int64]] = []
     times: list[float] = []
     rss: list[float] = []
+    residuals: list[Residuals] = []
     for prefix in find_events(truth):
         event = read_event(
             prefix, parts=("hits", "truth", "particles"), require=("hits", "truth", "particles")
         )
-        tracks = read_tracks(tracks_path(tracks_dir, event.event_id), event)
+        tracks, track_ids = read_tracks_labelled(tracks_path(tracks_dir, event.event_id), event)
+        tracks = _with_parameters(tracks_dir, event, tracks, track_ids)
+        if tracks.parameters is not None:
+            residuals.append(track_residuals(event, tracks, targets=targets))
         m = evaluate_event(event, tracks, targets)
         metrics.append(m)
         row = m.to_dict()
@@ -105,8 +129,69 @@ def evaluate_folder(
     write_text_atomic(metrics_path, json.dumps(doc, indent=1, default=_json_default))
     result = EvaluationResult(per_event, overall, metrics_path)
     result.plots = _plots(out, tables, np.concatenate(lengths), targets)
+    if residuals:
+        res = Residuals.concatenate(residuals)
+        result.residuals = res
+        result.resolution = resolution_summary(res)
+        result.resolution_path = out / "resolution.json"
+        write_text_atomic(
+            result.resolution_path,
+            json.dumps(_nan_to_none({**result.resolution, "provenance": provenance()}), indent=1),
+        )
+        result.plots += _resolution_plots(out, res, result.resolution)
     write_text_atomic(out / "summary.md", summary_markdown(result))
     return result
+
+
+def _with_parameters(
+    tracks_dir: str | Path,
+    event: Event,
+    tracks: TrackCandidates,
+    track_ids: npt.NDArray[np.int64],
+) -> TrackCandidates:
+    """Attach the parameter file's rows to the tracks read from the tracks file.
+
+    Rows are joined on ``track_id``; rows whose track lost all its hits in the
+    tracks file (every hit shared with an earlier track) are dropped.
+    """
+    path = track_params_path(tracks_dir, event.event_id)
+    if not path.exists():
+        return tracks
+    tid, params = read_track_params(path)
+    pos = np.clip(np.searchsorted(track_ids, tid), 0, max(len(track_ids) - 1, 0))
+    found = (track_ids[pos] == tid) if len(track_ids) else np.zeros(len(tid), bool)
+    rows = np.flatnonzero(found)
+    return tracks.with_parameters(params.take(rows).renumbered(pos[rows]))
+
+
+def resolution_lines(resolution: dict[str, Any]) -> list[str]:
+    """A few printable lines: σ(pT)/pT per bin (barrel) and the pull widths."""
+    barrel = resolution["pt_resolution"]["barrel"]
+    cells = [
+        f"{b['pt_lo']:g}-{b['pt_hi']:g}: "
+        + (f"{100 * b['sigma_pt_over_pt']:.2f}%" if b["n"] >= 5 else "n/a")
+        + f" ({b['n']})"
+        for b in barrel
+        if b["n"]
+    ]
+    pulls = resolution["pulls"]
+    return [
+        f"fitted tracks matched to targets: {resolution['n_tracks']}",
+        "sigma(pT)/pT, barrel |eta|<1, by true pT [GeV] (tracks): " + "; ".join(cells),
+        "pull widths (Gaussian core fit sigma): "
+        + ", ".join(f"{k} {v['core_sigma']:.2f}" for k, v in pulls.items()),
+    ]
+
+
+def _nan_to_none(o: Any) -> Any:
+    """NaN (empty bins) as JSON null, so that strict JSON readers accept the file."""
+    if isinstance(o, dict):
+        return {k: _nan_to_none(v) for k, v in o.items()}
+    if isinstance(o, list):
+        return [_nan_to_none(v) for v in o]
+    if isinstance(o, float) and not np.isfinite(o):
+        return None
+    return o
 
 
 def _json_default(o: Any) -> Any:
@@ -122,6 +207,9 @@ def summary_markdown(result: EvaluationResult) -> str:
     lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
     for r in rows:
         lines.append("| " + " | ".join(_cell(r.get(k, "")) for k in keys) + " |")
+    if result.resolution is not None:
+        lines += ["", "Track parameters (resolution.json):", ""]
+        lines += [f"- {line}" for line in resolution_lines(result.resolution)]
     return "\n".join(lines) + "\n"
 
 
@@ -160,6 +248,34 @@ def _plots(
     fig = Figure(figsize=(6, 4.2), layout="constrained")
     plot_track_lengths(fig.subplots(), lengths)
     paths.append(_save(fig, out / "track_length.png"))
+    return paths
+
+
+def _resolution_plots(out: Path, res: Residuals, summary: dict[str, Any]) -> list[Path]:
+    from matplotlib.figure import Figure
+
+    from tracklearn.edm.track_parameters import PARAMETER_NAMES
+    from tracklearn.plotting.resolution import plot_pt_resolution, plot_pull
+
+    fig = Figure(figsize=(6, 4.2), layout="constrained")
+    ax = fig.subplots()
+    plot_pt_resolution(ax, summary["pt_resolution"]["barrel"], label=r"barrel $|\eta|<1$")
+    plot_pt_resolution(ax, summary["pt_resolution"]["all"], label="all", fmt="s", mfc="none")
+    ax.legend()
+    ax.set_title(f"$p_T$ resolution ({len(res)} matched fitted tracks)")
+    paths = [_save(fig, out / "resolution_pt.png")]
+    labels = dict(
+        zip(PARAMETER_NAMES, ("$d_0$", "$z_0$", r"$\phi$", r"$\theta$", "$q/p$"), strict=True)
+    )
+    fig = Figure(figsize=(13, 3.2), layout="constrained")
+    axes = fig.subplots(1, 5)
+    pulls = res.pull
+    for j, (ax, name) in enumerate(zip(axes, PARAMETER_NAMES, strict=True)):
+        w = summary["pulls"][name]
+        plot_pull(
+            ax, pulls[:, j], name=labels[name], core_mean=w["core_mean"], core_sigma=w["core_sigma"]
+        )
+    paths.append(_save(fig, out / "pulls.png"))
     return paths
 
 

@@ -71,3 +71,86 @@ def test_edge_model_round_trip(tmp_path: Path) -> None:
     assert loaded.threshold == 0.3
     np.testing.assert_allclose(loaded.scores(g), saved.scores(g), rtol=1e-6)
     assert loaded.scores(g).min() >= 0 and loaded.scores(g).max() <= 1
+
+
+def _rotated(g: Graph, angle: float) -> Graph:
+    """``g`` with every hit turned by ``angle`` about the beam axis (φ/π wrapped to [-1, 1))."""
+    x = g.x.copy()
+    x[:, 1] = (x[:, 1] + angle / np.pi + 1.0) % 2.0 - 1.0
+    return Graph(g.hit_index, x, g.edge_index, g.edge_attr, g.y)
+
+
+@pytest.mark.parametrize("features", ["invariant", "invariant_ctx"])
+@pytest.mark.parametrize("name", ["filter_mlp", "interaction_network"])
+def test_invariant_features_ignore_a_rotation_about_the_beam(name: str, features: str) -> None:
+    torch.manual_seed(0)
+    g = _graph()
+    g.x[:, 0] = np.abs(g.x[:, 0])  # r >= 0
+    inv = get_model(name, hidden=16, features=features)
+    raw = get_model(name, hidden=16)
+    with torch.no_grad():
+        t, tr = to_tensors(g), to_tensors(_rotated(g, 1.234))
+        a = inv(t.x, t.edge_index, t.edge_attr)
+        b = inv(tr.x, tr.edge_index, tr.edge_attr)
+        c, d = raw(t.x, t.edge_index, t.edge_attr), raw(tr.x, tr.edge_index, tr.edge_attr)
+    assert torch.allclose(a, b, atol=1e-6)
+    assert not torch.allclose(c, d, atol=1e-3)  # the IN-paper inputs see the azimuth
+
+
+def test_invariant_features_give_straight_line_z0_and_flag_same_layer_edges() -> None:
+    from tracklearn.models._features import model_inputs
+
+    # inner hit at r = 0.1 m, z = 0.05 m; outer at r = 0.3 m, z = 0.25 m: z0 = -0.05 m
+    x = torch.tensor([[0.1, 0.0, 0.05], [0.3, 0.1, 0.25], [0.3, 0.2, 0.3]])
+    ei = torch.tensor([[0, 1], [1, 2]])
+    attr = torch.tensor([[0.2, 0.1, 0.2, 0.0], [0.0, 0.1, 0.05, 0.0]])
+    nodes, edges = model_inputs("invariant", x, ei, attr)
+    assert nodes.shape == (3, 2) and edges.shape == (2, 8)
+    assert edges[0, 4].item() == pytest.approx(-0.05 / 0.2)
+    assert edges[0, 5].item() == pytest.approx(0.1 * np.pi / 0.2 / 10.0)
+    assert edges[0, 7].item() == 0.0 and edges[1, 7].item() == 1.0
+    assert edges[1, 4].item() == 0.0  # undefined z0 of a same-radius edge is 0
+
+
+def test_unknown_feature_set_is_a_clear_error() -> None:
+    from tracklearn.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="invariant"):
+        get_model("interaction_network", features="invarient")
+
+
+def _line_graph() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Hits 0-1-2 on a straight line from the beam spot, hit 3 a decoy off it."""
+    x = torch.tensor([[0.1, 0.0, 0.1], [0.2, 0.0, 0.2], [0.3, 0.0, 0.3], [0.3, 0.05, 0.0]])
+    ei = torch.tensor([[0, 1, 1], [1, 2, 3]])
+    r, phi, z = x[:, 0], x[:, 1], x[:, 2]
+    attr = torch.stack(
+        [r[ei[1]] - r[ei[0]], phi[ei[1]] - phi[ei[0]], z[ei[1]] - z[ei[0]], torch.zeros(3)], 1
+    )
+    return x, ei, attr
+
+
+def test_continuation_features_find_the_straight_continuation() -> None:
+    from tracklearn.models._features import model_inputs
+
+    x, ei, attr = _line_graph()
+    _, e = model_inputs("invariant_ctx", x, ei, attr)
+    ctx = e[:, 8:]  # per side: log1p(distance), d_slope, d_cot, has_partner
+    # edge 0→1 continues exactly along 1→2; edge 1→2 is continued backwards by 0→1
+    assert ctx[0, 0].item() == pytest.approx(0.0) and ctx[0, 3].item() == 1.0
+    assert ctx[0, 7].item() == 0.0  # nothing enters hit 0
+    assert ctx[1, 4].item() == pytest.approx(0.0) and ctx[1, 7].item() == 1.0
+    # the decoy 1→3 bends away: its best backward partner is far
+    assert ctx[2, 4].item() > 2.0 and ctx[2, 7].item() == 1.0
+    assert ctx[1, 3].item() == 0.0 and ctx[2, 3].item() == 0.0  # nothing leaves 2 or 3
+
+
+def test_per_edge_model_scores_in_chunks_equal_whole_graph(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import tracklearn.models.edge_model as em
+
+    torch.manual_seed(0)
+    g = _graph(e=200)
+    model = EdgeModel(get_model("filter_mlp", hidden=8), "filter_mlp", {"hidden": 8}, 0.5, {})
+    whole = model.scores(g)
+    monkeypatch.setattr(em, "CHUNK_EDGES", 7)
+    assert np.allclose(model.scores(g), whole, atol=1e-6)

@@ -34,9 +34,20 @@ def tiny_data(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Pa
     return folder
 
 
-def _tiny(cfg: dict[str, Any]) -> dict[str, Any]:
-    """The config shrunk to seconds: 3 events, whole graphs, 3 epochs."""
+def _tiny(cfg: dict[str, Any], data_dir: Path, work: Path) -> dict[str, Any]:
+    """The config shrunk to seconds: 3 events, whole graphs, 3 epochs.
+
+    A module-map builder gets a map built from the tiny events themselves.
+    """
     data = {**cfg["data"], "max_events": 3, "val_events": 1, "sectors": 1}
+    if data["builder"] == "module_map":
+        from tracklearn.graph.module_map import run_module_map_stage
+
+        run_module_map_stage({"pt_min": 0.8, "val_events": 1}, data_dir, work / "map", False)
+        data["builder_config"] = {
+            **data["builder_config"],
+            "path": str(work / "map/module_map.npz"),
+        }
     data.pop("sectors_per_event", None)
     train = {**cfg.get("train", {}), "epochs": 3, "patience": 3, "threads": 1}
     out = {**cfg, "data": data, "train": train}
@@ -61,15 +72,19 @@ def test_every_shipped_config_trains_with_falling_loss(
     torch.set_num_threads(1)
     cfg = load_yaml(path)
     stage = "filter" if "target_efficiency" in cfg else "edge_classifier"
-    metrics = get_stage(stage)(_tiny(cfg), tiny_data, tmp_path, False)
-    losses = _losses(tmp_path)
+    out = tmp_path / "out"
+    metrics = get_stage(stage)(_tiny(cfg, tiny_data, tmp_path), tiny_data, out, False)
+    losses = _losses(out)
     assert len(losses) == 3 and losses[-1] < losses[0]
     assert 0 <= metrics["threshold"] <= 1
-    model = EdgeModel.load(tmp_path)
+    model = EdgeModel.load(out)
     assert model.info["stage"] == stage and "val_metrics" in model.info
     if stage == "edge_classifier":
-        spec = json.loads((tmp_path / "pipeline.json").read_text())
+        spec = json.loads((out / "pipeline.json").read_text())
         assert spec["builder"] == cfg["data"]["builder"] and spec["classifier"] == "."
+        if spec["builder"] == "module_map":  # the map travels with the model folder
+            assert spec["builder_config"]["path"] == "module_map.npz"
+            assert (out / "module_map.npz").exists() and (out / "module_map.json").exists()
 
 
 def test_every_shipped_config_validates() -> None:

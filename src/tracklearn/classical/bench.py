@@ -2,16 +2,15 @@
 
 :func:`run_classical_bench` reconstructs every event with each method in a
 fresh process per event (so peak RSS is per event), scores the tracks with
-:func:`~tracklearn.evaluation.evaluate_folder` and, for ``ckf``, refits the
-tracks of the simulated events to measure the pT resolution of matched tracks
-against the true particle pT in the barrel (|η| < 1), in pT bins.  The result
+:func:`~tracklearn.evaluation.evaluate_folder` and, for ``ckf``, takes the
+fitted parameters ``reconstruct`` wrote to measure the pT resolution of matched
+tracks against the true particle pT in the barrel (|η| < 1), in pT bins.  The result
 is written to ``<out>/classical.md``.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import itertools
 import logging
 import os
 import tempfile
@@ -20,66 +19,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
-from tracklearn.edm import Event, TrackCandidates
+from tracklearn.classical.kalman import QOP
 from tracklearn.evaluation import evaluate_folder
 from tracklearn.io.atomic import write_text_atomic
-from tracklearn.io.trackml import read_event
+from tracklearn.metrics.resolution import BARREL_ETA_MAX, PT_EDGES, Residuals, pt_resolution
 from tracklearn.pipeline.run import reconstruct_events
 from tracklearn.provenance import provenance
 from tracklearn.report import markdown_table
 
 log = logging.getLogger(__name__)
-
-#: pT bin edges of the resolution table [GeV].
-PT_EDGES: tuple[float, ...] = (1.0, 2.0, 5.0, 8.0, 12.0, 20.0, 50.0)
-
-
-def _majority_particle(event: Event, tracks: TrackCandidates) -> npt.NDArray[np.int64]:
-    """Particle holding > 50 % of each track's hits (0 if none), shape (T,)."""
-    assert event.truth is not None
-    pid = event.truth.particle_id[tracks.hit_index]
-    out = np.zeros(tracks.n_tracks, dtype=np.int64)
-    for t in range(tracks.n_tracks):  # T ≲ 10⁴, each a handful of hits
-        p = pid[tracks.offsets[t] : tracks.offsets[t + 1]]
-        vals, counts = np.unique(p, return_counts=True)
-        if counts.max() * 2 > len(p) and vals[counts.argmax()] != 0:
-            out[t] = vals[counts.argmax()]
-    return out
-
-
-def pt_residuals(event: Event, tracks: TrackCandidates) -> tuple[npt.NDArray[np.float64], ...]:
-    """Fitted vs true pT of the majority-matched ``ckf`` tracks of ``event``.
-
-    Returns ``(true pT [GeV], true η, (pT_fit - pT_true) / pT_true, pull of q/p)``.
-    """
-    from tracklearn.classical.ckf import CKFReconstructor
-    from tracklearn.classical.kalman import QOP
-
-    assert event.particles is not None
-    fit = CKFReconstructor().fit_tracks(event, tracks)
-    pid = _majority_particle(event, tracks)
-    parts = event.particles
-    row = np.searchsorted(parts.particle_id, pid, sorter=np.argsort(parts.particle_id))
-    row = np.argsort(parts.particle_id)[np.clip(row, 0, len(parts.particle_id) - 1)]
-    ok = (pid != 0) & fit.ok & (parts.particle_id[row] == pid)
-    row = row[ok]
-    pt_true = np.hypot(parts.px[row], parts.py[row])
-    p_true = np.sqrt(pt_true**2 + parts.pz[row] ** 2)
-    eta = np.arcsinh(parts.pz[row] / pt_true)
-    qop_true = parts.q[row] / p_true
-    qop = fit.perigee[ok, QOP]
-    pull = (qop - qop_true) / np.sqrt(fit.perigee_cov[ok, QOP, QOP])
-    return pt_true, eta, fit.pt[ok] / pt_true - 1.0, pull
-
-
-def _robust_sigma(x: npt.NDArray[np.float64]) -> float:
-    """Half the central 68 % interval (a Gaussian σ that ignores tails)."""
-    if len(x) < 5:
-        return float("nan")
-    lo, hi = np.quantile(x, [0.16, 0.84])
-    return float(0.5 * (hi - lo))
 
 
 def run_classical_bench(
@@ -147,34 +96,21 @@ def _run_all(
                     },
                 }
             )
-            if method == "ckf":
-                res_rows += _resolution_rows(name, prefixes, tracks_dir)
+            if method == "ckf" and res.residuals is not None:
+                res_rows += _resolution_rows(name, res.residuals)
     return rows, res_rows
 
 
-def _resolution_rows(name: str, prefixes: Sequence[Path], tracks_dir: Path) -> list[str]:
-    from tracklearn.io.tracks import read_tracks, tracks_path
-
-    pts, etas, res, pulls = [], [], [], []
-    for prefix in prefixes:
-        event = read_event(prefix)
-        if event.particles is None:
-            continue
-        tracks = read_tracks(tracks_path(tracks_dir, event.event_id), event)
-        a, b, c, d = pt_residuals(event, tracks)
-        pts.append(a)
-        etas.append(b)
-        res.append(c)
-        pulls.append(d)
-    if not pts:
-        return []
-    pt, eta, r, pull = (np.concatenate(v) for v in (pts, etas, res, pulls))
-    barrel = np.abs(eta) < 1.0
+def _resolution_rows(name: str, res: Residuals) -> list[str]:
+    """Barrel σ(pT)/pT and q/p pull width per pT bin (definitions: metrics.resolution)."""
+    barrel = np.abs(res.eta_true) < BARREL_ETA_MAX
+    pull = res.pull[:, QOP]
     out = []
-    for lo, hi in itertools.pairwise(PT_EDGES):
-        m = barrel & (pt >= lo) & (pt < hi)
+    for b in pt_resolution(res, PT_EDGES, BARREL_ETA_MAX):
+        m = barrel & (res.pt_true >= b["pt_lo"]) & (res.pt_true < b["pt_hi"])
         out.append(
-            f"| {name} | {lo:g}–{hi:g} | {int(m.sum())} | {_robust_sigma(r[m]):.4f} | "
+            f"| {name} | {b['pt_lo']:g}–{b['pt_hi']:g} | {b['n']} | "
+            f"{b['sigma_pt_over_pt']:.4f} | "
             f"{np.std(pull[m]) if m.sum() > 4 else float('nan'):.2f} |"
         )
     return out
@@ -252,10 +188,12 @@ def _markdown(rows: list[dict[str, Any]], res_rows: list[str], prune_rows: list[
     if res_rows:
         lines += [
             "",
-            "## ckf pT resolution (barrel, |η| < 1, majority-matched tracks)",
+            "## ckf pT resolution (barrel, |η| < 1)",
             "",
-            "σ(pT)/pT is half the central 68 % interval of (pT_fit − pT_true)/pT_true; "
-            "pull = std of (q/p_fit − q/p_true)/σ(q/p).",
+            "Parameters of the ckf final fit (event<id>-track-params.parquet), tracks "
+            "double-majority matched to target particles from r < 10 mm "
+            "(tracklearn.metrics.resolution). σ(pT)/pT is half the central 68 % interval of "
+            "(pT_fit − pT_true)/pT_true; pull = std of (q/p_fit − q/p_true)/σ(q/p).",
             "",
             "| dataset | pT bin [GeV] | tracks | σ(pT)/pT | q/p pull width |",
             "|---|---|---|---|---|",

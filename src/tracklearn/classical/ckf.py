@@ -67,7 +67,8 @@ from tracklearn.classical.kalman import (
     transport,
 )
 from tracklearn.classical.seeding import SeedFinder, SeedingConfig, Seeds
-from tracklearn.edm import Detector, Event, TrackCandidates
+from tracklearn.classical.track_fit import parameters_from_fit
+from tracklearn.edm import Detector, Event, TrackCandidates, TrackParameters
 from tracklearn.geometry.field import TRACKML_FIELD, MagneticField
 from tracklearn.geometry.planar import ModuleLookup
 from tracklearn.pipeline.registry import register_method
@@ -665,7 +666,12 @@ class CKFReconstructor:
         parts = [flat[offsets[t] : offsets[t + 1]] for t in accepted]
         hit_index = np.concatenate(parts) if parts else np.zeros(0, np.int64)
         out_off = np.r_[0, np.cumsum([len(p) for p in parts])].astype(np.int64)
-        return TrackCandidates(offsets=out_off, hit_index=hit_index, n_hits=n)
+        tracks = TrackCandidates(offsets=out_off, hit_index=hit_index, n_hits=n)
+        # final fit + smoother: the tracks carry their perigee parameters
+        self.last_fit = self.fit_tracks(event, tracks) if tracks.n_tracks else None
+        if self.last_fit is None:
+            return tracks.with_parameters(TrackParameters.empty())
+        return tracks.with_parameters(parameters_from_fit(self.last_fit))
 
 
 def _entries(cand: Candidates, tracks: IntArray) -> IntArray:

@@ -6,6 +6,7 @@ from tracklearn.edm.graph import Graph
 from tracklearn.edm.hits import Cells, Hits
 from tracklearn.edm.particles import Particles, Truth
 from tracklearn.edm.track_candidates import TrackCandidates
+from tracklearn.edm.track_parameters import TrackParameters
 
 __all__ = [
     "Cells",
@@ -15,6 +16,7 @@ __all__ = [
     "Hits",
     "Particles",
     "TrackCandidates",
+    "TrackParameters",
     "Truth",
     "module_key",
 ]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from tracklearn.edm.track_parameters import TrackParameters
 from tracklearn.errors import DataError
 
 
@@ -25,11 +26,15 @@ class TrackCandidates:
         Hit rows, grouped by track.
     n_hits : int
         Number of hits in the event (bounds ``hit_index``).
+    parameters : TrackParameters or None
+        Fitted perigee parameters of (some of) the tracks, rows keyed by track
+        number; ``None`` for methods that do not fit their tracks.
     """
 
     offsets: npt.NDArray[np.int64]
     hit_index: npt.NDArray[np.int64]
     n_hits: int
+    parameters: TrackParameters | None = None
 
     def __post_init__(self) -> None:
         for name in ("offsets", "hit_index"):
@@ -51,10 +56,22 @@ class TrackCandidates:
         keys = tid * max(self.n_hits, 1) + idx
         if len(np.unique(keys)) != len(keys):
             raise DataError("tracks", "a track lists the same hit twice")
+        if self.parameters is not None:
+            if not isinstance(self.parameters, TrackParameters):
+                raise DataError("tracks", "parameters must be a TrackParameters table")
+            tr = self.parameters.track
+            if len(tr) and tr.max() >= len(off) - 1:
+                raise DataError(
+                    "tracks", f"parameters refer to track {int(tr.max())} of {len(off) - 1}"
+                )
         off.flags.writeable = False
         idx.flags.writeable = False
         object.__setattr__(self, "offsets", off)
         object.__setattr__(self, "hit_index", idx)
+
+    def with_parameters(self, parameters: TrackParameters | None) -> TrackCandidates:
+        """The same tracks carrying ``parameters`` (a new object)."""
+        return TrackCandidates(self.offsets, self.hit_index, self.n_hits, parameters)
 
     @property
     def n_tracks(self) -> int:

@@ -1,7 +1,8 @@
-"""File formats: TrackML CSV(.gz), detectors.csv, Parquet event store, track files."""
+"""File formats: TrackML CSV(.gz), detectors.csv, Parquet event store, tracks, track parameters."""
 
 from tracklearn.io.atomic import atomic_path, write_text_atomic
 from tracklearn.io.parquet import read_store_event, store_event_ids, write_store
+from tracklearn.io.track_params import read_track_params, track_params_path, write_track_params
 from tracklearn.io.trackml import (
     event_id_from_prefix,
     event_prefix_name,
@@ -12,7 +13,13 @@ from tracklearn.io.trackml import (
     write_event,
     write_table,
 )
-from tracklearn.io.tracks import read_timing, read_tracks, write_timing, write_tracks
+from tracklearn.io.tracks import (
+    read_timing,
+    read_tracks,
+    read_tracks_labelled,
+    write_timing,
+    write_tracks,
+)
 
 __all__ = [
     "atomic_path",
@@ -24,12 +31,16 @@ __all__ = [
     "read_store_event",
     "read_table",
     "read_timing",
+    "read_track_params",
     "read_tracks",
+    "read_tracks_labelled",
     "store_event_ids",
+    "track_params_path",
     "write_event",
     "write_store",
     "write_table",
     "write_text_atomic",
     "write_timing",
+    "write_track_params",
     "write_tracks",
 ]

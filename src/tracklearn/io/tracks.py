@@ -2,7 +2,9 @@
 
 ``event<id>-tracks.csv`` has columns ``hit_id,track_id`` with one row per hit;
 ``track_id`` 0 means the hit is unassigned.  ``reconstruct`` also leaves
-``event<id>-timing.json`` (wall seconds and peak RSS) for ``evaluate``.
+``event<id>-timing.json`` (wall seconds and peak RSS) for ``evaluate`` and,
+for methods that fit their tracks, ``event<id>-track-params.parquet``
+(:mod:`tracklearn.io.track_params`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from tracklearn.edm import Event, TrackCandidates
@@ -44,6 +47,17 @@ def write_tracks(out_dir: str | Path, event: Event, tracks: TrackCandidates) -> 
 
 def read_tracks(path: str | Path, event: Event) -> TrackCandidates:
     """Read a submission file for ``event``; hits absent from the file are unassigned."""
+    return read_tracks_labelled(path, event)[0]
+
+
+def read_tracks_labelled(
+    path: str | Path, event: Event
+) -> tuple[TrackCandidates, npt.NDArray[np.int64]]:
+    """Like :func:`read_tracks`, also returning the file's ``track_id`` of each track, (T,).
+
+    Tracks are numbered in increasing ``track_id`` (as
+    :meth:`~tracklearn.edm.TrackCandidates.from_labels` does).
+    """
     name = str(path)
     df = read_csv_checked(path)
     for col in ("hit_id", "track_id"):
@@ -60,7 +74,7 @@ def read_tracks(path: str | Path, event: Event) -> TrackCandidates:
         raise DataError(name, exc.problem) from None
     labels = np.zeros(event.n_hits, dtype=np.int64)
     labels[rows] = df["track_id"].to_numpy(np.int64)
-    return TrackCandidates.from_labels(labels)
+    return TrackCandidates.from_labels(labels), np.unique(labels[labels > 0])
 
 
 def write_timing(out_dir: str | Path, event_id: int, info: dict[str, Any]) -> Path:

@@ -4,7 +4,8 @@
 - :func:`match_tracks` -- double-majority matching of tracks to particles;
 - :func:`evaluate_event` / :func:`aggregate` -- efficiency, fake and duplicate rates;
 - :func:`efficiency_curve` / :func:`particle_table` -- binned efficiencies;
-- :func:`throughput_score` -- the TrackML throughput-phase score.
+- :func:`throughput_score` -- the TrackML throughput-phase score;
+- :func:`track_residuals` / :func:`resolution_summary` -- fitted-parameter resolution and pulls.
 """
 
 from tracklearn.metrics.curves import (
@@ -22,6 +23,12 @@ from tracklearn.metrics.rates import (
     aggregate,
     evaluate_event,
 )
+from tracklearn.metrics.resolution import (
+    Residuals,
+    central_half_width,
+    resolution_summary,
+    track_residuals,
+)
 from tracklearn.metrics.score import trackml_score
 from tracklearn.metrics.targets import TargetSelection, n_layers_per_particle, target_mask
 from tracklearn.metrics.throughput import throughput_score
@@ -31,10 +38,12 @@ __all__ = [
     "MIN_TRACK_HITS",
     "EfficiencyCurve",
     "ParticleTable",
+    "Residuals",
     "TargetSelection",
     "TrackMatch",
     "TrackingMetrics",
     "aggregate",
+    "central_half_width",
     "clopper_pearson",
     "double_majority",
     "efficiency_curve",
@@ -42,7 +51,9 @@ __all__ = [
     "match_tracks",
     "n_layers_per_particle",
     "particle_table",
+    "resolution_summary",
     "target_mask",
     "throughput_score",
+    "track_residuals",
     "trackml_score",
 ]

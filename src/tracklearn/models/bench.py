@@ -8,7 +8,10 @@
   subprocesses (so time per event and peak RSS belong to one method each):
   DM efficiency, fake and duplicate rates, TrackML score;
 * the same on the real 5 % TrackML event;
-* ``evaluate-edges`` on the real Interaction-Network-paper graphs, per set.
+* ``evaluate-edges`` on the real Interaction-Network-paper graphs, per set;
+* efficiency vs pT and η of both methods in one plot each (PNG beside the table);
+* time per event and peak RSS of ``gnn`` vs the number of hits (one event per
+  pile-up value, when ``scaling`` events are given), with a plot.
 """
 
 from __future__ import annotations
@@ -87,6 +90,84 @@ def stage_edge_metrics(events: Sequence[Path], model: Path | None = None) -> dic
     }
 
 
+def efficiency_overlays(
+    events: Sequence[Path], track_dirs: dict[str, Path], out: Path, stem: str
+) -> list[Path]:
+    """Efficiency vs pT and vs η of several methods on the same events, one PNG each.
+
+    ``track_dirs`` maps a method name to the folder its ``reconstruct`` wrote.
+    Returns the written files ``out/<stem>_efficiency_pt.png`` and ``..._eta.png``.
+    """
+    from matplotlib.figure import Figure
+
+    from tracklearn.evaluation import ETA_BINS, PT_BINS
+    from tracklearn.io.tracks import read_tracks, tracks_path
+    from tracklearn.metrics.curves import ParticleTable, efficiency_curve, particle_table
+    from tracklearn.plotting.efficiency import plot_efficiency
+
+    tables: dict[str, list[ParticleTable]] = {m: [] for m in track_dirs}
+    for prefix in events:
+        event = read_event(prefix, parts=("hits", "truth", "particles"))
+        for method, folder in track_dirs.items():
+            tracks = read_tracks(tracks_path(folder, event.event_id), event)
+            tables[method].append(particle_table(event, tracks))
+    written = []
+    for var, bins, xlabel, logx in (
+        ("pt", PT_BINS, "$p_T$ [GeV]", True),
+        ("eta", ETA_BINS, r"$\eta$", False),
+    ):
+        fig = Figure(figsize=(6, 4.2), layout="constrained")
+        ax = fig.subplots()
+        for method, parts in tables.items():
+            t = ParticleTable.concatenate(parts)
+            values = t.pt if var == "pt" else t.eta
+            plot_efficiency(ax, efficiency_curve(values, t.matched, bins), label=method,
+                            xlabel=xlabel)  # fmt: skip
+        if logx:
+            ax.set_xscale("log")
+        ax.set_title(f"DM efficiency, {len(events)} simulated events")
+        ax.legend(loc="lower right")
+        path = out / f"{stem}_efficiency_{var}.png"
+        written.append(_save_png(fig, path))
+    return written
+
+
+def _save_png(fig: Any, path: Path) -> Path:
+    from tracklearn.io.atomic import atomic_path
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=120, format="png")
+    return path
+
+
+def time_vs_hits(
+    scaling: dict[float, Path], work: Path, model: Path | None, out: Path
+) -> list[dict[str, float]]:
+    """``gnn`` time per event and peak RSS on one event per pile-up value; plot to ``out``."""
+    from matplotlib.figure import Figure
+
+    rows = []
+    for mu, folder in sorted(scaling.items()):
+        events = sorted(find_events([folder]))[:1]
+        m = method_metrics(events, "gnn", work / f"mu{mu:g}", model)
+        n_hits = read_event(events[0], parts=("hits",)).n_hits
+        rows.append({"pileup": mu, "n_hits": float(n_hits), "time_s": m["time_s"],
+                     "peak_rss_mb": m.get("peak_rss_mb", float("nan")),
+                     "efficiency": m["efficiency"], "fake_rate": m["fake_rate"]})  # fmt: skip
+    fig = Figure(figsize=(6, 4.2), layout="constrained")
+    ax = fig.subplots()
+    ax.plot([r["n_hits"] for r in rows], [r["time_s"] for r in rows], "o-", label="gnn")
+    for r in rows:
+        ax.annotate(f"μ={r['pileup']:g}", (r["n_hits"], r["time_s"]), fontsize=8)
+    ax.set_xlabel("hits per event")
+    ax.set_ylabel("seconds per event")
+    ax.set_ylim(bottom=0)
+    ax.set_title("gnn reconstruction time vs event size")
+    _save_png(fig, out / "gnn_time_vs_hits.png")
+    return rows
+
+
 def _fmt(v: Any) -> str:
     if isinstance(v, float):
         return f"{v:.4f}" if abs(v) < 10 else f"{v:.1f}"
@@ -102,6 +183,7 @@ def run_gnn_bench(
     real_prefix: str | Path | None = None,
     in_graphs: str | Path | None = None,
     in_model: str | Path | None = None,
+    scaling: dict[float, Path] | None = None,
     note: str = "",
 ) -> Path:
     """Measure ``gnn`` against ``dbscan`` and write ``out/gnn.md`` (and ``gnn.json``).
@@ -118,6 +200,9 @@ def run_gnn_bench(
         The real TrackML event (5 % subsample) to also reconstruct.
     in_graphs, in_model
         IN-paper graph folder and the classifier to score them with.
+    scaling
+        Pile-up value → folder of events; the first event of each is reconstructed
+        with ``gnn`` for the time-vs-hits table and plot.
     """
     out, work = Path(out), Path(work)
     events = sorted(find_events([events_dir]))
@@ -136,6 +221,14 @@ def run_gnn_bench(
             )
             for m in ("dbscan", "gnn")
         }
+    if scaling:
+        res["scaling"] = time_vs_hits(scaling, work / "scaling", model_p, out / "gnn")
+    res["plots"] = [
+        str(p.relative_to(out))
+        for p in efficiency_overlays(
+            events, {m: work / "sim" / f"{m}-tracks" for m in res["simulated"]}, out / "gnn", "sim"
+        )
+    ]
     res["stages"] = stage_edge_metrics(events, model_p)
     if in_graphs is not None:
         from tracklearn.models.evaluate_edges import evaluate_edge_files
@@ -172,6 +265,19 @@ def _markdown(res: dict[str, Any], note: str) -> str:
                   "|---" * (len(KEYS) + 1) + "|"]  # fmt: skip
         for method, m in res[key].items():
             lines.append(f"| {method} | " + " | ".join(_fmt(m.get(k, "")) for k in KEYS) + " |")
+    if res.get("scaling"):
+        lines += ["", "## gnn time vs event size (one event per pile-up value)", "",
+                  "| pile-up μ | hits | s/event | peak RSS MB | efficiency | fake_rate |",
+                  "|---|---|---|---|---|---|"]  # fmt: skip
+        for r in res["scaling"]:
+            lines.append(
+                f"| {r['pileup']:g} | {r['n_hits']:.0f} | {_fmt(r['time_s'])} | "
+                f"{_fmt(r['peak_rss_mb'])} | {_fmt(r['efficiency'])} | {_fmt(r['fake_rate'])} |"
+            )
+        lines += ["", "![time vs hits](gnn/gnn_time_vs_hits.png)"]
+    if res.get("plots"):
+        lines += ["", "## Efficiency vs pT and η (simulated events)", ""]
+        lines += [f"![{Path(p).stem}]({p})" for p in res["plots"]]
     if "in_graphs" in res:
         lines += ["", "## Real IN-paper graphs (evaluate-edges, no retraining)", ""]
         lines += [

@@ -23,6 +23,8 @@ from tracklearn.models.registry import get_model
 
 MODEL_FILE = "model.json"
 WEIGHTS_FILE = "weights.pt"
+#: edges scored at once by a per-edge model (``module.per_edge``)
+CHUNK_EDGES = 65_536
 
 
 @dataclass
@@ -54,7 +56,19 @@ class EdgeModel:
             return np.zeros(0, np.float32)
         self.module.eval()
         t = to_tensors(graph)
-        return to_numpy(torch.sigmoid(self.module(t.x, t.edge_index, t.edge_attr)))
+        if not getattr(self.module, "per_edge", False):
+            return to_numpy(torch.sigmoid(self.module(t.x, t.edge_index, t.edge_attr)))
+        # a per-edge model (no message passing) runs in chunks: the activations of
+        # millions of edges at once would spill every cache and cost GBs
+        out = [
+            torch.sigmoid(
+                self.module(
+                    t.x, t.edge_index[:, i : i + CHUNK_EDGES], t.edge_attr[i : i + CHUNK_EDGES]
+                )
+            )
+            for i in range(0, t.n_edges, CHUNK_EDGES)
+        ]
+        return to_numpy(torch.cat(out))
 
     def save(self, folder: str | Path) -> Path:
         """Write ``model.json`` and ``weights.pt`` into ``folder`` (atomically); return it."""

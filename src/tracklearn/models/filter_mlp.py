@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from tracklearn.models._features import feature_dims, model_inputs
 from tracklearn.models._mlp import edge_inputs, mlp
 from tracklearn.models.registry import register_model
 
@@ -24,20 +25,35 @@ class FilterMLP(nn.Module):
         Width of the hidden layers.
     n_layers
         Number of linear layers.
+    features
+        Input front-end, as for
+        :class:`~tracklearn.models.interaction_network.InteractionNetwork`.
 
     Shapes
     ------
     x (N, F), edge_index (2, E), edge_attr (E, D) → logits (E,).
     """
 
+    #: scores of one edge do not depend on the others (EdgeModel may score in chunks)
+    per_edge = True
+
     def __init__(
-        self, node_dim: int = 3, edge_dim: int = 4, hidden: int = 64, n_layers: int = 3
+        self,
+        node_dim: int = 3,
+        edge_dim: int = 4,
+        hidden: int = 64,
+        n_layers: int = 3,
+        features: str = "in_paper",
     ) -> None:
         super().__init__()
+        self.features = features
+        if features != "in_paper":
+            node_dim, edge_dim = feature_dims(features)
         self.net = mlp(2 * node_dim + edge_dim, hidden, 1, n_layers)
 
     def forward(
         self, x: torch.Tensor, edge_index: torch.Tensor, edge_attr: torch.Tensor
     ) -> torch.Tensor:
+        x, edge_attr = model_inputs(self.features, x, edge_index, edge_attr)
         out: torch.Tensor = self.net(edge_inputs(x, edge_index, edge_attr)).squeeze(-1)
         return out

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 from torch_geometric.nn import MessagePassing
 
+from tracklearn.models._features import feature_dims, model_inputs
 from tracklearn.models._mlp import mlp
 from tracklearn.models.registry import register_model
 
@@ -62,6 +63,11 @@ class InteractionNetwork(nn.Module):
         Message-passing rounds (shared weights).
     n_layers
         Linear layers per MLP.
+    features
+        Input front-end (:mod:`tracklearn.models._features`): ``"in_paper"`` reads
+        ``x`` and ``edge_attr`` as they are (``node_dim``/``edge_dim`` wide);
+        ``"invariant"`` derives rotation-invariant inputs from the IN-paper
+        features (then ``node_dim``/``edge_dim`` are ignored).
 
     Shapes
     ------
@@ -75,9 +81,13 @@ class InteractionNetwork(nn.Module):
         hidden: int = 40,
         n_iterations: int = 4,
         n_layers: int = 2,
+        features: str = "in_paper",
     ) -> None:
         super().__init__()
         self.n_iterations = n_iterations
+        self.features = features
+        if features != "in_paper":
+            node_dim, edge_dim = feature_dims(features)
         self.node_encoder = mlp(node_dim, hidden, hidden, n_layers)
         self.edge_encoder = mlp(2 * node_dim + edge_dim, hidden, hidden, n_layers)
         self.layer = InteractionLayer(hidden, n_layers)
@@ -87,6 +97,7 @@ class InteractionNetwork(nn.Module):
         self, x: torch.Tensor, edge_index: torch.Tensor, edge_attr: torch.Tensor
     ) -> torch.Tensor:
         inner, outer = edge_index[0], edge_index[1]
+        x, edge_attr = model_inputs(self.features, x, edge_index, edge_attr)
         h = self.node_encoder(x)
         e = self.edge_encoder(torch.cat([x[inner], x[outer], edge_attr], dim=1))
         for _ in range(self.n_iterations):

@@ -1,5 +1,9 @@
 """The ``gnn`` reconstruction method: graph builder → (filter) → edge classifier → track building.
 
+Candidates can then be selected by a circle-fit pT (``pt_min``,
+:mod:`tracklearn.building.selection`): pieces of slow particles that the
+classifier joined would otherwise count as fakes.
+
 A model folder (``--model``; default: the weights shipped in
 ``tracklearn/models/default``) holds ``pipeline.json`` (graph builder and its
 config, the filter folder or null, track building), the classifier
@@ -18,6 +22,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from tracklearn.building import ComponentsBuilder, TrackBuilder, WalkthroughBuilder
+from tracklearn.building.selection import estimate_pt, select_tracks
 from tracklearn.edm import Event, TrackCandidates
 from tracklearn.errors import ConfigError
 from tracklearn.graph.builders import make_builder
@@ -39,7 +44,8 @@ class GNNConfig(BaseModel):
     threshold: float | None = Field(None, ge=0, le=1)  # classifier edge-score cut
     building: Literal["walkthrough", "components"] | None = None
     min_hits: int | None = Field(None, ge=1)
-    threads: int = Field(1, ge=1)  # torch threads
+    pt_min: float | None = Field(None, ge=0)  # GeV: track selection by circle-fit pT
+    threads: int = Field(2, ge=1)  # torch threads (2 cores; use 1 per worker with --workers)
 
 
 class GNNReconstructor:
@@ -57,7 +63,11 @@ class GNNReconstructor:
             raise ConfigError(f"{folder}: not a gnn model folder (no pipeline.json)")
         spec: dict[str, Any] = json.loads(spec_path.read_text())
         self.folder = folder
-        self.graph_builder = make_builder(spec["builder"], spec.get("builder_config") or {})
+        builder_config = dict(spec.get("builder_config") or {})
+        for key in ("path", "checkpoint"):  # files bundled with the model are relative to it
+            if key in builder_config and not Path(builder_config[key]).is_absolute():
+                builder_config[key] = str(folder / builder_config[key])
+        self.graph_builder = make_builder(spec["builder"], builder_config)
         self.filter = EdgeModel.load(folder / spec["filter"]) if spec.get("filter") else None
         self.classifier = EdgeModel.load(folder / spec.get("classifier", "."))
         build = spec.get("building", {})
@@ -69,6 +79,8 @@ class GNNReconstructor:
             if method == "walkthrough"
             else ComponentsBuilder(threshold, min_hits)
         )
+        self.pt_min = config.pt_min if config.pt_min is not None else build.get("pt_min")
+        self.bz = float(build.get("bz", 2.0))
         torch.set_num_threads(config.threads)
 
     def __call__(self, event: Event) -> TrackCandidates:
@@ -77,7 +89,11 @@ class GNNReconstructor:
             graph = edge_subgraph(graph, self.filter.scores(graph) >= self.filter.threshold)
         scores = self.classifier.scores(graph) if graph.n_edges else np.zeros(0, np.float32)
         log.debug("event %d: %d nodes, %d edges", event.event_id, graph.n_nodes, graph.n_edges)
-        return self.track_builder(graph, scores, event.n_hits)
+        tracks = self.track_builder(graph, scores, event.n_hits)
+        if self.pt_min:
+            pt = estimate_pt(event.hits.x, event.hits.y, tracks, self.bz)
+            tracks = select_tracks(tracks, pt >= self.pt_min)
+        return tracks
 
 
 @register_method("gnn", "Graph neural network: graph → filter → Interaction Network → tracks")

@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tracklearn.config import validate
 from tracklearn.edm import Graph
 from tracklearn.graph.subgraph import edge_subgraph
-from tracklearn.io.atomic import write_text_atomic
+from tracklearn.io.atomic import atomic_path, write_text_atomic
 from tracklearn.metrics.edges import label_metrics
 from tracklearn.models.adapter import GraphTensors, to_numpy, to_tensors
 from tracklearn.models.edge_model import EdgeModel
@@ -67,6 +67,10 @@ class BuildingSpec(BaseModel):
 
     method: Literal["walkthrough", "components"] = "walkthrough"
     min_hits: int = Field(3, ge=1)
+    # GeV: drop candidates whose circle-fit pT is below this (None: keep all); see
+    # tracklearn.building.selection
+    pt_min: float | None = Field(None, ge=0)
+    bz: float = Field(2.0, gt=0)  # T: field used for that pT estimate
 
 
 class FilterStageConfig(BaseModel):
@@ -241,6 +245,34 @@ def train_filter(config: dict[str, Any], data: Path, out: Path, resume: bool) ->
     return {"threshold": thr, **metrics}
 
 
+#: builder settings that name a file the builder reads (module map, embedding checkpoint)
+BUILDER_FILE_KEYS: tuple[str, ...] = ("path", "checkpoint")
+
+
+def bundle_builder_files(builder_config: dict[str, Any], out: Path) -> dict[str, Any]:
+    """Copy the files a graph builder reads into ``out``; return the config naming the copies.
+
+    A module map travels with its ``.json`` sidecar.  The returned paths are
+    relative to ``out``, so the model folder is self-contained and movable (the
+    ``gnn`` method resolves them against the folder).
+    """
+    import shutil
+
+    bundled = dict(builder_config)
+    for key in BUILDER_FILE_KEYS:
+        if key not in bundled:
+            continue
+        src = Path(bundled[key])
+        if not src.is_absolute() and (out / src).exists():
+            continue  # already inside the folder
+        for f in (src, src.with_suffix(".json")):
+            if f.exists():
+                with atomic_path(out / f.name) as tmp:
+                    shutil.copyfile(f, tmp)
+        bundled[key] = src.name
+    return bundled
+
+
 def _apply_filter(graphs: list[Graph], flt: EdgeModel) -> list[Graph]:
     return [edge_subgraph(g, flt.scores(g) >= flt.threshold) for g in graphs]
 
@@ -284,7 +316,7 @@ def train_edge_classifier(
         flt.save(out / "filter")  # the model folder is self-contained
     pipeline = {
         "builder": cfg.data.builder,
-        "builder_config": cfg.data.builder_config,
+        "builder_config": bundle_builder_files(cfg.data.builder_config, out),
         "filter": "filter" if flt is not None else None,
         "classifier": ".",
         "building": cfg.building.model_dump(mode="json"),

@@ -1,0 +1,82 @@
+"""Track selection after building: drop candidates whose estimated pT is too low.
+
+An edge classifier trained to keep the segments of fast particles (pT above
+~1 GeV) still joins pieces of slower ones; such a piece holds too few of its
+particle's hits to be matched and counts as a fake.  A rough pT per candidate,
+from a circle through its hits and the beam line, removes them cheaply.
+
+The circle ``x² + y² + D x + E y = 0`` passes through the origin (the beam
+line); ``D`` and ``E`` minimise ``Σ (x² + y² + D x + E y)²`` over the track's
+hits (the algebraic Kåsa fit), solved for every track at once from per-track
+sums (``np.bincount``), so there is no loop over tracks.  Radius
+``R = ½ √(D² + E²)`` [mm] and ``pT = 0.3 · Bz · R`` (GeV, T, m).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from tracklearn.edm import TrackCandidates
+from tracklearn.errors import DataError
+from tracklearn.units import C_LIGHT_GEV_PER_T_MM
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def estimate_pt(
+    x: npt.ArrayLike, y: npt.ArrayLike, tracks: TrackCandidates, bz_tesla: float
+) -> FloatArray:
+    """Transverse momentum [GeV] of each track from a circle through its hits and the origin.
+
+    Parameters
+    ----------
+    x, y
+        Hit coordinates [mm], shape (n_hits,), rows as in ``tracks``.
+    tracks
+        Candidates; tracks with fewer than 2 hits get ``inf`` (not constrained).
+    bz_tesla
+        Field along the beam [T] (> 0).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 (T,); ``inf`` for a straight line or a track with < 2 hits.
+    """
+    if bz_tesla <= 0:
+        raise DataError("track selection", f"Bz must be > 0 T, got {bz_tesla}")
+    xs, ys = np.asarray(x, np.float64), np.asarray(y, np.float64)
+    if xs.shape != (tracks.n_hits,) or ys.shape != (tracks.n_hits,):
+        raise DataError("track selection", f"x, y need shape ({tracks.n_hits},)")
+    t = tracks.track_of_entry()
+    hx, hy = xs[tracks.hit_index], ys[tracks.hit_index]
+    rho2 = hx**2 + hy**2
+    n = tracks.n_tracks
+
+    def s(w: FloatArray) -> FloatArray:
+        return np.bincount(t, weights=w, minlength=n)
+
+    sxx, sxy, syy = s(hx * hx), s(hx * hy), s(hy * hy)
+    bx, by = -s(hx * rho2), -s(hy * rho2)
+    det = sxx * syy - sxy**2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d = (bx * syy - by * sxy) / det
+        e = (sxx * by - sxy * bx) / det
+        radius = 0.5 * np.hypot(d, e)
+    pt = C_LIGHT_GEV_PER_T_MM * bz_tesla * radius
+    bad = ~np.isfinite(pt) | (tracks.lengths < 2) | (np.abs(det) <= 1e-12 * (sxx * syy + 1e-300))
+    pt[bad] = np.inf
+    out: FloatArray = pt
+    return out
+
+
+def select_tracks(tracks: TrackCandidates, keep: npt.ArrayLike) -> TrackCandidates:
+    """Only the tracks where ``keep`` (bool, shape (T,)) is true, in their order."""
+    mask = np.asarray(keep, dtype=bool)
+    if mask.shape != (tracks.n_tracks,):
+        raise DataError("track selection", f"keep needs shape ({tracks.n_tracks},)")
+    entries = mask[tracks.track_of_entry()]
+    offsets = np.r_[0, np.cumsum(tracks.lengths[mask])].astype(np.int64)
+    return TrackCandidates(
+        offsets=offsets, hit_index=tracks.hit_index[entries], n_hits=tracks.n_hits
+    )

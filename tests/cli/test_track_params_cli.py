@@ -1,0 +1,58 @@
+"""reconstruct writes track parameters, evaluate reports resolutions: through the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tracklearn.io import read_event, read_track_params, read_tracks_labelled
+
+
+def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "tracklearn.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    return proc
+
+
+@pytest.mark.realdata
+def test_ckf_parameters_through_reconstruct_and_evaluate(real_prefix: Path, tmp_path: Path) -> None:
+    out = tmp_path / "tracks"
+    run("reconstruct", real_prefix, "--method", "ckf", "--out", out)
+    params_file = out / "event000000001-track-params.parquet"
+    tid, params = read_track_params(params_file)
+    _, labels = read_tracks_labelled(out / "event000000001-tracks.csv", read_event(real_prefix))
+    assert len(params) > 50
+    # every parameter row belongs to a track of the tracks file
+    assert set(tid.tolist()) <= set(labels.tolist())
+    report = tmp_path / "report"
+    proc = run("evaluate", "--truth", real_prefix, "--tracks", out, "--out", report)
+    assert "sigma(pT)/pT, barrel" in proc.stdout and "pull widths" in proc.stdout
+    doc = json.loads((report / "resolution.json").read_text())
+    assert doc["n_tracks"] > 20
+    assert set(doc["pulls"]) == {"d0", "z0", "phi", "theta", "qop"}
+    for name in ("resolution_pt.png", "pulls.png"):
+        assert (report / name).stat().st_size > 1000
+    assert "Track parameters" in (report / "summary.md").read_text()
+    # a method without a fit, into the same folder, removes the stale parameters
+    run("reconstruct", real_prefix, "--method", "hough", "--out", out)
+    assert not params_file.exists()
+    run("evaluate", "--truth", real_prefix, "--tracks", out, "--out", tmp_path / "r2")
+    assert not (tmp_path / "r2" / "resolution.json").exists()
+
+
+def test_help_mentions_the_new_outputs() -> None:
+    assert "track-params.parquet" in run("reconstruct", "--help").stdout
+    text = run("evaluate", "--help").stdout
+    assert "resolution.json" in text and "pulls.png" in text
