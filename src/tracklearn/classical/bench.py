@@ -134,6 +134,7 @@ def pruning_rows(name: str, prefixes: Sequence[Path]) -> list[str]:
     import time
 
     from tracklearn.classical.ckf import CKFConfig, CKFReconstructor
+    from tracklearn.io.trackml import read_event
     from tracklearn.metrics import aggregate, evaluate_event
 
     events = [read_event(p) for p in prefixes]
