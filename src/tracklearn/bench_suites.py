@@ -108,7 +108,7 @@ def run_suites(
             elif suite == "classical" and geometry.exists():
                 from tracklearn.classical.bench import run_classical_bench
 
-                sets = [
+                sets: list[tuple[str, list[Path]]] = [
                     ("real event000000001 (5 %)", [root / "trackml" / "event000000001"]),
                     (
                         "sim tt̄ μ=20",
@@ -127,6 +127,7 @@ def run_suites(
                         out,
                         methods=("dbscan", "ckf", "hough"),
                         skip=[("sim tt̄ μ=200", "dbscan")],
+                        pruning=sets[2],
                     )
                 )
             elif suite == "toys":

@@ -105,3 +105,41 @@ def test_circle_curvature_sign_and_d0() -> None:
 def test_empty_hits_give_no_seeds() -> None:
     e = np.zeros(0)
     assert len(finder()(make_hits(e, e, e, e.astype(int)))) == 0
+
+
+def displaced_helix_hits(pt: float, q: float, phi0: float, cot: float, d0: float) -> Hits:
+    """Pixel-barrel crossings of a helix with transverse impact parameter ``d0`` [mm]."""
+    R = radius_of_curvature(pt, q, 2.0)
+    h = -np.sign(q * 2.0)
+    vx, vy = -d0 * np.sin(phi0), d0 * np.cos(phi0)  # perigee point
+    pts = []
+    for r in RADII:
+        a = alpha_at_radius(
+            r, np.array([vx]), np.array([vy]), np.array([phi0]), np.array([R]), np.array([h])
+        )
+        pts.append(helix_point(a, vx, vy, 0.0, phi0, cot, R, h))
+    x, y, z = (np.concatenate([p[i] for p in pts]) for i in range(3))
+    return make_hits(x, y, z, np.array([2, 4, 6, 8]))
+
+
+def test_displaced_helix_needs_the_wide_impact_parameter_pass() -> None:
+    # d0 = 8 mm: outside the default |d0| ≤ 2 mm, inside the CKF's second pass
+    # (d0_max = d0_window = 10 mm): its φ window must allow the d0/r shift too
+    hits = displaced_helix_hits(1.5, -1, 0.7, 0.2, d0=8.0)
+    assert len(finder()(hits)) == 0
+    # a wide d0 cut alone misses the innermost triplet: its φ window is too narrow
+    narrow = SeedFinder(SeedingConfig(d0_max=10.0), field=UniformField(2.0))(hits)
+    assert (0, 1, 2) not in {tuple(r) for r in narrow.hits.tolist()}
+    wide = SeedFinder(SeedingConfig(d0_max=10.0, d0_window=10.0), field=UniformField(2.0))
+    seeds = wide(hits)
+    assert (0, 1, 2) in {tuple(r) for r in seeds.hits.tolist()}
+    i = [tuple(r) for r in seeds.hits.tolist()].index((0, 1, 2))
+    assert abs(seeds.d0[i]) == pytest.approx(8.0, abs=0.05)
+
+
+def test_only_usable_hits_are_space_points() -> None:
+    x, y, z = helix_hits(2.0, 1, 0.3, 0.5, z0=20.0)
+    hits = make_hits(x, y, z, np.array([2, 4, 6, 8]))
+    usable = np.array([True, False, True, True])  # the layer-2 hit is taken
+    rows = {tuple(r) for r in finder()(hits, usable).hits.tolist()}
+    assert rows and all(1 not in r for r in rows)

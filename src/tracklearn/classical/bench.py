@@ -37,6 +37,7 @@ def run_classical_bench(
     *,
     methods: Sequence[str] = ("dbscan", "ckf"),
     skip: Sequence[tuple[str, str]] = (),
+    pruning: tuple[str, Sequence[Path]] | None = None,
 ) -> Path:
     """Benchmark ``methods`` on named sets of event prefixes; write ``out/classical.md``.
 
@@ -48,10 +49,13 @@ def run_classical_bench(
         Folder of the markdown table (track files go to a temporary folder).
     skip
         ``(dataset name, method)`` pairs not run (e.g. dbscan at μ = 200, ~3 min/event).
+    pruning
+        ``(name, prefixes)`` for the seed-classifier pruning table (:func:`pruning_rows`).
     """
     with tempfile.TemporaryDirectory(prefix="tracklearn-classical-") as tmp:
         rows, res_rows = _run_all(datasets, Path(tmp), methods, skip)
-    text = _markdown(rows, res_rows)
+    prune_rows = pruning_rows(*pruning) if pruning else []
+    text = _markdown(rows, res_rows, prune_rows)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "classical.md"
     write_text_atomic(path, text)
@@ -112,7 +116,50 @@ def _resolution_rows(name: str, res: Residuals) -> list[str]:
     return out
 
 
-def _markdown(rows: list[dict[str, Any]], res_rows: list[str]) -> str:
+#: CKF settings compared in the pruning table: (label, CKFConfig overrides).
+PRUNING_SETTINGS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("no pruning", {"seed_classifier": None}),
+    ("classifier, keep good+medium", {"seed_classifier_drop_prob": None}),
+    (
+        "classifier, keep good",
+        {"seed_classifier_keep": ["good"], "seed_classifier_drop_prob": None},
+    ),
+    ("classifier, drop if P(bad) ≥ 0.9 (default)", {}),
+)
+
+
+def pruning_rows(name: str, prefixes: Sequence[Path]) -> list[str]:
+    """Markdown rows: ``ckf`` with and without seed-classifier pruning on the same
+    events, in this process (wall seconds of the reconstruction call, mean)."""
+    import time
+
+    from tracklearn.classical.ckf import CKFConfig, CKFReconstructor
+    from tracklearn.io.trackml import read_event
+    from tracklearn.metrics import aggregate, evaluate_event
+
+    events = [read_event(p) for p in prefixes]
+    out = []
+    base = float("nan")
+    for label, overrides in PRUNING_SETTINGS:
+        reco = CKFReconstructor(CKFConfig.model_validate(overrides))
+        metrics, times, n_seeds = [], [], 0
+        for event in events:
+            t0 = time.perf_counter()
+            tracks = reco(event)
+            times.append(time.perf_counter() - t0)
+            metrics.append(evaluate_event(event, tracks))
+            n_seeds += len(reco.seeds(event))
+        a = aggregate(metrics)
+        sec = float(np.mean(times))
+        base = sec if label == "no pruning" else base
+        out.append(
+            f"| {name} | {label} | {n_seeds // len(events)} | {a.efficiency:.4f} | "
+            f"{a.fake_rate:.4f} | {a.duplicate_rate:.4f} | {sec:.1f} | {base / sec:.2f} |"
+        )
+    return out
+
+
+def _markdown(rows: list[dict[str, Any]], res_rows: list[str], prune_rows: list[str]) -> str:
     prov = provenance()
     keys = [
         "dataset",
@@ -152,6 +199,21 @@ def _markdown(rows: list[dict[str, Any]], res_rows: list[str]) -> str:
             "| dataset | pT bin [GeV] | tracks | σ(pT)/pT | q/p pull width |",
             "|---|---|---|---|---|",
             *res_rows,
+        ]
+    if prune_rows:
+        lines += [
+            "",
+            "## ckf seed pruning with the MLP seed classifier",
+            "",
+            "First-pass seeds per event (after pruning), DM efficiency / fake / duplicate "
+            "rates, wall seconds per event of the reconstruction call (mean, one process, "
+            "CPU shared with other jobs) and speed-up against no pruning.  Classifier: "
+            "`tracklearn/data/seed_classifier.npz` (provenance in `seed_classifier.json`).",
+            "",
+            "| dataset | setting | seeds/event | efficiency | fake_rate | duplicate_rate "
+            "| s/event | speed-up |",
+            "|---|---|---|---|---|---|---|---|",
+            *prune_rows,
         ]
     lines.append(f"\nWritten {_dt.date.today().isoformat()}.")
     return "\n".join(lines) + "\n"

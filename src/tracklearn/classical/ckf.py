@@ -4,7 +4,11 @@ Chain (as in ACTS / ATLAS): triplet seeds (:mod:`~tracklearn.classical.seeding`)
 → a Kalman fit of the three seed hits → layer-by-layer following with a few
 branches per layer and χ² gating → ambiguity resolution with a shared-hit
 limit → a final Kalman fit + smoother of every accepted track
-(:mod:`~tracklearn.classical.kalman`).
+(:mod:`~tracklearn.classical.kalman`).  A second seeding pass with wide
+``z0``/``d0`` windows on the pixel hits no track took finds displaced
+particles (decays, interactions in the first layers).  Optionally the MLP seed
+classifier (:mod:`~tracklearn.classical.seed_classifier`) prunes the main
+pass's seeds before following (``CKFConfig.seed_classifier``).
 
 Following, vectorised over all branches of all seeds:
 
@@ -22,10 +26,16 @@ Following, vectorised over all branches of all seeds:
    along the track direction and its module covariance rotated into the
    plane's axes, so no propagation per candidate is needed.
 4. **Gate and branch.** Candidates with χ² < ``chi2_max`` make new branches
-   (the best ``branches_per_layer``); a branch without one takes a hole.
-   Branches with more than ``max_holes`` holes, or leaving the tracker, stop.
-   Per seed only the ``max_branches`` best branches survive (most hits, then
-   lowest χ²).
+   (the best ``branches_per_layer``); compatible hits on other modules of the
+   same layer (overlaps; up to ``max_overlap_hits``) join the best branch.  A
+   branch without a hit takes a hole; one that may not take another hole, or
+   that leaves the tracker, stops and keeps its hits.  Per seed only the
+   ``max_branches`` best branches survive (most hits, then lowest χ²).
+
+Selection: tracks of ``min_hits`` or more hits, and shorter ones down to
+``min_hits_short`` without holes, with a good χ² and pT (particles that end
+or leave early), are accepted greedily (more hits, then lower χ²/ndf) while
+they share at most ``max_shared`` hits with accepted tracks.
 
 Shapes: ``B`` branches, ``L`` layers, ``C`` candidate (branch, hit) pairs.
 """
@@ -80,16 +90,99 @@ class CKFConfig(BaseModel):
     kalman: KalmanConfig = Field(default_factory=KalmanConfig)
     detector_path: str | None = None  # detectors.csv(.gz); default: the shared TrackML one
     chi2_max: float = Field(15.0, gt=0)  # χ² gate of a 2-D measurement
-    chi2_overlap: float = Field(9.0, gt=0)  # χ² gate of a second hit on the same layer
+    chi2_overlap: float = Field(9.0, gt=0)  # χ² gate of a further hit on the same layer
+    # extra hits per layer on other (overlapping) modules: forward tracks cross 2-3
+    # modules of a pixel disk, and double majority needs most of those hits
+    max_overlap_hits: int = Field(2, ge=0)
     window_sigma: float = Field(5.0, gt=0)  # candidate window in predicted σ
     window_mm: float = Field(3.0, ge=0)  # mm, extra window (module tilt, stereo)
     branches_per_layer: int = Field(2, ge=1)
     max_branches: int = Field(3, ge=1)  # per seed
     max_holes: int = Field(2, ge=0)
     max_steps: int = Field(30, ge=1)  # layers followed at most
-    min_hits: int = Field(7, ge=3)  # shortest output track
+    min_hits: int = Field(7, ge=3)  # shortest output track with holes or a poor χ²
+    # shorter tracks (particles that end early, or leave the tracker) down to
+    # min_hits_short are kept when they have no hole, χ²/ndf < short_chi2_max and
+    # pT ≥ short_pt_min
+    min_hits_short: int = Field(5, ge=3)
+    short_chi2_max: float = Field(2.0, gt=0)
+    # GeV: short pieces of low-pT forward particles (which have 10+ hits) are the
+    # usual short fakes; targets have pT ≥ 1 GeV
+    short_pt_min: float = Field(0.9, ge=0)
     max_shared: int = Field(1, ge=0)  # hits a track may share with better tracks
-    seed_chunk: int = Field(10_000, ge=1)  # seeds followed together (bounds memory)
+    # second pass on the pixel hits no track took, for displaced particles (decays,
+    # interactions in the first layers): wide z0 / d0 seeds; None switches it off
+    second_pass: SeedingConfig | None = Field(
+        default_factory=lambda: SeedingConfig(
+            z0_max=400.0, d0_max=10.0, d0_window=10.0, pt_min=0.95, max_seeds_per_middle=2
+        )
+    )
+    seed_chunk: int = Field(5_000, ge=1)  # seeds followed together (bounds memory)
+    # skip seeds with this many hits on tracks accepted from earlier chunks (0: never)
+    skip_used_seeds: int = Field(0, ge=0, le=3)
+    # prune the main pass's seeds before following with the MLP seed classifier: a
+    # .npz written by SeedClassifier.save, "default" for the one shipped in
+    # tracklearn/data, or None (no pruning).  By default a seed is dropped when the
+    # classifier gives P(bad) ≥ 0.9: measured 1.35× faster on μ=200 at equal
+    # efficiency (benchmarks/results/classical.md)
+    seed_classifier: str | None = "default"
+    seed_classifier_keep: tuple[str, ...] = ("good", "medium")  # predicted classes kept
+    # drop a seed only when the other classes have this probability (None: argmax)
+    seed_classifier_drop_prob: float | None = Field(0.9, gt=0, le=1)
+
+
+@dataclass(frozen=True, eq=False)
+class Candidates:
+    """Followed tracks before ambiguity resolution (CSR), one per followed seed.
+
+    Attributes
+    ----------
+    offsets : int64, shape (T + 1,)
+    hit_index : int64, shape (offsets[-1],)
+        Hit rows, innermost first.
+    quality : float64, shape (T,)
+        χ²/ndf of the following.
+    holes : int64, shape (T,)
+        Layers crossed without a hit *between* the first and last hit.
+    missed : int64, shape (T,)
+        All layers crossed without a hit (``holes`` plus those before the first
+        and after the last hit, where following stopped).
+    pt : float64, shape (T,)
+        Transverse momentum [GeV] of the outward following's last state.
+    """
+
+    offsets: IntArray
+    hit_index: IntArray
+    quality: FloatArray
+    holes: IntArray
+    missed: IntArray
+    pt: FloatArray
+
+    def __len__(self) -> int:
+        return len(self.quality)
+
+    @property
+    def lengths(self) -> IntArray:
+        return np.diff(self.offsets)
+
+    @classmethod
+    def empty(cls) -> Candidates:
+        i = np.zeros(0, np.int64)
+        return cls(np.zeros(1, np.int64), i, np.zeros(0), i, i, np.zeros(0))
+
+    @classmethod
+    def concatenate(cls, parts: list[Candidates]) -> Candidates:
+        if not parts:
+            return cls.empty()
+        lengths = np.concatenate([p.lengths for p in parts])
+        return cls(
+            np.r_[0, np.cumsum(lengths)].astype(np.int64),
+            np.concatenate([p.hit_index for p in parts]),
+            np.concatenate([p.quality for p in parts]),
+            np.concatenate([p.holes for p in parts]),
+            np.concatenate([p.missed for p in parts]),
+            np.concatenate([p.pt for p in parts]),
+        )
 
 
 @dataclass(frozen=True)
@@ -129,6 +222,19 @@ class CKFReconstructor:
         self.field = field
         self.fitter = KalmanFitter(field, self.config.kalman)
         self.seed_filter: Any = None  # optional callable(Seeds, Event) -> bool mask
+        if self.config.seed_classifier is not None:
+            from tracklearn.classical.seed_classifier import (
+                SeedClassifier,
+                default_classifier_path,
+                seed_filter,
+            )
+
+            name = self.config.seed_classifier
+            path = default_classifier_path() if name == "default" else Path(name)
+            clf = SeedClassifier.load(path, field)
+            self.seed_filter = seed_filter(
+                clf, self.config.seed_classifier_keep, self.config.seed_classifier_drop_prob
+            )
         self.last_fit: TrackFit | None = None
 
     # ------------------------------------------------------------------ helpers
@@ -226,17 +332,17 @@ class CKFReconstructor:
         return owner, hd.order[lo[owner] + rank]
 
     # ------------------------------------------------------------------ main
-    def follow(self, event: Event, seeds: Seeds) -> tuple[IntArray, IntArray, FloatArray]:
+    def follow(self, event: Event, seeds: Seeds) -> Candidates:
         """Follow every seed outwards from its top hit and inwards from its bottom hit.
 
-        Returns the best track of each seed as CSR ``(offsets, hit rows, χ²/ndf)``,
-        hits ordered along the track (innermost first).
+        Returns the best track of each seed, hits ordered along the track
+        (innermost first).
         """
         cfg = self.config
         hd = self._prepare(event)
         n_s = len(seeds)
         if n_s == 0:
-            return np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0)
+            return Candidates.empty()
         seed_hits = seeds.hits
         rows = seed_hits.ravel()
         surf_all = module_surfaces(self.detector, hd.module[rows], cfg.kalman.material)
@@ -248,7 +354,7 @@ class CKFReconstructor:
         sf = fitter.fit(meas, mcov, surf_all, np.arange(0, len(rows) + 1, 3))
         ok = np.flatnonzero(sf.ok)
         # outwards from the top hit
-        out_seed, out_hits, out_n, out_c2 = self._run(
+        out_seed, out_hits, out_n, out_c2, out_ho, out_tot, out_pt = self._run(
             hd,
             sf.smoothed[ok, 2],
             sf.smoothed_cov[ok, 2],
@@ -265,7 +371,7 @@ class CKFReconstructor:
         rev[:, QOP] = -rev[:, QOP]
         flip = np.diag([1.0, 1.0, 1.0, -1.0, -1.0])
         rcov = flip @ sf.smoothed_cov[ok, 0] @ flip
-        in_seed, in_hits, in_n, in_c2 = self._run(
+        in_seed, in_hits, in_n, in_c2, in_ho, in_tot, _ = self._run(
             hd, rev, rcov, surf_all.take(ok * 3), seed_hits[ok][:, ::-1], ok, inward=True
         )
         # join: inward extras (reversed, innermost first) + seed + outward extras
@@ -283,9 +389,14 @@ class CKFReconstructor:
             tracks.append(np.concatenate([inner, outer]))
             quality.append((in_c2[i] + out_c2[o]) / max(2 * (len(inner) + len(outer)) - 5, 1))
         lengths = np.array([len(t) for t in tracks], dtype=np.int64)
-        offsets = np.r_[0, np.cumsum(lengths)].astype(np.int64)
-        flat = np.concatenate(tracks) if tracks else np.zeros(0, np.int64)
-        return offsets, flat.astype(np.int64), np.array(quality, dtype=np.float64)
+        return Candidates(
+            offsets=np.r_[0, np.cumsum(lengths)].astype(np.int64),
+            hit_index=(np.concatenate(tracks) if tracks else np.zeros(0)).astype(np.int64),
+            quality=np.array(quality, dtype=np.float64),
+            holes=(in_ho[pos_in[both]] + out_ho[pos_out[both]]).astype(np.int64),
+            missed=(in_tot[pos_in[both]] + out_tot[pos_out[both]]).astype(np.int64),
+            pt=out_pt[pos_out[both]].astype(np.float64),
+        )
 
     def _run(
         self,
@@ -297,14 +408,16 @@ class CKFReconstructor:
         seed_of: IntArray,
         *,
         inward: bool,
-    ) -> tuple[IntArray, IntArray, IntArray, FloatArray]:
-        """Branch loop; the best branch per seed as (seed, hit matrix, hits, χ²)."""
+    ) -> tuple[IntArray, IntArray, IntArray, FloatArray, IntArray, IntArray, FloatArray]:
+        """Branch loop; the best branch per seed as (seed, hit matrix, hits, χ², holes
+        before its last hit, all holes, pT [GeV] of the last state)."""
         cfg = self.config
         cur_layer = hd.layer[seed_hits[:, 2]]
-        hit_mat = np.full((len(par), 2 * cfg.max_steps + 3), -1, np.int64)
+        hit_mat = np.full((len(par), (1 + cfg.max_overlap_hits) * cfg.max_steps + 3), -1, np.int64)
         hit_mat[:, :3] = seed_hits
         n_hits = np.full(len(par), 3, np.int64)
         holes = np.zeros(len(par), np.int64)
+        inner = np.zeros(len(par), np.int64)  # holes before the last hit
         chi2 = np.zeros(len(par))
         active = np.ones(len(par), bool)
         seed_of = seed_of.astype(np.int64)
@@ -364,13 +477,20 @@ class CKFReconstructor:
             rank = np.arange(len(owner)) - start
             mod = hd.module[hit]
             same_module = mod == mod[start]
-            is_overlap = ~same_module & (c2 < cfg.chi2_overlap)
-            ov_first = np.full(len(a), -1, np.int64)
-            ov_rows = np.flatnonzero(is_overlap)[::-1]  # reversed: the best wins
-            ov_first[owner[ov_rows]] = hit[ov_rows]
+            # overlap hits: the best hit of each other module (rows are sorted by
+            # χ², so np.unique's first occurrence of a (branch, module) is its
+            # best), at most max_overlap_hits per branch
+            ov = np.flatnonzero(~same_module & (c2 < cfg.chi2_overlap))
+            ov = ov[
+                np.sort(np.unique(owner[ov] * len(self.detector) + mod[ov], return_index=True)[1])
+            ]
+            ov_rank = _rank_in_group(owner[ov])
+            ov = ov[ov_rank < cfg.max_overlap_hits]
+            ov_hits = np.full((len(a), cfg.max_overlap_hits), -1, np.int64)
+            ov_hits[owner[ov], _rank_in_group(owner[ov])] = hit[ov]
             keep = same_module & (rank < cfg.branches_per_layer)
             owner, hit, res, s_inv, c2 = (v[keep] for v in (owner, hit, res, s_inv, c2))
-            overlap_hit = np.where(rank[keep] == 0, ov_first[owner], -1)
+            overlap_hit = np.where((rank[keep] == 0)[:, None], ov_hits[owner], -1)  # (n, k)
             # updated branches
             gain = pp[owner][:, :, :2] @ s_inv
             new_par = xp[owner] + np.einsum("kij,kj->ki", gain, res)
@@ -383,14 +503,18 @@ class CKFReconstructor:
             hole_src = a[no_hit]
             hole_ok = holes[hole_src] < cfg.max_holes
             hole_idx = np.flatnonzero(no_hit)[hole_ok]
+            # a branch that may not take another hole stops where it is (it keeps
+            # its hits: the particle may have ended or left through a gap)
+            active[hole_src[~hole_ok]] = False
             hole_src = hole_src[hole_ok]
             # assemble the new branch set (replacing the followed ones)
             cont = np.concatenate([src, hole_src])
             new_hits = hit_mat[cont].copy()
             pos_k = n_hits[src]
             new_hits[np.arange(n_new), pos_k] = hit
-            has_ov = overlap_hit >= 0
-            new_hits[np.flatnonzero(has_ov), pos_k[has_ov] + 1] = overlap_hit[has_ov]
+            has_ov = overlap_hit >= 0  # filled left to right
+            ov_r, ov_c = np.nonzero(has_ov)
+            new_hits[ov_r, pos_k[ov_r] + 1 + ov_c] = overlap_hit[ov_r, ov_c]
             par_new = np.concatenate([new_par, xp[hole_idx]])
             cov_new = np.concatenate([new_cov, pp[hole_idx]])
             surf_new = Surfaces(
@@ -399,8 +523,9 @@ class CKFReconstructor:
                 np.concatenate([ref.x_over_x0[owner], ref.x_over_x0[hole_idx]]),
             )
             layer_new = np.concatenate([nxt[owner], nxt[hole_idx]])
-            nh_new = np.concatenate([n_hits[src] + 1 + has_ov, n_hits[hole_src]])
+            nh_new = np.concatenate([n_hits[src] + 1 + has_ov.sum(axis=1), n_hits[hole_src]])
             ho_new = np.concatenate([holes[src], holes[hole_src] + 1])
+            in_new = np.concatenate([holes[src], inner[hole_src]])
             c2_new = np.concatenate([chi2[src] + c2, chi2[hole_src]])
             seed_new = seed_of[cont]
             # untouched: branches stopped earlier (inactive) stay as they are
@@ -416,6 +541,7 @@ class CKFReconstructor:
             hit_mat = np.concatenate([hit_mat[idle], new_hits])
             n_hits = np.concatenate([n_hits[idle], nh_new])
             holes = np.concatenate([holes[idle], ho_new])
+            inner = np.concatenate([inner[idle], in_new])
             chi2 = np.concatenate([chi2[idle], c2_new])
             seed_of = np.concatenate([seed_of[idle], seed_new])
             active = np.concatenate([np.zeros(len(idle), bool), np.ones(len(cont), bool)])
@@ -424,10 +550,12 @@ class CKFReconstructor:
             sel = np.flatnonzero(keep_b)
             par, cov, cur_layer, hit_mat = par[sel], cov[sel], cur_layer[sel], hit_mat[sel]
             n_hits, holes, chi2, seed_of = n_hits[sel], holes[sel], chi2[sel], seed_of[sel]
+            inner = inner[sel]
             surf = surf.take(sel)
             active = active[sel]
         best = np.flatnonzero(_best_per_group(seed_of, -n_hits, chi2, 1))
-        return seed_of[best], hit_mat[best], n_hits[best], chi2[best]
+        pt = np.sin(par[best, THETA]) / np.maximum(np.abs(par[best, QOP]), 1e-12)
+        return seed_of[best], hit_mat[best], n_hits[best], chi2[best], inner[best], holes[best], pt
 
     def fit_tracks(self, event: Event, tracks: TrackCandidates) -> TrackFit:
         """Final Kalman fit + smoother of every track (hits in track order).
@@ -456,27 +584,85 @@ class CKFReconstructor:
         t = np.array([t_by_vol.get(int(v), 0.35) for v in vol])
         return np.asarray(t / x0)
 
-    def __call__(self, event: Event) -> TrackCandidates:
+    def seeds(
+        self,
+        event: Event,
+        config: SeedingConfig | None = None,
+        usable: BoolArray | None = None,
+    ) -> Seeds:
+        """Triplet seeds of the event (from ``usable`` hits).  The optional
+        ``seed_filter`` prunes the main pass (``config`` None) only: the seed
+        classifier learnt seeds from the collision region, not displaced ones."""
+        seeds = SeedFinder(config or self.config.seeding, self.field)(event.hits, usable)
+        if self.seed_filter is not None and config is None and len(seeds):
+            seeds = seeds.select(self.seed_filter(seeds, event))
+        log.debug("%d seeds", len(seeds))
+        return seeds
+
+    def candidates(self, event: Event, seeds: Seeds) -> Candidates:
+        """Follow the seeds in chunks (the chunk bounds the memory of the branch arrays).
+
+        With ``skip_used_seeds`` a seed with that many hits on tracks already
+        accepted from earlier chunks is not followed: it would only rebuild one of
+        them (the final selection still sees every followed candidate).
+        """
         cfg = self.config
+        n = len(event.hits)
+        taken = np.zeros(n, bool)
+        parts = []
+        for lo in range(0, len(seeds), cfg.seed_chunk):
+            chunk = seeds.select(np.arange(lo, min(lo + cfg.seed_chunk, len(seeds))))
+            if cfg.skip_used_seeds:
+                chunk = chunk.select(taken[chunk.hits].sum(axis=1) < cfg.skip_used_seeds)
+            c = self.follow(event, chunk)
+            parts.append(c)
+            if cfg.skip_used_seeds:
+                taken[_entries(c, self.select(c, n, taken))] = True
+        return Candidates.concatenate(parts)
+
+    def passes(self, event: Event) -> tuple[Candidates, IntArray]:
+        """All followed candidates and the accepted ones (best first), over both passes."""
+        cand = self.candidates(event, self.seeds(event))
+        accepted = self.select(cand, len(event.hits))
+        second = self.config.second_pass
+        if second is None:
+            return cand, accepted
+        used = np.zeros(len(event.hits), bool)
+        used[_entries(cand, accepted)] = True
+        more = self.candidates(event, self.seeds(event, second, ~used))
+        acc2 = self.select(more, len(event.hits), used)
+        log.debug("second pass: %d candidates, %d accepted", len(more), len(acc2))
+        return Candidates.concatenate([cand, more]), np.r_[accepted, acc2 + len(cand)]
+
+    def select(self, cand: Candidates, n_hits: int, used: BoolArray | None = None) -> IntArray:
+        """Accepted candidate numbers (ambiguity resolution), best first; hits in
+        ``used`` (N,) already belong to tracks."""
+        cfg = self.config
+        short = cand.lengths < cfg.min_hits
+        bad = short & (
+            (cand.holes > 0) | (cand.quality >= cfg.short_chi2_max) | (cand.pt < cfg.short_pt_min)
+        )
+        # a rejected candidate gets length 0 in the resolver's eyes
+        offsets = cand.offsets
+        lengths = np.where(bad, 0, cand.lengths)
+        keep = np.repeat(~bad, cand.lengths)
+        offsets = np.r_[0, np.cumsum(lengths)].astype(np.int64)
+        return resolve_ambiguity(
+            offsets,
+            cand.hit_index[keep],
+            cand.quality,
+            n_hits,
+            min(cfg.min_hits_short, cfg.min_hits),
+            cfg.max_shared,
+            used,
+        )
+
+    def __call__(self, event: Event) -> TrackCandidates:
         n = len(event.hits)
         if n == 0:
             return TrackCandidates.empty(0)
-        seeds = SeedFinder(cfg.seeding, self.field)(event.hits)
-        if self.seed_filter is not None and len(seeds):
-            seeds = seeds.select(self.seed_filter(seeds, event))
-        log.debug("%d seeds", len(seeds))
-        # seeds in chunks bound the memory of the branch arrays
-        offs, flats, quals = [], [], []
-        for lo in range(0, max(len(seeds), 1), cfg.seed_chunk):
-            chunk = seeds.select(np.arange(lo, min(lo + cfg.seed_chunk, len(seeds))))
-            o, f, q = self.follow(event, chunk)
-            offs.append(np.diff(o))
-            flats.append(f)
-            quals.append(q)
-        offsets = np.r_[0, np.cumsum(np.concatenate(offs))].astype(np.int64)
-        flat = np.concatenate(flats)
-        quality = np.concatenate(quals)
-        accepted = resolve_ambiguity(offsets, flat, quality, n, cfg.min_hits, cfg.max_shared)
+        cand, accepted = self.passes(event)
+        offsets, flat = cand.offsets, cand.hit_index
         parts = [flat[offsets[t] : offsets[t + 1]] for t in accepted]
         hit_index = np.concatenate(parts) if parts else np.zeros(0, np.int64)
         out_off = np.r_[0, np.cumsum([len(p) for p in parts])].astype(np.int64)
@@ -486,6 +672,23 @@ class CKFReconstructor:
         if self.last_fit is None:
             return tracks.with_parameters(TrackParameters.empty())
         return tracks.with_parameters(parameters_from_fit(self.last_fit))
+
+
+def _entries(cand: Candidates, tracks: IntArray) -> IntArray:
+    """Hit rows of the chosen candidates, concatenated."""
+    lengths = cand.lengths[tracks]
+    start = np.repeat(cand.offsets[tracks], lengths)
+    rank = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return cand.hit_index[start + rank]
+
+
+def _rank_in_group(group: IntArray) -> IntArray:
+    """Position of each row within its run of equal ``group`` values (rows sorted by group)."""
+    if not len(group):
+        return np.zeros(0, np.int64)
+    first = np.r_[True, group[1:] != group[:-1]]
+    start = np.maximum.accumulate(np.where(first, np.arange(len(group)), 0))
+    return (np.arange(len(group)) - start).astype(np.int64)
 
 
 def _best_per_group(group: IntArray, key1: IntArray, key2: FloatArray, k: int) -> BoolArray:
@@ -506,16 +709,18 @@ def resolve_ambiguity(
     n_hits: int,
     min_hits: int,
     max_shared: int,
+    used: BoolArray | None = None,
 ) -> IntArray:
     """Greedy shared-hit resolution: tracks by (more hits, lower χ²/ndf) are
     accepted while they share at most ``max_shared`` hits with accepted tracks.
 
-    Returns the accepted track numbers, best first.  One pass over tracks (a
+    Returns the accepted track numbers, best first.  ``used`` (N,) marks hits
+    of tracks accepted before (they count as shared).  One pass over tracks (a
     loop is unavoidable: each decision depends on the previous ones).
     """
     lengths = np.diff(offsets)
     order = np.lexsort((quality, -lengths))
-    used = np.zeros(n_hits, bool)
+    used = np.zeros(n_hits, bool) if used is None else used.copy()
     accepted: list[int] = []
     for t in order:
         if lengths[t] < min_hits:

@@ -16,7 +16,16 @@ seed are computed from its three hits alone (:func:`seed_features`), so the same
 function serves the training seeds and the :class:`~tracklearn.classical.seeding.Seeds`
 of the seed finder.  :func:`prune` returns the mask of seeds whose predicted class is in
 ``keep``; :func:`seed_filter` wraps it as the ``seed_filter`` hook of
-:class:`~tracklearn.classical.ckf.CKFReconstructor`.
+:class:`~tracklearn.classical.ckf.CKFReconstructor` (``CKFConfig.seed_classifier``
+loads one from a file).
+
+For pruning inside the CKF the distorted seeds are not enough: the seed finder's
+own wrong triplets (hits of several particles that pass every cut) look different
+from a good seed with one hit swapped.  :func:`finder_seeds` labels the finder's
+seeds of a training event by truth (all three hits of one particle: good; else
+bad) so they can join the training set.  A fitted classifier is stored as plain
+arrays (:meth:`SeedClassifier.save`, ``.npz``: scaler and MLP weights, no
+pickle) and evaluated with numpy (:class:`NumpyMLP`).
 
 Shapes: ``N`` hits, ``S`` seeds, ``F`` features (:data:`FEATURE_NAMES`).
 """
@@ -25,6 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -222,12 +232,92 @@ def training_seeds(
     return feats, np.concatenate(labels)
 
 
+def finder_seeds(event: Event, finder: SeedFinder) -> tuple[FloatArray, IntArray]:
+    """Features of the seed finder's seeds of ``event`` and their truth labels.
+
+    Label 0 (good) when the three hits belong to one particle, 2 (bad) otherwise.
+    Shapes: (S, F), (S,).
+    """
+    if event.truth is None:
+        raise SeedClassifierError(f"event {event.event_id} has no truth to label seeds with")
+    seeds = finder(event.hits)
+    pid = event.truth.particle_id[seeds.hits]
+    good = (pid[:, 0] != 0) & (pid == pid[:, :1]).all(axis=1)
+    feats = seed_features(event.hits, seeds.bottom, seeds.middle, seeds.top, finder.field)
+    return feats, np.where(good, 0, 2).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class NumpyMLP:
+    """Standard scaler + ReLU MLP + softmax from stored arrays (what ``save`` writes)."""
+
+    mean: FloatArray  # (F,)
+    scale: FloatArray  # (F,)
+    weights: tuple[FloatArray, ...]  # (F, H1), (H1, H2), ..., (Hk, C)
+    biases: tuple[FloatArray, ...]
+
+    def predict_proba(self, features: FloatArray) -> FloatArray:
+        """Class probabilities, shape (S, C)."""
+        a = (features - self.mean) / self.scale
+        for w, b in zip(self.weights[:-1], self.biases[:-1], strict=True):
+            a = np.maximum(a @ w + b, 0.0)
+        z = a @ self.weights[-1] + self.biases[-1]
+        z = z - z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        out: FloatArray = e / e.sum(axis=1, keepdims=True)
+        return out
+
+    def predict(self, features: FloatArray) -> IntArray:
+        return np.asarray(np.argmax(self.predict_proba(features), axis=1), dtype=np.int64)
+
+
 @dataclass(frozen=True)
 class SeedClassifier:
     """A fitted scaler + MLP; :meth:`predict` gives labels in :data:`CLASSES` order."""
 
-    model: Any  # sklearn Pipeline(StandardScaler, MLPClassifier)
+    model: Any  # sklearn Pipeline(StandardScaler, MLPClassifier) or a NumpyMLP
     field: MagneticField = TRACKML_FIELD
+
+    def save(self, path: Path) -> None:
+        """Write the scaler and MLP weights as ``.npz`` (atomically)."""
+        from tracklearn.io.atomic import atomic_path
+
+        m = self._numpy()
+        arrays: dict[str, FloatArray] = {"mean": m.mean, "scale": m.scale}
+        for i, (w, b) in enumerate(zip(m.weights, m.biases, strict=True)):
+            arrays[f"w{i}"] = w
+            arrays[f"b{i}"] = b
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)  # type: ignore[arg-type]  # numpy stubs: kwargs typed as allow_pickle
+
+    @classmethod
+    def load(cls, path: Path, field: MagneticField = TRACKML_FIELD) -> SeedClassifier:
+        """Read a classifier written by :meth:`save`."""
+        try:
+            with np.load(path) as z:
+                n = sum(1 for k in z.files if k.startswith("w"))
+                model = NumpyMLP(
+                    np.asarray(z["mean"], np.float64),
+                    np.asarray(z["scale"], np.float64),
+                    tuple(np.asarray(z[f"w{i}"], np.float64) for i in range(n)),
+                    tuple(np.asarray(z[f"b{i}"], np.float64) for i in range(n)),
+                )
+        except (OSError, KeyError, ValueError) as exc:
+            raise DataError(str(path), f"not a seed classifier file: {exc}") from exc
+        if model.mean.shape != (len(FEATURE_NAMES),) or model.weights[-1].shape[1] != len(CLASSES):
+            raise DataError(str(path), "seed classifier has the wrong number of features/classes")
+        return cls(model, field)
+
+    def _numpy(self) -> NumpyMLP:
+        if isinstance(self.model, NumpyMLP):
+            return self.model
+        scaler, mlp = self.model[0], self.model[-1]
+        return NumpyMLP(
+            np.asarray(scaler.mean_, np.float64),
+            np.asarray(scaler.scale_, np.float64),
+            tuple(np.asarray(w, np.float64) for w in mlp.coefs_),
+            tuple(np.asarray(b, np.float64) for b in mlp.intercepts_),
+        )
 
     def predict(self, features: FloatArray) -> IntArray:
         """Class index of each seed, shape (S,), from features of shape (S, F)."""
@@ -236,6 +326,11 @@ class SeedClassifier:
                 f"expected features of shape (S > 0, {len(FEATURE_NAMES)}), got {features.shape}"
             )
         return np.asarray(self.model.predict(features), dtype=np.int64)
+
+    def predict_proba(self, features: FloatArray) -> FloatArray:
+        """Class probabilities of each seed, shape (S, 3)."""
+        self.predict(features[:1])  # shape check
+        return np.asarray(self.model.predict_proba(features), dtype=np.float64)
 
 
 def train_seed_classifier(
@@ -300,8 +395,12 @@ def prune(
     event: Event,
     classifier: SeedClassifier,
     keep: Sequence[str] = ("good",),
+    min_drop_prob: float | None = None,
 ) -> npt.NDArray[np.bool_]:
     """Mask of the seeds whose predicted class is in ``keep``, shape (S,).
+
+    With ``min_drop_prob`` a seed is dropped only when the classes not in ``keep``
+    have at least that probability together (a more cautious cut than argmax).
 
     Raises :class:`SeedClassifierError` for no seeds and
     :class:`~tracklearn.errors.DataError` for an unknown class name.
@@ -313,15 +412,27 @@ def prune(
         raise SeedClassifierError("no seeds to classify")
     feats = seed_features(event.hits, seeds.bottom, seeds.middle, seeds.top, classifier.field)
     wanted = np.array([CLASSES.index(k) for k in keep], np.int64)
-    return np.isin(classifier.predict(feats), wanted)
+    if min_drop_prob is None:
+        return np.isin(classifier.predict(feats), wanted)
+    prob = classifier.predict_proba(feats)
+    drop = 1.0 - prob[:, wanted].sum(axis=1)
+    return np.asarray(drop < min_drop_prob)
+
+
+def default_classifier_path() -> Path:
+    """The shipped classifier (``tracklearn/data/seed_classifier.npz``; provenance in
+    ``seed_classifier.json`` beside it)."""
+    return Path(__file__).resolve().parents[1] / "data" / "seed_classifier.npz"
 
 
 def seed_filter(
-    classifier: SeedClassifier, keep: Sequence[str] = ("good",)
+    classifier: SeedClassifier,
+    keep: Sequence[str] = ("good",),
+    min_drop_prob: float | None = None,
 ) -> Callable[[Seeds, Event], npt.NDArray[np.bool_]]:
     """:func:`prune` as a ``CKFReconstructor.seed_filter`` (``(seeds, event) -> mask``)."""
 
     def _filter(seeds: Seeds, event: Event) -> npt.NDArray[np.bool_]:
-        return prune(seeds, event, classifier, keep)
+        return prune(seeds, event, classifier, keep, min_drop_prob)
 
     return _filter

@@ -61,6 +61,9 @@ class SeedingConfig(BaseModel):
     cot_max: float = Field(27.3, gt=0)  # largest |cot θ| (|η| ≈ 4)
     pt_min: float = Field(0.9, gt=0)  # GeV, lowest seed pT
     d0_max: float = Field(2.0, gt=0)  # mm, largest |transverse impact parameter|
+    # mm, impact parameter the doublet φ window allows for beyond the pT bend (0: none;
+    # the 0.01 rad slack covers a few mm); large for displaced-track passes
+    d0_window: float = Field(0.0, ge=0)
     cot_tolerance: float = Field(0.02, gt=0)  # measurement term of |cot_b - cot_t|
     # scattering term: |Δcot| allowance c_ms·sqrt(1+cot²)/pT[GeV]; ≈ 3 × Highland
     # for ~2 % X0 between the doublets
@@ -189,11 +192,14 @@ class SeedFinder:
         self.config = config or SeedingConfig()
         self.field = field
 
-    def space_points(self, hits: Hits) -> IntArray:
-        """Hit rows used as space points (inside the seeding region), shape (P,)."""
+    def space_points(self, hits: Hits, usable: npt.NDArray[np.bool_] | None = None) -> IntArray:
+        """Hit rows used as space points (inside the seeding region and ``usable``),
+        shape (P,)."""
         cfg = self.config
         r = hits.r
         keep = (r >= cfg.r_min) & (r <= cfg.r_max) & (np.abs(hits.z) <= cfg.z_max)
+        if usable is not None:
+            keep &= usable
         return np.flatnonzero(keep).astype(np.int64)
 
     def doublets(
@@ -238,14 +244,20 @@ class SeedFinder:
         dphi_max = np.arcsin(np.minimum(r_far / (2 * r_curv), 1.0)) - np.arcsin(
             np.minimum(r_near / (2 * r_curv), 1.0)
         )
-        dphi_max = dphi_max + 0.01
+        # a track with impact parameter d0 is shifted in φ by ≈ d0 / r at radius r
+        r_in = np.maximum(np.minimum(r_lo, r), 20.0)
+        r_out = np.maximum(np.maximum(r_hi, r), 20.0)
+        dphi_max = dphi_max + 0.01 + cfg.d0_window * (1.0 / r_in - 1.0 / r_out)
         n_side = np.ceil(dphi_max / (2 * np.pi / nb)).astype(np.int64)
         n_side = np.minimum(n_side, nb // 2)
         max_side = int(n_side.max()) if len(n_side) else 0
 
         mids: list[IntArray] = []
         others: list[IntArray] = []
+        lay = layers[sp]
         for off in range(-max_side, max_side + 1):
+            # one φ-bin offset at a time, with the exact cuts applied at once, so
+            # that the candidate pairs of all offsets never sit in memory together
             use = np.flatnonzero(n_side >= abs(off))
             b = (pbin[use] + off) % nb
             lo = np.searchsorted(skey, b * span + z_lo[use] + 2.0 * cfg.z_max, "left")
@@ -253,37 +265,35 @@ class SeedFinder:
             owner, pos = _expand(lo, hi - lo)
             m = use[owner]
             o = order[pos]
-            mids.append(m)
-            others.append(o)
+            dr = r[o] - r[m] if outward else r[m] - r[o]
+            dz = z[o] - z[m] if outward else z[m] - z[o]
+            cot = dz / np.maximum(dr, 1e-9)
+            z0 = z[m] - cot * r[m] if outward else z[o] - cot * r[o]
+            dphi = np.abs(np.angle(np.exp(1j * (phi[o] - phi[m]))))
+            ok = (
+                (dr >= cfg.dr_min)
+                & (dr <= cfg.dr_max)
+                & (np.abs(dz) <= cfg.dz_max)
+                & (lay[o] != lay[m])
+                & (np.abs(cot) <= cfg.cot_max)
+                & (np.abs(z0) <= cfg.z0_max)
+                & (dphi <= dphi_max[m])
+            )
+            mids.append(m[ok])
+            others.append(o[ok])
         m = np.concatenate(mids) if mids else np.zeros(0, np.int64)
         o = np.concatenate(others) if others else np.zeros(0, np.int64)
-        dr = r[o] - r[m]
-        if not outward:
-            dr = -dr
-        dz = z[o] - z[m] if outward else z[m] - z[o]
-        cot = dz / np.maximum(dr, 1e-9)
-        inner_r = np.where(outward, r[m], r[o])
-        inner_z = np.where(outward, z[m], z[o])
-        z0 = inner_z - cot * inner_r
-        dphi = np.abs(np.angle(np.exp(1j * (phi[o] - phi[m]))))
-        ok = (
-            (dr >= cfg.dr_min)
-            & (dr <= cfg.dr_max)
-            & (np.abs(dz) <= cfg.dz_max)
-            & (layers[sp[o]] != layers[sp[m]])
-            & (np.abs(cot) <= cfg.cot_max)
-            & (np.abs(z0) <= cfg.z0_max)
-            & (dphi <= dphi_max[m])
-        )
+        ok = np.ones(len(m), bool)
         return sp[m[ok]], sp[o[ok]]
 
-    def __call__(self, hits: Hits) -> Seeds:
-        """All seeds of the event, grouped by middle hit."""
+    def __call__(self, hits: Hits, usable: npt.NDArray[np.bool_] | None = None) -> Seeds:
+        """All seeds of the event, grouped by middle hit; only ``usable`` hits (N,)
+        are space points when it is given (e.g. hits not on a track yet)."""
         cfg = self.config
         if len(hits) == 0:
             return Seeds.empty()
         layers = layer_index(hits)
-        sp = self.space_points(hits)
+        sp = self.space_points(hits, usable)
         if len(sp) < 3:
             return Seeds.empty()
         mb, bb = self.doublets(hits, layers, sp, outward=False)
