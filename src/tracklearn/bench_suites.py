@@ -92,9 +92,9 @@ def run_suites(
                 from tracklearn.models.bench import run_gnn_bench
 
                 test = simulated_events(work, "mu200_test", 200, n_test, 2, geometry)
-                scaling = {mu: simulated_events(work, f"mu{mu}_scaling", mu, 1, 7, geometry)
+                scaling = {float(mu): simulated_events(work, f"mu{mu}_scaling", mu, 1, 7, geometry)
                            for mu in (20, 50, 100)}  # fmt: skip
-                scaling[200] = test
+                scaling[200.0] = test
                 written.append(
                     run_gnn_bench(
                         out,

@@ -54,7 +54,7 @@ def estimate_pt(
     n = tracks.n_tracks
 
     def s(w: FloatArray) -> FloatArray:
-        return np.bincount(t, weights=w, minlength=n)
+        return np.bincount(t, weights=w, minlength=n).astype(np.float64)
 
     sxx, sxy, syy = s(hx * hx), s(hx * hy), s(hy * hy)
     bx, by = -s(hx * rho2), -s(hy * rho2)
