@@ -84,8 +84,14 @@ def test_save_load_round_trip(tmp_path: Path) -> None:
     path = mm.save(tmp_path / "mm.npz", extra={"train_events": ["x"]})
     assert (tmp_path / "mm.json").exists()
     back = ModuleMap.load(path)
-    for field in ("modules", "pair_src", "pair_dst", "lo", "hi", "n_seen"):
+    for field in ("modules", "pair_src", "pair_dst", "n_seen"):
         np.testing.assert_array_equal(getattr(back, field), getattr(mm, field))
+    # windows are stored at half precision, rounded outwards: never narrower, ~1e-3 wider
+    ok = ~np.isnan(mm.lo)
+    assert np.all(back.lo[ok] <= mm.lo[ok]) and np.all(back.hi[ok] >= mm.hi[ok])
+    np.testing.assert_allclose(back.lo, mm.lo, rtol=2e-3, atol=1e-7)
+    np.testing.assert_allclose(back.hi, mm.hi, rtol=2e-3, atol=1e-7)
+    assert np.array_equal(np.isnan(back.lo), np.isnan(mm.lo))
     assert back.config == mm.config
     with pytest.raises(DataError, match="missing"):
         ModuleMap.load(tmp_path / "nope.npz")
@@ -181,3 +187,15 @@ def test_shipped_config_is_valid() -> None:
     raw.pop("val_events")
     cfg = ModuleMapConfig(**raw)
     assert cfg.pt_min == 0.4 and cfg.reflect
+
+
+def test_half_precision_windows_round_outwards_even_beyond_the_float16_range() -> None:
+    from tracklearn.graph.module_map import _half
+
+    lo = np.array([-1e6, -1.2345, 0.1, 1e6, np.nan], np.float32)
+    hi = np.array([-1e6, -1.2345, 0.1, 1e6, np.nan], np.float32)
+    lo16, hi16 = _half(lo, -np.inf).astype(np.float64), _half(hi, np.inf).astype(np.float64)
+    assert np.all(lo16[:4] <= lo[:4]) and np.all(hi16[:4] >= hi[:4])
+    assert lo16[0] == -np.inf and hi16[3] == np.inf  # overflow only outwards
+    assert np.isfinite(lo16[3]) and np.isfinite(hi16[0])  # the other side is clipped
+    assert np.isnan(lo16[4]) and np.isnan(hi16[4])

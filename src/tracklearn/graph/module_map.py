@@ -30,8 +30,8 @@ Few training events leave many module pairs unseen; ``rotations`` and
 (:mod:`tracklearn.graph.augment`), which multiplies the pairs seen.
 
 Storage: a compact table of sorted int64 module keys
-(:func:`tracklearn.edm.detector.module_key`), int32 pair indices and float32
-windows in an ``.npz`` file, with a JSON sidecar holding the config, the events it
+(:func:`tracklearn.edm.detector.module_key`), int32 pair indices and windows
+stored at half precision, rounded outwards (float32 in memory), in an ``.npz`` file, with a JSON sidecar holding the config, the events it
 was built from and the provenance.
 """
 
@@ -210,8 +210,8 @@ class ModuleMap:
                 modules=self.modules,
                 pair_src=self.pair_src,
                 pair_dst=self.pair_dst,
-                lo=self.lo,
-                hi=self.hi,
+                lo=_half(self.lo, -np.inf),
+                hi=_half(self.hi, np.inf),
                 n_seen=self.n_seen,
             )
         meta = {
@@ -237,7 +237,27 @@ class ModuleMap:
         meta = json.loads(sidecar.read_text())
         with np.load(path) as z:
             arrays = {k: z[k] for k in ("modules", "pair_src", "pair_dst", "lo", "hi", "n_seen")}
+        for k in ("lo", "hi"):  # stored as float16 (see save), used as float32
+            arrays[k] = arrays[k].astype(np.float32)
         return cls(config=ModuleMapConfig(**meta["config"]), **arrays)
+
+
+def _half(a: npt.NDArray[np.floating], towards: float) -> npt.NDArray[np.float16]:
+    """``a`` as float16, rounded towards ``towards`` (−inf for lower, +inf for upper edges).
+
+    Windows are stored at half precision to halve the file; rounding outwards
+    means a stored window is never narrower than the learned one (at most one
+    float16 step, ~0.1 % of the value, wider).  NaN stays NaN.
+    """
+    big = float(np.finfo(np.float16).max)
+    # beyond the float16 range a value may only overflow outwards (a lower edge to
+    # -inf, an upper edge to +inf); the other side is clipped to the largest finite
+    clipped = np.maximum(a, -big) if towards > 0 else np.minimum(a, big)
+    with np.errstate(over="ignore"):
+        h = clipped.astype(np.float16)
+        wrong = h.astype(np.float64) < a if towards > 0 else h.astype(np.float64) > a
+        out: npt.NDArray[np.float16] = np.where(wrong, np.nextafter(h, np.float16(towards)), h)
+    return out
 
 
 def _aggregate(
