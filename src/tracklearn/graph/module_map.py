@@ -31,8 +31,9 @@ Few training events leave many module pairs unseen; ``rotations`` and
 
 Storage: a compact table of sorted int64 module keys
 (:func:`tracklearn.edm.detector.module_key`), int32 pair indices and windows
-stored at half precision, rounded outwards (float32 in memory), in an ``.npz`` file, with a JSON sidecar holding the config, the events it
-was built from and the provenance.
+stored at half precision, rounded outwards (float32 in memory), in an ``.npz``
+file, with a JSON sidecar holding the config, the events it was built from and
+the provenance.
 """
 
 from __future__ import annotations
