@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tracklearn.classical.ckf import CKFReconstructor, resolve_ambiguity
+from tracklearn.classical.ckf import CKFConfig, CKFReconstructor, resolve_ambiguity
 from tracklearn.edm import Event
 from tracklearn.io.trackml import read_event
 from tracklearn.metrics import evaluate_event
@@ -123,6 +123,28 @@ def test_particles_ending_inside_the_tracker_are_found(shared_data: Path) -> Non
         rng.uniform(-0.8, 0.8, n), rng.uniform(1.5, 10.0, n), rng.uniform(-np.pi, np.pi, n), 6
     )
     event = _drop_hits(event, np.flatnonzero(event.hits.r < 400.0))
+    tracks = CKFReconstructor()(event)
+    m = evaluate_event(event, tracks)
+    assert m.n_particles_target == n
+    assert m.efficiency == 1.0
+    assert m.fake_rate == 0.0
+
+
+@pytest.mark.slow
+@pytest.mark.realdata
+def test_particles_without_pixel_hits_are_found_by_the_strip_pass(shared_data: Path) -> None:
+    # barrel pions that leave hits only beyond r = 200 mm (made in a decay or an
+    # interaction past the pixels, or pixel hits lost): 6 strip layers.  Pixel
+    # seeding cannot see them; the strip pass (``extra_passes``, on by default)
+    # must find every one.
+    rng = np.random.default_rng(8)
+    n = 16
+    event = _gun_event(
+        rng.uniform(-0.8, 0.8, n), rng.uniform(1.5, 10.0, n), rng.uniform(-np.pi, np.pi, n), 7
+    )
+    event = _drop_hits(event, np.flatnonzero(event.hits.r > 200.0))
+    no_strip = CKFReconstructor(CKFConfig(extra_passes=()))(event)
+    assert evaluate_event(event, no_strip).efficiency == 0.0
     tracks = CKFReconstructor()(event)
     m = evaluate_event(event, tracks)
     assert m.n_particles_target == n
