@@ -165,6 +165,9 @@ def test_pulls_have_unit_width_with_scattering(trackml_lookup: ModuleLookup) -> 
     d = truth[fit.ok] - fit.perigee[fit.ok]
     d[:, 2] = (d[:, 2] + np.pi) % (2 * np.pi) - np.pi
     pulls = d / np.sqrt(np.einsum("kii->ki", fit.perigee_cov[fit.ok]))
+    # covariances are exactly symmetric (track-parameter files refuse others)
+    cov = fit.perigee_cov[fit.ok]
+    assert np.array_equal(cov, np.transpose(cov, (0, 2, 1)))
     np.testing.assert_allclose(pulls.std(axis=0), 1.0, atol=0.1)
     np.testing.assert_allclose(pulls.mean(axis=0), 0.0, atol=0.15)
     chi2_ndf = fit.chi2[fit.ok].sum() / fit.ndf[fit.ok].sum()

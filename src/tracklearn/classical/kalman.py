@@ -576,6 +576,9 @@ class KalmanFitter:
             x_s[act, k, PHI] = _wrap(x_s[act, k, PHI])
             dp = p_s[act, k + 1] - p_pred[act, k + 1]
             p_s[act, k] = p_filt[act, k] + a @ dp @ np.transpose(a, (0, 2, 1))
+            # the RTS update is symmetric only up to rounding, which poorly constrained
+            # tracks (few hits, long lever arm) amplify: symmetrise
+            p_s[act, k] = 0.5 * (p_s[act, k] + np.transpose(p_s[act, k], (0, 2, 1)))
         ok &= np.all(np.isfinite(x_s[:, 0]), axis=1) & np.all(np.isfinite(p_s[:, 0]), axis=(1, 2))
         return TrackFit(
             perigee=np.full((n_t, 5), np.nan),
@@ -606,6 +609,7 @@ class KalmanFitter:
             per = perigee_surfaces(pos2, t2)
         par, jac, ok2 = transport(x0, first, per, self.field, cfg.step_mm, cfg.newton_iterations)
         cov = jac @ p0 @ np.transpose(jac, (0, 2, 1))
+        cov = 0.5 * (cov + np.transpose(cov, (0, 2, 1)))
         good &= ok & ok2 & np.all(np.isfinite(cov), axis=(1, 2))
         par[~good] = np.nan
         cov[~good] = np.nan
