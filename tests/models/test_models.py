@@ -81,7 +81,7 @@ def _rotated(g: Graph, angle: float) -> Graph:
 
 
 @pytest.mark.parametrize("features", ["invariant", "invariant_ctx"])
-@pytest.mark.parametrize("name", ["filter_mlp", "interaction_network"])
+@pytest.mark.parametrize("name", ["filter_mlp", "interaction_network", "edge_network"])
 def test_invariant_features_ignore_a_rotation_about_the_beam(name: str, features: str) -> None:
     torch.manual_seed(0)
     g = _graph()

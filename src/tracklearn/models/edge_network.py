@@ -12,6 +12,7 @@ import torch
 from torch import nn
 from torch_geometric.nn import MessagePassing
 
+from tracklearn.models._features import feature_dims, model_inputs
 from tracklearn.models._mlp import mlp
 from tracklearn.models.registry import register_model
 
@@ -51,6 +52,11 @@ class EdgeNetworkClassifier(nn.Module):
         Hidden node features.
     n_iterations
         Edge/node rounds (shared weights).
+    features
+        Input front-end (:mod:`tracklearn.models._features`), as for the
+        Interaction Network: ``"in_paper"`` reads the graph's features as they are;
+        ``"invariant"`` / ``"invariant_ctx"`` derive rotation-invariant ones (then
+        ``node_dim``/``edge_dim`` are ignored).
 
     Shapes
     ------
@@ -64,9 +70,13 @@ class EdgeNetworkClassifier(nn.Module):
         hidden: int = 32,
         n_iterations: int = 4,
         n_layers: int = 2,
+        features: str = "in_paper",
     ) -> None:
         super().__init__()
         self.n_iterations = n_iterations
+        self.features = features
+        if features != "in_paper":
+            node_dim, edge_dim = feature_dims(features)
         width = node_dim + hidden
         self.input_net = nn.Sequential(nn.Linear(node_dim, hidden), nn.Tanh())
         self.edge_net = mlp(2 * width + edge_dim, hidden, 1, n_layers)
@@ -82,6 +92,7 @@ class EdgeNetworkClassifier(nn.Module):
     def forward(
         self, x: torch.Tensor, edge_index: torch.Tensor, edge_attr: torch.Tensor
     ) -> torch.Tensor:
+        x, edge_attr = model_inputs(self.features, x, edge_index, edge_attr)
         h = torch.cat([self.input_net(x), x], dim=1)
         for _ in range(self.n_iterations):
             w = torch.sigmoid(self._edge_logits(h, edge_index, edge_attr))
