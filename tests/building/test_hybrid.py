@@ -78,6 +78,11 @@ def test_split_tracks_are_joined_below_the_threshold_but_never_on_a_used_layer()
         g, scores, 5, layer=np.array([1, 2, 3, 4, 2])
     )
     assert _tracks(clash) == [[0, 1, 2], [3, 4]]
+    # below the threshold only a chain already spanning 3 layers may grow: 0-1-2 does
+    grow = HybridBuilder(0.9, 2, extend_threshold=0.5, extend_min_layers=3)
+    assert _tracks(grow(g, scores, 5, layer=layers)) == [[0, 1, 2, 3, 4]]
+    short = HybridBuilder(0.9, 2, extend_threshold=0.5, extend_min_layers=4)
+    assert _tracks(short(g, scores, 5, layer=layers)) == [[0, 1, 2], [3, 4]]
 
 
 def test_chains_grow_only_at_their_ends() -> None:

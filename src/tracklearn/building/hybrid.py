@@ -19,7 +19,11 @@ edge merges two particles.  This builder combines both:
    of its unit), ``b`` is a head of its unit (likewise, no such edge into ``b``),
    and the two chains share no layer.  So a chain grows only at its two ends:
    two particles crossing are told apart by the score, a split track is joined
-   again, and a layer is never taken twice.
+   again, and a layer is never taken twice.  An edge scoring below ``threshold``
+   joins only when one of the two chains already spans ``extend_min_layers``
+   layers: the low cut completes tracks, it does not make new ones out of scraps
+   (on the validation events, pieces of particles just below 1 GeV made that way
+   were most of the fakes).
 
 Each final chain of units is a track.  The joining is union-find over units
 with one Python step per candidate edge (those between different units only:
@@ -84,6 +88,7 @@ def join_units(
     node_layer: IntArray,
     threshold: float,
     inner_threshold: float,
+    extend_min_layers: int = 0,
 ) -> IntArray:
     """Greedy joining of units into chains (step 4 of the module doc); chain label per node.
 
@@ -100,7 +105,10 @@ def join_units(
     threshold
         Score an edge needs to join two chains.
     inner_threshold
-        Score of the edges inside a unit that decide its heads and tails.
+        Score of the edges inside a unit that decide its heads and tails; an edge
+        below it joins only when one side spans ``extend_min_layers`` layers.
+    extend_min_layers
+        See ``inner_threshold``.
 
     Returns
     -------
@@ -138,8 +146,11 @@ def join_units(
             parent[x], x = root, int(parent[x])
         return root
 
-    for a, b in zip(ua[cand].tolist(), ub[cand].tolist(), strict=True):
+    weak = (scores[cand] < inner_threshold).tolist()
+    for a, b, w in zip(ua[cand].tolist(), ub[cand].tolist(), weak, strict=True):
         ra, rb = find(a), find(b)
+        if w and max(len(layers[ra]), len(layers[rb])) < extend_min_layers:
+            continue
         if ra == rb or tail_unit[ra] != a or head_unit[rb] != b:
             continue  # joins only the last unit of one chain to the first of another
         if not layers[ra].isdisjoint(layers[rb]):
@@ -166,6 +177,7 @@ class HybridBuilder:
     threshold: float = 0.95
     min_hits: int = 3
     extend_threshold: float | None = None  # None: the same as ``threshold``
+    extend_min_layers: int = 0  # joining below ``threshold`` needs a chain this long
 
     def __call__(
         self,
@@ -188,5 +200,7 @@ class HybridBuilder:
         # a clean component is one unit; elsewhere each cluster is one
         unit, _ = _dense(np.where(clean, component, graph.n_nodes + cluster))
         extend = self.threshold if self.extend_threshold is None else self.extend_threshold
-        labels = join_units(unit, ei, scores, node_layer, extend, self.threshold)
+        labels = join_units(
+            unit, ei, scores, node_layer, extend, self.threshold, self.extend_min_layers
+        )
         return labels_to_tracks(graph, labels, n_hits, self.min_hits)

@@ -46,6 +46,7 @@ class GNNConfig(BaseModel):
     threshold: float | None = Field(None, ge=0, le=1)  # classifier edge-score cut
     building: str | None = None  # a registered track builder (tracklearn.building)
     extend_threshold: float | None = Field(None, ge=0, le=1)  # hybrid: joining cut
+    extend_min_layers: int | None = Field(None, ge=0)  # hybrid: chains that may grow
     min_hits: int | None = Field(None, ge=1)
     min_layers: int | None = Field(None, ge=0)  # track selection: distinct layers
     pt_min: float | None = Field(None, ge=0)  # GeV: track selection by circle-fit pT
@@ -83,12 +84,13 @@ class GNNReconstructor:
         min_hits = config.min_hits or int(build.get("min_hits", 3))
         method = config.building or build.get("method", "walkthrough")
         settings: dict[str, Any] = {"threshold": threshold, "min_hits": min_hits}
-        extend = next(
-            (t for t in (config.extend_threshold, build.get("extend_threshold")) if t is not None),
-            None,
-        )
-        if extend is not None:
-            settings["extend_threshold"] = extend
+        same_method = method == build.get("method", "walkthrough")
+        for key in ("extend_threshold", "extend_min_layers"):  # hybrid only
+            value = getattr(config, key)
+            if value is None and same_method:  # the spec's settings go with its method
+                value = build.get(key)
+            if value is not None:
+                settings[key] = value
         try:
             self.track_builder: TrackBuilder = make_track_builder(method, **settings)
         except TypeError as exc:

@@ -71,6 +71,8 @@ class BuildingSpec(BaseModel):
     threshold: float | None = Field(None, ge=0, le=1)  # edge-score cut; None: the max-F1 one
     # hybrid builder: edges joining chains need this score (None: the threshold)
     extend_threshold: float | None = Field(None, ge=0, le=1)
+    # hybrid builder: below the threshold only chains spanning this many layers grow
+    extend_min_layers: int | None = Field(None, ge=0)
     # keep candidates crossing at least this many detector layers (None: keep all)
     min_layers: int | None = Field(None, ge=0)
     # GeV: drop candidates whose circle-fit pT is below this (None: keep all); see
