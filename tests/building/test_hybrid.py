@@ -104,6 +104,8 @@ def test_clean_components_and_hybrid_input_checks() -> None:
     g = _graph(5, OVERLAP_EDGES)
     with pytest.raises(DataError, match="layers"):
         HybridBuilder()(g, np.full(6, 0.9), 5)
+    with pytest.raises(DataError, match="layers of the 5 hits"):
+        HybridBuilder()(g, np.full(6, 0.9), 5, layer=OVERLAP_LAYERS[:4])
     empty = _graph(2, [])
     assert HybridBuilder()(empty, np.zeros(0), 2, layer=np.zeros(2, np.int64)).n_tracks == 0
 

@@ -49,7 +49,7 @@ IntArray = npt.NDArray[np.int64]
 
 
 def _dense(labels: IntArray) -> tuple[IntArray, int]:
-    """Relabel to 0..K-1 (order of first value), returns labels and K."""
+    """Relabel to 0..K-1 in increasing label order; returns the labels and K."""
     uniq, inv = np.unique(labels, return_inverse=True)
     return inv.astype(np.int64), len(uniq)
 
@@ -186,10 +186,11 @@ class HybridBuilder:
         n_hits: int,
         layer: npt.NDArray[np.int64] | None = None,
     ) -> TrackCandidates:
-        if layer is None:
-            raise DataError(f"graph of event {graph.event_id}", "hybrid building needs hit layers")
+        source = f"graph of event {graph.event_id}"
+        if layer is None or np.shape(layer) != (n_hits,):
+            raise DataError(source, f"hybrid building needs the layers of the {n_hits} hits")
         if graph.n_nodes and graph.hit_index.min() < 0:
-            raise DataError(f"graph of event {graph.event_id}", "hybrid building needs hit rows")
+            raise DataError(source, "hybrid building needs hit rows (hit_index >= 0)")
         node_layer = np.asarray(layer, dtype=np.int64)[graph.hit_index]
         ei = graph.edge_index
         keep = scores >= self.threshold
