@@ -13,12 +13,29 @@ from tracklearn.edm import Graph, TrackCandidates
 class TrackBuilder(Protocol):
     """Scored graph → track candidates.
 
-    Shapes: ``scores`` (E,) in [0, 1], one per edge of ``graph``.
+    Shapes: ``scores`` (E,) in [0, 1], one per edge of ``graph``; ``layer``
+    (n_hits,) the detector layer of every hit of the event (:func:`layer_code`),
+    for builders that need it (others ignore it).
     """
 
     def __call__(
-        self, graph: Graph, scores: npt.NDArray[np.floating], n_hits: int
+        self,
+        graph: Graph,
+        scores: npt.NDArray[np.floating],
+        n_hits: int,
+        layer: npt.NDArray[np.int64] | None = None,
     ) -> TrackCandidates: ...
+
+
+def layer_code(volume_id: npt.ArrayLike, layer_id: npt.ArrayLike) -> npt.NDArray[np.int64]:
+    """One int64 per hit naming its detector layer, the ``(volume_id, layer_id)`` pair.
+
+    >>> layer_code([8, 8, 13], [2, 4, 2]).tolist() == [(8 << 32) | 2, (8 << 32) | 4, (13 << 32) | 2]
+    True
+    """
+    volume = np.asarray(volume_id, dtype=np.int64)
+    code: npt.NDArray[np.int64] = (volume << 32) | np.asarray(layer_id, dtype=np.int64)
+    return code
 
 
 def labels_to_tracks(

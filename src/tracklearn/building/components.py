@@ -10,6 +10,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from tracklearn.building.base import labels_to_tracks
+from tracklearn.building.registry import register_track_builder
 from tracklearn.edm import Graph, TrackCandidates
 
 
@@ -31,6 +32,7 @@ def connected_component_labels(
     return labels.astype(np.int64)
 
 
+@register_track_builder("components")
 @dataclass(frozen=True)
 class ComponentsBuilder:
     """Keep edges with score ≥ ``threshold``; every connected component is a track.
@@ -43,7 +45,11 @@ class ComponentsBuilder:
     min_hits: int = 3
 
     def __call__(
-        self, graph: Graph, scores: npt.NDArray[np.floating], n_hits: int
+        self,
+        graph: Graph,
+        scores: npt.NDArray[np.floating],
+        n_hits: int,
+        layer: npt.NDArray[np.int64] | None = None,
     ) -> TrackCandidates:
         labels = connected_component_labels(
             graph.n_nodes, graph.edge_index, scores >= self.threshold

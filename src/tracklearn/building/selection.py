@@ -1,4 +1,11 @@
-"""Track selection after building: drop candidates whose estimated pT is too low.
+"""Track selection after building: by estimated pT, or by the layers a track crosses.
+
+Layers: a target particle crosses at least 5 detector layers
+(:mod:`tracklearn.metrics.targets`), and on the mu = 200 validation events the
+candidates on fewer layers are mostly pieces of particles just below 1 GeV,
+which count as fakes; :func:`n_layers_per_track` counts them for a cut.
+
+pT:
 
 An edge classifier trained to keep the segments of fast particles (pT above
 ~1 GeV) still joins pieces of slower ones; such a piece holds too few of its
@@ -80,3 +87,23 @@ def select_tracks(tracks: TrackCandidates, keep: npt.ArrayLike) -> TrackCandidat
     return TrackCandidates(
         offsets=offsets, hit_index=tracks.hit_index[entries], n_hits=tracks.n_hits
     )
+
+
+def n_layers_per_track(tracks: TrackCandidates, layer: npt.ArrayLike) -> npt.NDArray[np.int64]:
+    """Number of distinct detector layers among each track's hits, shape (T,).
+
+    ``layer`` is one code per hit of the event (shape (n_hits,); see
+    :func:`tracklearn.building.layer_code`); overlap hits on one layer count once.
+
+    >>> tr = TrackCandidates(offsets=np.array([0, 3, 4]), hit_index=np.arange(4), n_hits=4)
+    >>> n_layers_per_track(tr, [7, 7, 9, 7]).tolist()
+    [2, 1]
+    """
+    codes = np.asarray(layer)
+    if codes.shape != (tracks.n_hits,):
+        raise DataError("track selection", f"layer needs shape ({tracks.n_hits},)")
+    _, layer_id = np.unique(codes, return_inverse=True)
+    n_layers = max(int(layer_id.max()) + 1, 1) if len(layer_id) else 1
+    # one int64 per (track, layer) pair; unique pairs counted per track
+    pairs = np.unique(tracks.track_of_entry() * n_layers + layer_id[tracks.hit_index])
+    return np.bincount(pairs // n_layers, minlength=tracks.n_tracks).astype(np.int64)

@@ -21,6 +21,7 @@ import numpy.typing as npt
 
 from tracklearn.building.base import labels_to_tracks
 from tracklearn.building.components import connected_component_labels
+from tracklearn.building.registry import register_track_builder
 from tracklearn.edm import Graph, TrackCandidates
 
 
@@ -90,6 +91,7 @@ def walkthrough_edges(
     return mask
 
 
+@register_track_builder("walkthrough")
 @dataclass(frozen=True)
 class WalkthroughBuilder:
     """Follow the best outgoing edge above ``threshold`` from every seed hit (see module doc)."""
@@ -98,7 +100,11 @@ class WalkthroughBuilder:
     min_hits: int = 3
 
     def __call__(
-        self, graph: Graph, scores: npt.NDArray[np.floating], n_hits: int
+        self,
+        graph: Graph,
+        scores: npt.NDArray[np.floating],
+        n_hits: int,
+        layer: npt.NDArray[np.int64] | None = None,
     ) -> TrackCandidates:
         follow = walkthrough_edges(graph.n_nodes, graph.edge_index, scores, self.threshold)
         labels = connected_component_labels(graph.n_nodes, graph.edge_index, follow)

@@ -1,8 +1,10 @@
 """The ``gnn`` reconstruction method: graph builder → (filter) → edge classifier → track building.
 
-Candidates can then be selected by a circle-fit pT (``pt_min``,
-:mod:`tracklearn.building.selection`): pieces of slow particles that the
-classifier joined would otherwise count as fakes.
+Track building is any registered builder (``building``: ``components``,
+``walkthrough``, ``hybrid``; :mod:`tracklearn.building`).  Candidates can then be
+selected by the number of detector layers they cross (``min_layers``) or by a
+circle-fit pT (``pt_min``; :mod:`tracklearn.building.selection`): pieces of slow
+particles that the classifier joined would otherwise count as fakes.
 
 A model folder (``--model``; default: the weights shipped in
 ``tracklearn/models/default``) holds ``pipeline.json`` (graph builder and its
@@ -16,13 +18,13 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from tracklearn.building import ComponentsBuilder, TrackBuilder, WalkthroughBuilder
-from tracklearn.building.selection import estimate_pt, select_tracks
+from tracklearn.building import TrackBuilder, layer_code, make_track_builder
+from tracklearn.building.selection import estimate_pt, n_layers_per_track, select_tracks
 from tracklearn.edm import Event, TrackCandidates
 from tracklearn.errors import ConfigError
 from tracklearn.graph.builders import make_builder
@@ -42,8 +44,11 @@ class GNNConfig(BaseModel):
 
     model: str | None = None  # model folder; None = the shipped default
     threshold: float | None = Field(None, ge=0, le=1)  # classifier edge-score cut
-    building: Literal["walkthrough", "components"] | None = None
+    building: str | None = None  # a registered track builder (tracklearn.building)
+    extend_threshold: float | None = Field(None, ge=0, le=1)  # hybrid: joining cut
+    extend_min_layers: int | None = Field(None, ge=0)  # hybrid: chains that may grow
     min_hits: int | None = Field(None, ge=1)
+    min_layers: int | None = Field(None, ge=0)  # track selection: distinct layers
     pt_min: float | None = Field(None, ge=0)  # GeV: track selection by circle-fit pT
     threads: int = Field(2, ge=1)  # torch threads (2 cores; use 1 per worker with --workers)
 
@@ -78,10 +83,20 @@ class GNNReconstructor:
         )
         min_hits = config.min_hits or int(build.get("min_hits", 3))
         method = config.building or build.get("method", "walkthrough")
-        self.track_builder: TrackBuilder = (
-            WalkthroughBuilder(threshold, min_hits)
-            if method == "walkthrough"
-            else ComponentsBuilder(threshold, min_hits)
+        settings: dict[str, Any] = {"threshold": threshold, "min_hits": min_hits}
+        same_method = method == build.get("method", "walkthrough")
+        for key in ("extend_threshold", "extend_min_layers"):  # hybrid only
+            value = getattr(config, key)
+            if value is None and same_method:  # the spec's settings go with its method
+                value = build.get(key)
+            if value is not None:
+                settings[key] = value
+        try:
+            self.track_builder: TrackBuilder = make_track_builder(method, **settings)
+        except TypeError as exc:
+            raise ConfigError(f"{spec_path}: building {method!r}: {exc}") from None
+        self.min_layers = (
+            config.min_layers if config.min_layers is not None else build.get("min_layers")
         )
         self.pt_min = config.pt_min if config.pt_min is not None else build.get("pt_min")
         self.bz = float(build.get("bz", 2.0))
@@ -93,7 +108,10 @@ class GNNReconstructor:
             graph = edge_subgraph(graph, self.filter.scores(graph) >= self.filter.threshold)
         scores = self.classifier.scores(graph) if graph.n_edges else np.zeros(0, np.float32)
         log.debug("event %d: %d nodes, %d edges", event.event_id, graph.n_nodes, graph.n_edges)
-        tracks = self.track_builder(graph, scores, event.n_hits)
+        layer = layer_code(event.hits.volume_id, event.hits.layer_id)
+        tracks = self.track_builder(graph, scores, event.n_hits, layer=layer)
+        if self.min_layers:
+            tracks = select_tracks(tracks, n_layers_per_track(tracks, layer) >= self.min_layers)
         if self.pt_min:
             pt = estimate_pt(event.hits.x, event.hits.y, tracks, self.bz)
             tracks = select_tracks(tracks, pt >= self.pt_min)

@@ -22,13 +22,14 @@ import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import torch
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from tracklearn.building import track_builder_names
 from tracklearn.config import validate
 from tracklearn.edm import Graph
 from tracklearn.graph.subgraph import edge_subgraph
@@ -65,13 +66,27 @@ class BuildingSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    method: Literal["walkthrough", "components"] = "walkthrough"
+    method: str = "walkthrough"  # a registered track builder (tracklearn.building)
     min_hits: int = Field(3, ge=1)
     threshold: float | None = Field(None, ge=0, le=1)  # edge-score cut; None: the max-F1 one
+    # hybrid builder: edges joining chains need this score (None: the threshold)
+    extend_threshold: float | None = Field(None, ge=0, le=1)
+    # hybrid builder: below the threshold only chains spanning this many layers grow
+    extend_min_layers: int | None = Field(None, ge=0)
+    # keep candidates crossing at least this many detector layers (None: keep all)
+    min_layers: int | None = Field(None, ge=0)
     # GeV: drop candidates whose circle-fit pT is below this (None: keep all); see
     # tracklearn.building.selection
     pt_min: float | None = Field(None, ge=0)
     bz: float = Field(2.0, gt=0)  # T: field used for that pT estimate
+
+    @field_validator("method")
+    @classmethod
+    def _known_method(cls, name: str) -> str:
+        if name not in track_builder_names():
+            valid = ", ".join(track_builder_names())
+            raise ValueError(f"unknown track building method {name!r}; valid: {valid}")
+        return name
 
 
 class FilterStageConfig(BaseModel):
