@@ -64,3 +64,11 @@ def test_simulate_rejects_bad_options(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert "detector geometry not found" in proc.stderr
     assert not out.exists() or not any(out.glob("*.csv*"))
+    # with worker processes too: one line from the parent, not a worker traceback
+    proc = run(
+        "simulate", "--detector", "trackml", "--geometry", tmp_path / "none.csv",
+        "--workers", "2", "--out", out, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 1
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert "detector geometry not found" in proc.stderr

@@ -97,6 +97,11 @@ def simulate_to_disk(
     raw = _merge(config or {}, _nested(overrides or {}))
     rcfg = validate(RealisticConfig, raw, "simulation config")
     geometry_path = Path(geometry) if geometry is not None else default_detector_path()
+    if not geometry_path.exists():  # say it here, not from inside a worker process
+        raise ConfigError(
+            f"{geometry_path}: detector geometry not found; pass --geometry "
+            "PATH/detectors.csv(.gz) (the TrackML detectors.csv is not shipped with tracklearn)"
+        )
     ids = list(range(first_event_id, first_event_id + n_events))
     out.mkdir(parents=True, exist_ok=True)
     task = (rcfg.model_dump_json(), str(geometry_path), verbose, seed, str(out), fmt)
