@@ -22,7 +22,7 @@ class ConvAutoencoder(nn.Module):
     matching encoder level, so any image size works, not only multiples of
     ``2^len(channels)``), and a last linear 3×3 conv to one score per cell; the
     softmax over each layer's cells is in the loss.  ``decoder="dense"`` (ours,
-    the former default) flattens the pooled code into a dense bottleneck of
+    the default) flattens the pooled code into a dense bottleneck of
     ``latent`` units and a dense layer to every cell.
 
     Parameters
