@@ -555,7 +555,9 @@ def run_toy_bench(
         "notebook used 48 × 48, we run it on the same 50 × 50). HEP.TrkX counted every "
         "layer, the 5 trivially right seed layers included (`calc_hit_accuracy(preds * "
         "events, targets)` with `num_seed_layers=0`): column *all layers*; the stricter "
-        "*after seeds* is ours. Learning rate with cosine decay; models: `bench.REF_OPTIONS`.",
+        "*after seeds* is ours. Learning rate with cosine decay; models: `bench.REF_OPTIONS` "
+        "(the conv autoencoder is their `build_convae_model` plus our U-Net skip "
+        "connections, `skips=True`). One row alone: `reference_row(model, setting)`.",
         "",
         "| model | setting | accuracy after seeds | accuracy all layers | HEP.TrkX "
         "(all layers) | params | train [s] | inference [events/s] |",
