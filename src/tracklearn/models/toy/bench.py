@@ -90,9 +90,10 @@ REFERENCE_SETTINGS = {
 #: The conv autoencoder is HEP.TrkX's (``Conv2D_Toy2D.ipynb``, ``build_convae_model``:
 #: 3×3 convs with 8/16/32/64 filters and 2×2 max-pooling down, mirrored convs and
 #: up-sampling back, a per-layer softmax) plus our U-Net ``skips``: their exact
-#: model (``skips=False``) reaches 0.884 after seeds / 0.895 all layers in 30 epochs
-#: of batch 128 here (1004 s on a loaded machine; ``reference_row(..., epochs=30,
-#: options={"skips": False}, batch_size=128)``), their 0.906 took 50 × 102400 events.
+#: model (``skips=False``) plateaus at 0.884 after seeds / 0.895 all layers here:
+#: ``reference_row("conv_autoencoder", epochs=25, options={"skips": False})`` (675 s)
+#: and the same with ``epochs=30, batch_size=128`` (1004 s; both wall-clock on a
+#: loaded machine); their 0.906 took 50 epochs × 102400 fresh events (17× ours).
 REF_EPOCHS = {
     "noise20": {"lstm": 16, "track_follower": 3},
     "bg5": {"lstm": 20, "conv_autoencoder": 20, "track_follower": 3},
