@@ -93,7 +93,7 @@ REFERENCE_SETTINGS = {
 #: model (``skips=False``) plateaus at 0.884 after seeds / 0.895 all layers here:
 #: ``reference_row("conv_autoencoder", epochs=25, options={"skips": False})`` (675 s)
 #: and the same with ``epochs=30, batch_size=128`` (1004 s; both wall-clock on a
-#: loaded machine); their 0.906 took 50 epochs × 102400 fresh events (17× ours).
+#: loaded machine); their 0.906 took 50 epochs × 102400 fresh events (10× our 25 × 20000).
 REF_EPOCHS = {
     "noise20": {"lstm": 16, "track_follower": 3},
     "bg5": {"lstm": 20, "conv_autoencoder": 20, "track_follower": 3},
