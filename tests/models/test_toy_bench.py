@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from tracklearn.models.toy.bench import REFERENCE_SETTINGS, hough_oracle_accuracy, run_toy_bench
+from tracklearn.models.toy.bench import (
+    REF_OPTIONS,
+    REFERENCE_SETTINGS,
+    hough_oracle_accuracy,
+    reference_row,
+    run_toy_bench,
+)
 from tracklearn.simulation.toy import ToyConfig, generate_toy
 
 
@@ -23,6 +29,15 @@ def test_reference_settings_are_the_hep_trkx_2d_toy() -> None:
         assert cfg.clean_seed_layers
     assert REFERENCE_SETTINGS["noise20"][1].noise_prob == 0.2
     assert REFERENCE_SETTINGS["bg5"][1].n_background == 5
+
+
+def test_reference_row_runs_one_row_with_its_options() -> None:
+    row = reference_row("conv_autoencoder", "bg5", n_train=32, epochs=1, options={"skips": False})
+    assert row["options"] == {**REF_OPTIONS["conv_autoencoder"], "skips": False}
+    assert 0.0 <= row["accuracy"] <= row["accuracy_all"] <= 1.0  # seed layers are always right
+    assert row["n_params"] > 0 and row["train_s"] > 0
+    with pytest.raises(ValueError, match="no reference row 'convnn' 'bg5'; choose one of"):
+        reference_row("convnn", "bg5")
 
 
 @pytest.mark.slow

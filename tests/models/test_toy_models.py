@@ -67,6 +67,40 @@ def test_conv_autoencoder_seed_skip_sees_the_seed_at_full_resolution() -> None:
     assert model.decoder[0].in_features == 16 * 5 * 13 + 20 * 50
 
 
+@pytest.mark.parametrize("skips", [False, True], ids=["hep_trkx", "skips"])
+@pytest.mark.parametrize(
+    "cfg",
+    [
+        ToyConfig(n_layers=50, n_seed_layers=5, n_background=5, clean_seed_layers=True),
+        TOY3D.model_copy(update={"noise_prob": 0.02}),
+    ],
+    ids=["2d_50x50", "3d"],
+)
+def test_conv_autoencoder_conv_decoder_one_step_lowers_loss(skips: bool, cfg: ToyConfig) -> None:
+    torch.manual_seed(6)
+    s = generate_toy(8, 6, cfg)
+    model = seeded_model(
+        "conv_autoencoder", s, mask_hits=True, channels=(8, 16, 32, 64), decoder="conv",
+        skips=skips,
+    )  # fmt: skip
+    h, sd, t = (torch.from_numpy(a) for a in (s.hits, s.seed, s.target))
+    assert model(h, sd).shape == h.shape  # odd sizes (50 → 25 → 13 → 7 → 4) come back exactly
+    _falls(model, lambda m: _seeded_loss(m, h, sd, t, s.n_seed_layers))
+
+
+def test_conv_autoencoder_conv_decoder_has_the_hep_trkx_layout() -> None:
+    # HEP.TrkX build_convae_model: 3×3 convs 1→8→16→32→64, 64→64→32→16→8, 8→1 = 85 633
+    # weights; ours reads 2 channels (hits, seed): 8 × 9 more in the first conv
+    model = build_toy_model(
+        "conv_autoencoder", n_layers=48, pixels=(48,), channels=(8, 16, 32, 64), decoder="conv"
+    )
+    assert sum(p.numel() for p in model.parameters()) == 85633 + 8 * 9
+    with pytest.raises(ValueError, match="skips needs"):
+        build_toy_model("conv_autoencoder", n_layers=10, pixels=(50,), skips=True)
+    with pytest.raises(ValueError, match="decoder must be"):
+        build_toy_model("conv_autoencoder", n_layers=10, pixels=(50,), decoder="deconv")
+
+
 def test_regression_one_step_lowers_nll() -> None:
     torch.manual_seed(2)
     s = generate_toy(32, 2, ToyConfig(n_background=2))
