@@ -146,8 +146,8 @@ class CKFConfig(BaseModel):
     # prune the main pass's seeds before following with the MLP seed classifier: a
     # .npz written by SeedClassifier.save, "default" for the one shipped in
     # tracklearn/data, or None (no pruning).  By default a seed is dropped when the
-    # classifier gives P(bad) ≥ 0.9: measured 1.35× faster on μ=200 at equal
-    # efficiency (benchmarks/results/classical.md)
+    # classifier gives P(bad) ≥ 0.9: half the main-pass seeds, the whole chain 1.17×
+    # faster on μ=200 at equal efficiency (benchmarks/results/classical.md)
     seed_classifier: str | None = "default"
     seed_classifier_keep: tuple[str, ...] = ("good", "medium")  # predicted classes kept
     # drop a seed only when the other classes have this probability (None: argmax)
