@@ -109,6 +109,15 @@ def _drop_hits(event: Event, keep: np.ndarray) -> Event:
     return Event(event.event_id, event.hits.take(keep), event.truth.take(keep), event.particles)
 
 
+def _barrel_pions(n: int, seed: int, gun_seed: int) -> Event:
+    """``n`` pions at |η| < 0.8, pT 1.5-10 GeV, from :func:`_gun_event`."""
+    rng = np.random.default_rng(seed)
+    return _gun_event(
+        rng.uniform(-0.8, 0.8, n), rng.uniform(1.5, 10.0, n), rng.uniform(-np.pi, np.pi, n),
+        gun_seed,
+    )  # fmt: skip
+
+
 @pytest.mark.slow
 @pytest.mark.realdata
 def test_particles_ending_inside_the_tracker_are_found(shared_data: Path) -> None:
@@ -117,11 +126,8 @@ def test_particles_ending_inside_the_tracker_are_found(shared_data: Path) -> Non
     # layers without hits; the branch must stop there and keep its hits (it used
     # to be deleted, losing every such particle), and a 6-hit track without holes
     # is kept although shorter than min_hits.
-    rng = np.random.default_rng(3)
     n = 16
-    event = _gun_event(
-        rng.uniform(-0.8, 0.8, n), rng.uniform(1.5, 10.0, n), rng.uniform(-np.pi, np.pi, n), 6
-    )
+    event = _barrel_pions(n, seed=3, gun_seed=6)
     event = _drop_hits(event, np.flatnonzero(event.hits.r < 400.0))
     tracks = CKFReconstructor()(event)
     m = evaluate_event(event, tracks)
@@ -137,11 +143,8 @@ def test_particles_without_pixel_hits_are_found_by_the_strip_pass(shared_data: P
     # interaction past the pixels, or pixel hits lost): 6 strip layers.  Pixel
     # seeding cannot see them; the strip pass (``extra_passes``, on by default)
     # must find every one.
-    rng = np.random.default_rng(8)
     n = 16
-    event = _gun_event(
-        rng.uniform(-0.8, 0.8, n), rng.uniform(1.5, 10.0, n), rng.uniform(-np.pi, np.pi, n), 7
-    )
+    event = _barrel_pions(n, seed=8, gun_seed=7)
     event = _drop_hits(event, np.flatnonzero(event.hits.r > 200.0))
     no_strip = CKFReconstructor(CKFConfig(extra_passes=()))(event)
     assert evaluate_event(event, no_strip).efficiency == 0.0
