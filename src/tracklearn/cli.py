@@ -263,7 +263,7 @@ def bench(
     ] = None,
 ) -> None:
     """Benchmark the methods on generated and real events; write benchmarks/results/*.md."""
-    from tracklearn.bench_suites import run_suites
+    from tracklearn.bench.suites import run_suites
 
     logging.getLogger("tracklearn").setLevel(logging.INFO)  # one line per step
     for path in run_suites(out, suite or ["simulation", "baselines"], quick=quick, data=data):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from tracklearn.bench.toys import REFERENCE_SETTINGS, SETTINGS
 from tracklearn.metrics.toy import seeded_accuracy
-from tracklearn.models.toy.bench import REFERENCE_SETTINGS, SETTINGS
 from tracklearn.simulation.toy import ToyConfig, generate_toy
 from tracklearn.training.toy import _seeded_loss, predict_seeded, seeded_model
 

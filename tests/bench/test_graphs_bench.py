@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tracklearn.bench.graphs import BuilderSpec, run_graph_bench
 from tracklearn.edm import Event
-from tracklearn.graph.bench import BuilderSpec, run_graph_bench
 from tracklearn.io.trackml import write_event
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tracklearn.models.toy.bench import (
+from tracklearn.bench.toys import (
     REF_OPTIONS,
     REFERENCE_SETTINGS,
     hough_oracle_accuracy,

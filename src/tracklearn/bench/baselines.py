@@ -58,7 +58,7 @@ def _generated(work: Path, particles: int, n_events: int, seed: int) -> Dataset:
 
 
 def _realistic(work: Path, detectors: Path, n_events: int, seed: int) -> Dataset:
-    from tracklearn.bench_suites import simulated_events
+    from tracklearn.bench.suites import simulated_events
 
     folder = simulated_events(work, "trackml_mu200", 200, n_events, seed, detectors)
     return Dataset(

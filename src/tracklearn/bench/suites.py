@@ -73,15 +73,15 @@ def run_suites(
         n_test = 1 if quick else 3
         for suite in suites:
             if suite == "simulation" and geometry.exists():
-                from tracklearn.bench_simulation import run_simulation_bench
+                from tracklearn.bench.simulation import run_simulation_bench
 
                 written.append(run_simulation_bench(out, quick=quick, geometry=geometry))
             elif suite == "baselines":
-                from tracklearn.bench import run_baselines_bench
+                from tracklearn.bench.baselines import run_baselines_bench
 
                 written.append(run_baselines_bench(out, quick=quick, data=data))
             elif suite == "graphs" and geometry.exists():
-                from tracklearn.graph.bench import run_graph_bench
+                from tracklearn.bench.graphs import run_graph_bench
 
                 train = simulated_events(work, "mu200_train", 200, 2 if quick else 10, 1, geometry)
                 test = simulated_events(work, "mu200_test", 200, n_test, 2, geometry)
@@ -89,7 +89,7 @@ def run_suites(
                 run_graph_bench(train, test, path, detector=geometry)
                 written.append(path)
             elif suite == "gnn" and geometry.exists():
-                from tracklearn.models.bench import run_gnn_bench
+                from tracklearn.bench.gnn import run_gnn_bench
 
                 test = simulated_events(work, "mu200_test", 200, n_test, 2, geometry)
                 scaling = {float(mu): simulated_events(work, f"mu{mu}_scaling", mu, 1, 7, geometry)
@@ -106,7 +106,7 @@ def run_suites(
                     )
                 )
             elif suite == "classical" and geometry.exists():
-                from tracklearn.classical.bench import run_classical_bench
+                from tracklearn.bench.classical import run_classical_bench
 
                 sets: list[tuple[str, list[Path]]] = [
                     ("real event000000001 (5 %)", [root / "trackml" / "event000000001"]),
@@ -131,7 +131,7 @@ def run_suites(
                     )
                 )
             elif suite == "toys":
-                from tracklearn.models.toy.bench import run_toy_bench
+                from tracklearn.bench.toys import run_toy_bench
 
                 written.append(run_toy_bench(out, quick=quick))
             else:

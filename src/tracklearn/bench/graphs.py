@@ -233,7 +233,7 @@ def write_markdown(
     lines = [
         "# Graph construction",
         "",
-        f"Written by `tracklearn.graph.bench.run_graph_bench` on "
+        f"Written by `tracklearn.bench.graphs.run_graph_bench` on "
         f"{_dt.date.today().isoformat()} (tracklearn {prov['tracklearn_version']}, "
         f"git {prov['git_revision']}).",
         "",

@@ -266,7 +266,7 @@ def reference_row(
     :func:`run_toy_bench` (``name`` from :data:`REF_EPOCHS`, ``key`` from
     :data:`REFERENCE_SETTINGS`) without running the rest of the bench, e.g. ::
 
-        python -c "from tracklearn.models.toy.bench import reference_row as r; \\
+        python -c "from tracklearn.bench.toys import reference_row as r; \\
             print(r('conv_autoencoder', 'bg5'))"
 
     ``epochs`` (``0``: :data:`REF_EPOCHS`), ``options`` (merged over
