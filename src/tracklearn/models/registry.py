@@ -21,6 +21,7 @@ _PROVIDERS: tuple[str, ...] = (
     "tracklearn.models.interaction_network",
     "tracklearn.models.edge_network",
     "tracklearn.models.filter_mlp",
+    "tracklearn.models.candidate_mlp",
 )
 
 T = TypeVar("T", bound=type[torch.nn.Module])

@@ -36,6 +36,7 @@ _PROVIDERS: tuple[str, ...] = (
     "tracklearn.classical.ckf",
     "tracklearn.classical.hough",
     "tracklearn.pipeline.gnn",
+    "tracklearn.fullspectrum.reconstructor",
 )
 
 #: The best method we ship; ``reconstruct`` uses it when no ``--method`` is given.

@@ -1,0 +1,240 @@
+"""The full-spectrum tracker: learned seeds → 3-hit-helix following → learned selection.
+
+Each pass of the model (:class:`~tracklearn.fullspectrum.model.PassConfig`)
+finds triplet seeds on the hits no earlier pass took, scores them with its
+seed classifier, follows the promising ones through the detector, scores the
+resulting candidates with its candidate classifier and gives hits to the best
+candidates greedily.  After the last pass every track collects the free
+overlap duplicates next to its hits.  All loops are compiled with numba;
+the networks run in numpy.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict, Field
+
+from tracklearn.config import validate
+from tracklearn.edm import Event, TrackCandidates
+from tracklearn.fullspectrum.features import candidate_features
+from tracklearn.fullspectrum.follow import follow_seeds, pick_duplicates
+from tracklearn.fullspectrum.grid import HitGrid, build_grid
+from tracklearn.fullspectrum.luminous import luminous_sigma
+from tracklearn.fullspectrum.model import (
+    DEFAULT_MODEL,
+    FullSpectrumModel,
+    PassConfig,
+    SelectionConfig,
+)
+from tracklearn.fullspectrum.seeding import find_triplets
+from tracklearn.fullspectrum.select import greedy_select
+from tracklearn.fullspectrum.tables import csr_from_pairs
+from tracklearn.pipeline.registry import register_method
+
+log = logging.getLogger(__name__)
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+#: curvature [1/mm] per 1/pT [1/GeV] at the 2 T of the seeding region
+KAPPA_2T = 0.6e-3
+
+
+class FullSpectrumConfig(BaseModel):
+    """Settings of ``--method fullspectrum`` (``--config`` YAML)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: str = DEFAULT_MODEL  # model folder; default: the shipped one
+    selection: SelectionConfig | None = None  # overrides the model's
+    z0_max: float | None = Field(None, gt=0)  # mm; fixes the seed z0 window of every pass
+    threads: int = Field(2, ge=1)  # numba threads (not used yet by every stage)
+
+
+@dataclass
+class PassState:
+    """What one pass produced (kept for training and diagnostics)."""
+
+    name: str
+    seeds: IntArray  # (S, 3) sorted-hit indices
+    seed_features: FloatArray
+    seed_score: FloatArray
+    followed: IntArray  # indices into seeds that were followed
+    hits: IntArray  # (F, H) candidates of the followed seeds
+    stats: FloatArray
+    features: FloatArray
+    score: FloatArray
+    track_ptr: IntArray
+    track_hits: IntArray
+
+
+@dataclass
+class RunState:
+    """Everything :meth:`FullSpectrumReconstructor.run` keeps of one event."""
+
+    grid: HitGrid
+    owner: IntArray
+    passes: list[PassState] = field(default_factory=list)
+    times: dict[str, float] = field(default_factory=dict)
+    z0_max: float = 0.0
+
+
+class FullSpectrumReconstructor:
+    """``Reconstructor`` of the ``fullspectrum`` method (see the module docstring)."""
+
+    def __init__(self, model: FullSpectrumModel, config: FullSpectrumConfig | None = None) -> None:
+        self.model = model
+        self.config = config or FullSpectrumConfig()
+        self.selection = self.config.selection or model.spec.selection
+        t = model.tables
+        L = t.n_layers
+        self._out = t.successor_csr()
+        self._in = t.successor_csr(inwards=True)
+        lay = model.layers
+        self._inner = np.where(lay.barrel, lay.position < 200.0, lay.t_max < 200.0)
+        self._seed_graph: dict[str, tuple[Any, ...]] = {}
+        for p in model.spec.passes:
+            trip = t.seed_triplets if p.seeds == "first" else t.chain_triplets
+            allowed = np.zeros((L, L, L), bool)
+            allowed[trip[:, 0], trip[:, 1], trip[:, 2]] = True
+            mids = np.unique(trip[:, 1]).astype(np.int64)
+            inner = csr_from_pairs(np.stack([trip[:, 1], trip[:, 0]], 1), L)
+            outer = csr_from_pairs(np.stack([trip[:, 1], trip[:, 2]], 1), L)
+            self._seed_graph[p.name] = (mids, inner[0], inner[1], outer[0], outer[1], allowed)
+
+    def __call__(self, event: Event) -> TrackCandidates:
+        return self.tracks(event, self.run(event))
+
+    def z0_window(self, grid: HitGrid) -> float:
+        """The seeds' z0 window [mm]: the config's, or from the event's luminous region."""
+        if self.config.z0_max is not None:
+            return self.config.z0_max
+        spec = self.model.spec
+        sigma = luminous_sigma(grid, self.model.layers)
+        if sigma is None:
+            return spec.luminous_max_z0
+        return float(np.clip(spec.luminous_sigma_factor * sigma, spec.luminous_min_z0,
+                             spec.luminous_max_z0))  # fmt: skip
+
+    def run(self, event: Event, *, n_passes: int | None = None) -> RunState:
+        """Run the first ``n_passes`` passes (all by default) on ``event``."""
+        t0 = time.perf_counter()
+        layer = self.model.layers.index_of(event.hits, event.source)
+        grid = build_grid(event.hits, layer, self.model.layers)
+        state = RunState(grid, np.full(grid.n_hits, -1, np.int64))
+        state.z0_max = self.z0_window(grid)
+        state.times["grid"] = time.perf_counter() - t0
+        n_tracks = 0
+        for p in self.model.spec.passes[:n_passes]:
+            ps = self.run_pass(p, state, n_tracks)
+            n_tracks += len(ps.track_ptr) - 1
+            state.passes.append(ps)
+        return state
+
+    def seeds(self, p: PassConfig, state: RunState) -> tuple[IntArray, FloatArray]:
+        """Triplet seeds of pass ``p`` on the hits no track holds yet."""
+        g, lay = state.grid, self.model.layers
+        mids, ip, il, op, ol, allowed = self._seed_graph[p.name]
+        used = state.owner >= 0
+        z0 = p.z0_max if p.z0_max is not None else state.z0_max
+        return find_triplets(
+            g.x, g.y, g.z, g.r, g.phi, g.layer, used, g.layer_start, g.n_phi, g.n_t, g.t_lo,
+            g.t_step, g.cell_start, g.cell_ptr, lay.barrel, lay.position, lay.t_min, lay.t_max,
+            mids, ip, il, op, ol, allowed, KAPPA_2T / p.pt_min, z0, p.d0_max, p.margin_t,
+            0.03, p.cot_tol, p.n_sigma_ms, p.max_doublets,
+        )  # fmt: skip
+
+    def follow(self, seeds: IntArray, state: RunState) -> tuple[IntArray, FloatArray]:
+        """Follow ``seeds`` (S, 3) through the detector on the free hits."""
+        g, lay, t, sel = state.grid, self.model.layers, self.model.tables, self.selection
+        used = state.owner >= 0
+        return follow_seeds(
+            np.ascontiguousarray(seeds), g.x, g.y, g.z, g.r, g.phi, g.layer, g.module, used,
+            g.n_phi, g.n_t, g.t_lo, g.t_step, g.cell_start, g.cell_ptr, lay.barrel,
+            lay.position, lay.t_min, lay.t_max, lay.depth, self._out[0], self._out[1],
+            self._in[0], self._in[1], t.sigma, sel.n_sigma, sel.max_holes, t.sigma_dup,
+            sel.n_sigma_dup,
+        )  # fmt: skip
+
+    def run_pass(self, p: PassConfig, state: RunState, first_track: int) -> PassState:
+        """One pass: seeds, seed scores, following, candidate scores, greedy selection."""
+        tick = time.perf_counter()
+        seeds, sfeat = self.seeds(p, state)
+        state.times[f"{p.name}:seeds"] = time.perf_counter() - tick
+        tick = time.perf_counter()
+        net = self.model.seed_nets.get(p.name)
+        sscore = net.predict(sfeat) if net is not None and len(seeds) else np.ones(len(seeds))
+        followed = np.nonzero(sscore >= p.seed_min_score)[0]
+        followed = followed[np.argsort(-sscore[followed], kind="stable")]
+        state.times[f"{p.name}:seed_net"] = time.perf_counter() - tick
+        tick = time.perf_counter()
+        hits, stats = self.follow(seeds[followed], state)
+        state.times[f"{p.name}:follow"] = time.perf_counter() - tick
+        tick = time.perf_counter()
+        feats = candidate_features(hits, stats, sfeat[followed], sscore[followed], state.grid,
+                                   self._inner)  # fmt: skip
+        tnet = self.model.track_nets.get(p.name)
+        score = tnet.predict(feats) if tnet is not None and len(hits) else feats[:, 0] / 100.0
+        state.times[f"{p.name}:track_net"] = time.perf_counter() - tick
+        tick = time.perf_counter()
+        sel = self.selection
+        _, tptr, thits = greedy_select(hits, score, state.owner, first_track, sel.min_free,
+                                       sel.min_free_frac, p.accept_min_score)  # fmt: skip
+        state.times[f"{p.name}:select"] = time.perf_counter() - tick
+        return PassState(p.name, seeds, sfeat, sscore, followed, hits, stats, feats, score,
+                         tptr, thits)  # fmt: skip
+
+    def tracks(self, event: Event, state: RunState) -> TrackCandidates:
+        """Final tracks: every pass's tracks plus their overlap duplicates, as event rows."""
+        tick = time.perf_counter()
+        g, lay = state.grid, self.model.layers
+        if state.passes:
+            ptrs = [state.passes[0].track_ptr]
+            for ps in state.passes[1:]:
+                ptrs.append(ps.track_ptr[1:] + ptrs[-1][-1])
+            tptr = np.concatenate(ptrs)
+            thits = np.concatenate([ps.track_hits for ps in state.passes])
+        else:
+            tptr, thits = np.zeros(1, np.int64), np.zeros(0, np.int64)
+        pick_duplicates(
+            tptr, thits, state.owner, g.x, g.y, g.z, g.phi, g.layer, g.module, g.n_phi, g.n_t,
+            g.t_lo, g.t_step, g.cell_start, g.cell_ptr, lay.barrel, lay.depth,
+            self.model.tables.sigma_dup, self.selection.n_sigma_dup,
+        )  # fmt: skip
+        state.times["duplicates"] = time.perf_counter() - tick
+        return tracks_from_owner(state.owner, g.row, event.n_hits)
+
+
+def tracks_from_owner(owner: IntArray, row: IntArray, n_hits: int) -> TrackCandidates:
+    """TrackCandidates (event rows) of hits labelled with dense track numbers (-1: none)."""
+    sel = owner >= 0
+    tid = owner[sel]
+    rows = row[sel]
+    if len(tid) == 0:
+        return TrackCandidates(np.zeros(1, np.int64), np.zeros(0, np.int64), n_hits)
+    uniq, dense = np.unique(tid, return_inverse=True)
+    order = np.argsort(dense, kind="stable")
+    counts = np.bincount(dense, minlength=len(uniq))
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    return TrackCandidates(offsets, rows[order].astype(np.int64), n_hits)
+
+
+def make_fullspectrum(config: dict[str, Any] | None) -> FullSpectrumReconstructor:
+    """Build the method from a config mapping (see :class:`FullSpectrumConfig`)."""
+    cfg = validate(FullSpectrumConfig, config, "fullspectrum config")
+    return FullSpectrumReconstructor(FullSpectrumModel.load(cfg.model), cfg)
+
+
+@register_method(
+    "fullspectrum",
+    "learned triplet seeds for every pT + 3-hit-helix following + learned candidate "
+    "selection (the default)",
+)
+def _make(config: dict[str, Any] | None) -> FullSpectrumReconstructor:
+    return make_fullspectrum(config)
