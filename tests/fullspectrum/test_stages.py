@@ -230,7 +230,7 @@ def test_greedy_selection_by_score_and_free_hits() -> None:
     hits[3, :5] = [4, 5, 9, 10, 11]  # score below the minimum
     score = np.array([0.9, 0.8, 0.7, 0.1])
     owner = np.full(12, -1, np.int64)
-    nxt, ptr, th = greedy_select(hits, score, owner, 5, 3, 0.5, 0.5)
+    nxt, ptr, th = greedy_select(hits, score, score, owner, 5, 3, 0.5, 0.5)
     assert nxt == 7
     assert list(owner) == [5, 5, 5, 5, -1, -1, 6, 6, 6, -1, -1, -1]
     assert list(ptr) == [0, 4, 7] and list(th) == [0, 1, 2, 3, 6, 7, 8]

@@ -244,6 +244,11 @@ def _follow_one(
     turn = 0.0
     # the current point: the last hit, or the crossing of the last missed layer
     qx, qy, qz = p3x, p3y, p3z
+    # a track may turn back inwards (a looper) but never pass its point of closest
+    # approach to the beam line and come out on the other side: once dr/ds < 0, it
+    # must stay negative
+    _k0, cx0, cy0, rho0, sense0, _tz0 = _helix_state(p1x, p1y, p2x, p2y, p2z, p3x, p3y, p3z)
+    inwards = rho0 > 0.0 and _tangent(p3x, p3y, cx0, cy0, rho0, sense0)[0] < 0.0
     for _step in range(64):
         _kap, cx, cy, rho, sense, tz = _helix_state(p1x, p1y, p2x, p2y, p2z, p3x, p3y, p3z)
         if rho < 0.0:
@@ -270,6 +275,10 @@ def _follow_one(
         p = 0.6e-3 * rho * math.sqrt(1.0 + tz * tz)  # GeV at 2 T: an estimate is enough
         s_rphi, s_t = _sigmas(best_l, dist, p, sig)
         drds, dphids = _tangent(bx, by, cx, cy, rho, sense)
+        if drds < 0.0:
+            inwards = True
+        elif inwards:
+            break
         is_b = barrel[best_l]
         br = math.hypot(bx, by)
         bphi = math.atan2(by, bx)

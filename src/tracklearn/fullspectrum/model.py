@@ -60,6 +60,9 @@ class SelectionConfig(BaseModel):
     n_sigma_dup: float = Field(3.0, gt=0)  # overlap-duplicate acceptance, in σ
     min_free: int = Field(3, ge=1)  # free hits a candidate needs to become a track
     min_free_frac: float = Field(0.5, ge=0, le=1)  # ... as a fraction of its hits
+    # candidates are visited by decreasing logit + rank_per_hit · n_hits (logit: the
+    # classifier's): among near-certain duplicates of one particle the longest goes first
+    rank_per_hit: float = Field(0.1, ge=0)
 
 
 class FullSpectrumSpec(BaseModel):

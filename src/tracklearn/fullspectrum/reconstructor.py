@@ -180,11 +180,13 @@ class FullSpectrumReconstructor:
         feats = candidate_features(hits, stats, sfeat[followed], sscore[followed], state.grid,
                                    self._inner)  # fmt: skip
         tnet = self.model.track_nets.get(p.name)
-        score = tnet.predict(feats) if tnet is not None and len(hits) else feats[:, 0] / 100.0
+        logit = tnet.logit(feats) if tnet is not None and len(hits) else np.zeros(len(hits))
+        score = 1.0 / (1.0 + np.exp(-logit))
         state.times[f"{p.name}:track_net"] = time.perf_counter() - tick
         tick = time.perf_counter()
         sel = self.selection
-        _, tptr, thits = greedy_select(hits, score, state.owner, first_track, sel.min_free,
+        rank = logit + sel.rank_per_hit * stats[:, 0]
+        _, tptr, thits = greedy_select(hits, score, rank, state.owner, first_track, sel.min_free,
                                        sel.min_free_frac, p.accept_min_score)  # fmt: skip
         state.times[f"{p.name}:select"] = time.perf_counter() - tick
         return PassState(p.name, seeds, sfeat, sscore, followed, hits, stats, feats, score,

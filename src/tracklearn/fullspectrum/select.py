@@ -20,19 +20,25 @@ FloatArray = npt.NDArray[np.float64]
 def greedy_select(
     hits: IntArray,
     score: FloatArray,
+    rank: FloatArray,
     owner: IntArray,
     first_track: int,
     min_free: int,
     min_free_frac: float,
     min_score: float,
 ) -> tuple[int, IntArray, IntArray]:
-    """Accept candidates by decreasing ``score``; write their track number into ``owner``.
+    """Accept candidates by decreasing ``rank``; write their track number into ``owner``.
+
+    Candidates whose ``score`` is below ``min_score`` are never accepted.
 
     Parameters
     ----------
     hits : int64, shape (S, H)
         Candidate hits (-1 padded).
     score : float64, shape (S,)
+        Probability that the candidate is a track (the candidate classifier's).
+    rank : float64, shape (S,)
+        Visiting order, largest first.
     owner : int64, shape (N,)
         Track number of each hit, -1 when free; updated in place.
     first_track
@@ -45,14 +51,14 @@ def greedy_select(
     track_ptr, track_hits : int64
         CSR of the accepted tracks' hits (the free ones they took), in candidate order.
     """
-    order = np.argsort(-score)
+    order = np.argsort(-rank)
     t = first_track
     track_ptr = np.zeros(len(score) + 1, np.int64)
     track_hits = np.empty(hits.size, np.int64)
     n_t = 0
     for s in order:
         if score[s] < min_score:
-            break
+            continue
         n = 0
         free = 0
         for j in range(hits.shape[1]):

@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -94,6 +95,9 @@ class FullSpectrumTrainConfig(BaseModel):
     seed_loss: float = Field(0.002, ge=0, lt=1)  # weight share a seed threshold may lose
     seed_net: NetConfig = NetConfig()
     track_net: NetConfig = NetConfig()
+    # candidate target: "dm" = 1 for a double-majority match; "quality" = DM × completeness ×
+    # purity (soft), so the classifier also orders duplicates of one particle by quality
+    track_label: Literal["dm", "quality"] = "quality"
     seed: int = 0
     threads: int = Field(2, ge=1)
 
@@ -109,7 +113,7 @@ def _stack(parts: Sequence[_Data]) -> _Data:
 
 
 def _subsample(x: FloatArray, y: FloatArray, max_neg: int, rng: np.random.Generator) -> _Data:
-    neg = np.nonzero(y < 0.5)[0]
+    neg = np.nonzero(y <= 0.0)[0]
     if len(neg) > max_neg:
         drop = np.setdiff1d(neg, rng.choice(neg, max_neg, replace=False))
         keep = np.setdiff1d(np.arange(len(y)), drop)
@@ -160,7 +164,7 @@ def train_classifier(
         logit = m(xv)
         loss = float(lossf(logit, torch.from_numpy(yv.astype(np.float32))))
         prob = torch.sigmoid(logit).numpy().astype(np.float64)
-        return {"val_loss": loss, "val_auc": _roc_auc(yv, prob)}
+        return {"val_loss": loss, "val_auc": _roc_auc((yv > 0.5).astype(np.float64), prob)}
 
     tc = TrainConfig(epochs=cfg.epochs, lr=cfg.lr, seed=seed, threads=threads, patience=4,
                      schedule="cosine")  # fmt: skip
@@ -305,6 +309,8 @@ def train_fullspectrum(
                 ps = recon.run_pass(passes[k], _copy_state(state), 0)
                 pur, comp, _maj = majority_labels(ps.hits, dense, n_hits)
                 y = ((pur > 0.5) & (comp > 0.5)).astype(np.float64)
+                if config.track_label == "quality":
+                    y *= np.minimum(comp, 1.0) * pur
                 d = _Data(ps.features, y)
                 if split == "train":
                     d = _subsample(d.x, d.y, config.track_net.max_negatives_per_event, rng)
