@@ -125,8 +125,8 @@ def test_seeding_respects_pt_min_and_z0() -> None:
 
 
 def _sigma_model(table: LayerTable, mm: float = 0.05) -> np.ndarray:
-    sig = np.zeros((len(table), 2, 3))
-    sig[:, :, 0] = mm**2
+    sig = np.zeros((2, len(table), len(table), 2, 3))
+    sig[..., 0] = mm**2
     return sig
 
 
@@ -144,7 +144,7 @@ def _follow(ev, table, seeds, used=None):
         inv[np.asarray(seeds)], g.x, g.y, g.z, g.r, g.phi, g.layer, g.module, used, g.n_phi,
         g.n_t, g.t_lo, g.t_step, g.cell_start, g.cell_ptr, table.barrel, table.position,
         table.t_min, table.t_max, table.depth, op, ol, ip, il, _sigma_model(table), 4.0, 1,
-        np.full((L, 2), 0.05), 3.0,
+        16.0, np.full((L, 2), 0.05), 3.0,
     )  # fmt: skip
     return g, hits, stats
 
@@ -278,4 +278,4 @@ def test_tables_learnt_from_toy_truth() -> None:
     t = learn_tables([ev], table, min_successor_count=1)
     assert [tuple(x) for x in t.seed_triplets] == [(0, 1, 2)]
     assert {(k, k + 1) for k in range(len(RADII) - 1)} <= {tuple(s) for s in t.successors}
-    assert np.all(np.isfinite(t.sigma)) and t.sigma.shape == (len(table), 2, 3)
+    assert np.all(np.isfinite(t.sigma)) and t.sigma.shape == (2, len(table), len(table), 2, 3)

@@ -140,17 +140,33 @@ def _helix_state(
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def _sigmas(lay: int, dist: float, p: float, sig: FloatArray) -> tuple[float, float]:
-    """Extrapolation errors (r·φ, t) [mm] on layer ``lay`` after ``dist`` mm at momentum ``p``.
+def _t_scale(is_barrel: bool, tz: float) -> float:
+    """How the error along a layer grows with the track's slope dz/ds.
 
-    ``sig[lay, c]`` holds (a, b, c) of the learned model σ² = a + b·dist² + c·(dist/p)²
-    for the coordinates c = 0 (r·φ) and 1 (t).
+    On a barrel layer the z error is the arc-length error times sqrt(1 + tz²); on a
+    disk the r error is the z-position error over the slope, sqrt(1 + 1/tz²).  The
+    learned model describes the residual divided by this factor.
+    """
+    if is_barrel:
+        return math.sqrt(1.0 + tz * tz)
+    return math.sqrt(1.0 + 1.0 / max(tz * tz, 1e-4))
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _sigmas(
+    src: int, lay: int, dist: float, p: float, tz: float, is_barrel: bool, sig: FloatArray
+) -> tuple[float, float]:
+    """Errors (r·φ, t) [mm] on layer ``lay`` extrapolated ``dist`` mm from a hit on ``src``.
+
+    ``sig[src, lay, c]`` holds (a, b, c) of the learned model
+    σ² = a + b·dist² + c·(dist/p)² for the coordinates c = 0 (r·φ) and 1 (t,
+    divided by :func:`_t_scale`); p is the momentum [GeV].
     """
     u = dist * dist
     v = u / (p * p)
-    s0 = math.sqrt(sig[lay, 0, 0] + sig[lay, 0, 1] * u + sig[lay, 0, 2] * v)
-    s1 = math.sqrt(sig[lay, 1, 0] + sig[lay, 1, 1] * u + sig[lay, 1, 2] * v)
-    return s0, s1
+    s0 = math.sqrt(sig[src, lay, 0, 0] + sig[src, lay, 0, 1] * u + sig[src, lay, 0, 2] * v)
+    s1 = math.sqrt(sig[src, lay, 1, 0] + sig[src, lay, 1, 1] * u + sig[src, lay, 1, 2] * v)
+    return s0, s1 * _t_scale(is_barrel, tz)
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
@@ -229,19 +245,27 @@ def _follow_one(
     sig: FloatArray,
     n_sigma: float,
     max_holes: int,
+    trim_chi2: float,
     ranges: IntArray,
     stats: FloatArray,
 ) -> int:
     """Follow from hits h1 → h2 → h3 onwards; append picked hits to ``out``.
 
+    When following stops on holes, a last picked hit with χ² above ``trim_chi2``
+    is dropped: where a particle ends (it left the detector or stopped), the
+    nearest hit of the next layer is usually someone else's.
     Returns the new length of ``out``; adds to ``stats`` (holes, χ², turn).
     """
+    n_start = n_out
     p1x, p1y = x[h1], y[h1]
     p2x, p2y, p2z = x[h2], y[h2], z[h2]
     p3x, p3y, p3z = x[h3], y[h3], z[h3]
     cur_lay = layer[h3]
+    h3_now = h3
     holes = 0
     turn = 0.0
+    last_chi2 = 0.0
+    stopped_on_holes = False
     # the current point: the last hit, or the crossing of the last missed layer
     qx, qy, qz = p3x, p3y, p3z
     # a track may turn back inwards (a looper) but never pass its point of closest
@@ -273,7 +297,7 @@ def _follow_one(
         # distance from the last real hit, for the extrapolation error
         dist = best_a * rho + math.hypot(qx - p3x, qy - p3y)
         p = 0.6e-3 * rho * math.sqrt(1.0 + tz * tz)  # GeV at 2 T: an estimate is enough
-        s_rphi, s_t = _sigmas(best_l, dist, p, sig)
+        s_rphi, s_t = _sigmas(layer[h3_now], best_l, dist, p, tz, barrel[best_l], sig)
         drds, dphids = _tangent(bx, by, cx, cy, rho, sense)
         if drds < 0.0:
             inwards = True
@@ -308,6 +332,7 @@ def _follow_one(
             if inside:
                 holes += 1
                 if holes > max_holes:
+                    stopped_on_holes = True
                     break
             qx, qy, qz = bx, by, bz
             cur_lay = best_l
@@ -316,13 +341,18 @@ def _follow_one(
             break
         out[n_out] = best_h
         n_out += 1
+        last_chi2 = best_c
         stats[3] += best_c
         stats[4] = max(stats[4], best_c)
         p1x, p1y = p2x, p2y
         p2x, p2y, p2z = p3x, p3y, p3z
         p3x, p3y, p3z = x[best_h], y[best_h], z[best_h]
+        h3_now = best_h
         qx, qy, qz = p3x, p3y, p3z
         cur_lay = best_l
+    if stopped_on_holes and n_out > n_start and last_chi2 > trim_chi2:
+        n_out -= 1
+        stats[3] -= last_chi2
     stats[2] += holes
     stats[5] += turn
     return n_out
@@ -349,11 +379,12 @@ def truth_residuals(
 
     Returns
     -------
-    float64, shape (K, 5)
+    float64, shape (K, 7)
         Layer of the 4th hit, distance extrapolated [mm], momentum estimate [GeV],
-        residuals r·φ and t [mm]; rows whose layer is not crossed hold NaN residuals.
+        residuals r·φ and t [mm] (t divided by :func:`_t_scale`), the slope dz/ds and
+        the layer of the 3rd hit; rows whose layer is not crossed hold NaN residuals.
     """
-    res = np.full((chains.shape[0], 5), np.nan)
+    res = np.full((chains.shape[0], 7), np.nan)
     for k in range(chains.shape[0]):
         h1, h2, h3, h4 = chains[k, 0], chains[k, 1], chains[k, 2], chains[k, 3]
         _kap, cx, cy, rho, sense, tz = _helix_state(
@@ -361,6 +392,7 @@ def truth_residuals(
         )
         lay = layer[h4]
         res[k, 0] = lay
+        res[k, 6] = layer[h3]
         if rho < 0.0:
             continue
         a, ex, ey, ez = _crossing(lay, x[h3], y[h3], z[h3], cx, cy, rho, sense, tz,
@@ -372,7 +404,8 @@ def truth_residuals(
         res[k, 1] = a * rho
         res[k, 2] = 0.6e-3 * rho * math.sqrt(1.0 + tz * tz)
         res[k, 3] = du
-        res[k, 4] = dt
+        res[k, 4] = dt / _t_scale(barrel[lay], tz)
+        res[k, 5] = tz
     return res
 
 
@@ -402,9 +435,10 @@ def follow_seeds(
     out_lay: IntArray,
     in_ptr: IntArray,
     in_lay: IntArray,
-    sig: FloatArray,
+    sigma: FloatArray,
     n_sigma: float,
     max_holes: int,
+    trim_chi2: float,
     sig_dup: FloatArray,
     n_sigma_dup: float,
 ) -> tuple[IntArray, FloatArray]:
@@ -417,6 +451,8 @@ def follow_seeds(
     out_ptr, out_lay, in_ptr, in_lay
         CSR successor tables: the layers particles reach next from each layer,
         going outwards (``out``) and inwards (``in``).
+    sigma : float64, shape (2, L, L, 2, 3)
+        Extrapolation error models outwards and inwards (:func:`_sigmas`).
 
     Returns
     -------
@@ -439,11 +475,11 @@ def follow_seeds(
         nf = _follow_one(a, b, c, fwd, 0, x, y, z, r, phi, layer, module, used,
                          n_phi, n_t, grid_t_lo, t_step, cell_start, cell_ptr,
                          barrel, position, t_min, t_max, depth, out_ptr, out_lay,
-                         sig, n_sigma, max_holes, ranges, st)  # fmt: skip
+                         sigma[0], n_sigma, max_holes, trim_chi2, ranges, st)  # fmt: skip
         nb_ = _follow_one(c, b, a, bwd, 0, x, y, z, r, phi, layer, module, used,
                           n_phi, n_t, grid_t_lo, t_step, cell_start, cell_ptr,
                           barrel, position, t_min, t_max, depth, in_ptr, in_lay,
-                          sig, n_sigma, max_holes, ranges, st)  # fmt: skip
+                          sigma[1], n_sigma, max_holes, trim_chi2, ranges, st)  # fmt: skip
         k = 0
         for j in range(nb_ - 1, -1, -1):
             if k < MAX_TRACK_HITS:

@@ -55,8 +55,9 @@ class SelectionConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    n_sigma: float = Field(4.0, gt=0)  # follower window and hit acceptance, in σ
+    n_sigma: float = Field(5.0, gt=0)  # follower window and hit acceptance, in σ (68 % widths)
     max_holes: int = Field(1, ge=0)  # crossings without a hit before following stops
+    trim_chi2: float = Field(4.0, ge=0)  # a last hit above this χ² goes when following stops
     n_sigma_dup: float = Field(3.0, gt=0)  # overlap-duplicate acceptance, in σ
     min_free: int = Field(3, ge=1)  # free hits a candidate needs to become a track
     min_free_frac: float = Field(0.5, ge=0, le=1)  # ... as a fraction of its hits

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -45,6 +47,8 @@ FloatArray = npt.NDArray[np.float64]
 #: curvature [1/mm] per 1/pT [1/GeV] at the 2 T of the seeding region
 KAPPA_2T = 0.6e-3
 
+_T = TypeVar("_T")
+
 
 class FullSpectrumConfig(BaseModel):
     """Settings of ``--method fullspectrum`` (``--config`` YAML)."""
@@ -54,7 +58,7 @@ class FullSpectrumConfig(BaseModel):
     model: str = DEFAULT_MODEL  # model folder; default: the shipped one
     selection: SelectionConfig | None = None  # overrides the model's
     z0_max: float | None = Field(None, gt=0)  # mm; fixes the seed z0 window of every pass
-    threads: int = Field(2, ge=1)  # numba threads (not used yet by every stage)
+    threads: int = Field(2, ge=1)  # threads sharing seeding and following
 
 
 @dataclass
@@ -138,29 +142,49 @@ class FullSpectrumReconstructor:
         return state
 
     def seeds(self, p: PassConfig, state: RunState) -> tuple[IntArray, FloatArray]:
-        """Triplet seeds of pass ``p`` on the hits no track holds yet."""
+        """Triplet seeds of pass ``p`` on the hits no track holds yet, in (m, i, o) order.
+
+        The middle hits are shared among ``threads`` threads; the result does not
+        depend on their number.
+        """
         g, lay = state.grid, self.model.layers
         mids, ip, il, op, ol, allowed = self._seed_graph[p.name]
         used = state.owner >= 0
         z0 = p.z0_max if p.z0_max is not None else state.z0_max
-        return find_triplets(
-            g.x, g.y, g.z, g.r, g.phi, g.layer, used, g.layer_start, g.n_phi, g.n_t, g.t_lo,
-            g.t_step, g.cell_start, g.cell_ptr, lay.barrel, lay.position, lay.t_min, lay.t_max,
-            mids, ip, il, op, ol, allowed, KAPPA_2T / p.pt_min, z0, p.d0_max, p.margin_t,
-            0.03, p.cot_tol, p.n_sigma_ms, p.max_doublets,
-        )  # fmt: skip
+        n = self.config.threads
+
+        def part(k: int) -> tuple[IntArray, FloatArray]:
+            return find_triplets(
+                g.x, g.y, g.z, g.r, g.phi, g.layer, used, g.layer_start, g.n_phi, g.n_t,
+                g.t_lo, g.t_step, g.cell_start, g.cell_ptr, lay.barrel, lay.position,
+                lay.t_min, lay.t_max, mids, ip, il, op, ol, allowed, KAPPA_2T / p.pt_min, z0,
+                p.d0_max, p.margin_t, 0.03, p.cot_tol, p.n_sigma_ms, p.max_doublets, k, n,
+            )  # fmt: skip
+
+        parts = _in_threads(part, n)
+        trip = np.concatenate([t for t, _ in parts])
+        feat = np.concatenate([f for _, f in parts])
+        order = np.lexsort((trip[:, 2], trip[:, 0], trip[:, 1]))
+        return trip[order], feat[order]
 
     def follow(self, seeds: IntArray, state: RunState) -> tuple[IntArray, FloatArray]:
-        """Follow ``seeds`` (S, 3) through the detector on the free hits."""
+        """Follow ``seeds`` (S, 3) through the detector on the free hits (``threads`` threads)."""
         g, lay, t, sel = state.grid, self.model.layers, self.model.tables, self.selection
         used = state.owner >= 0
-        return follow_seeds(
-            np.ascontiguousarray(seeds), g.x, g.y, g.z, g.r, g.phi, g.layer, g.module, used,
-            g.n_phi, g.n_t, g.t_lo, g.t_step, g.cell_start, g.cell_ptr, lay.barrel,
-            lay.position, lay.t_min, lay.t_max, lay.depth, self._out[0], self._out[1],
-            self._in[0], self._in[1], t.sigma, sel.n_sigma, sel.max_holes, t.sigma_dup,
-            sel.n_sigma_dup,
-        )  # fmt: skip
+        n = self.config.threads
+        bounds = np.linspace(0, len(seeds), n + 1).astype(np.int64)
+
+        def part(k: int) -> tuple[IntArray, FloatArray]:
+            return follow_seeds(
+                np.ascontiguousarray(seeds[bounds[k] : bounds[k + 1]]), g.x, g.y, g.z, g.r,
+                g.phi, g.layer, g.module, used, g.n_phi, g.n_t, g.t_lo, g.t_step, g.cell_start,
+                g.cell_ptr, lay.barrel, lay.position, lay.t_min, lay.t_max, lay.depth,
+                self._out[0], self._out[1], self._in[0], self._in[1], t.sigma, sel.n_sigma,
+                sel.max_holes, sel.trim_chi2, t.sigma_dup, sel.n_sigma_dup,
+            )  # fmt: skip
+
+        parts = _in_threads(part, n)
+        return np.concatenate([h for h, _ in parts]), np.concatenate([s for _, s in parts])
 
     def run_pass(self, p: PassConfig, state: RunState, first_track: int) -> PassState:
         """One pass: seeds, seed scores, following, candidate scores, greedy selection."""
@@ -211,6 +235,14 @@ class FullSpectrumReconstructor:
         )  # fmt: skip
         state.times["duplicates"] = time.perf_counter() - tick
         return tracks_from_owner(state.owner, g.row, event.n_hits)
+
+
+def _in_threads(fn: Callable[[int], _T], n: int) -> list[_T]:
+    """``[fn(0), …, fn(n - 1)]``, run in ``n`` threads (the compiled kernels release the GIL)."""
+    if n == 1:
+        return [fn(0)]
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        return list(pool.map(fn, range(n)))
 
 
 def tracks_from_owner(owner: IntArray, row: IntArray, n_hits: int) -> TrackCandidates:

@@ -146,8 +146,13 @@ def find_triplets(
     cot_tol0: float,
     n_sigma_ms: float,
     max_doublets: int,
+    part: int = 0,
+    n_parts: int = 1,
 ) -> tuple[IntArray, FloatArray]:
     """Triplets ``(i, m, o)`` (sorted-hit indices, inner to outer) and their features.
+
+    With ``n_parts > 1`` only the middle hits ``m`` with ``m % n_parts == part`` are
+    used, so that threads can share the work (the function releases the GIL).
 
     Returns
     -------
@@ -167,7 +172,7 @@ def find_triplets(
     for mi in range(len(middle_layers)):
         lm = middle_layers[mi]
         for m in range(layer_start[lm], layer_start[lm + 1]):
-            if used[m]:
+            if used[m] or m % n_parts != part:
                 continue
             mr, mz, mphi = r[m], z[m], phi[m]
             # doublets with the inner layers

@@ -7,10 +7,12 @@
 * **Successor layers**: which layer a particle reaches next from each layer
   (outwards; inwards is the reverse), so that the follower only intersects its
   helix with layers that can come next.
-* **Extrapolation errors**: per layer, σ² = a + b·d² + c·(d/p)² of the residual
-  of the next hit against the 3-hit helix after a distance d at momentum p, in
-  r·φ and along the layer (t), fitted to true hit chains with the follower's
-  own prediction code.
+* **Extrapolation errors**: per direction (outwards, inwards) and pair of
+  layers (from the last hit's layer to the next), σ² = a + b·d² + c·(d/p)² of
+  the residual of the next hit against the 3-hit helix after a distance d at
+  momentum p, in r·φ and along the layer (t), fitted to the 68 % half-widths of
+  true hit chains in bins of p, with the follower's own prediction code; pairs
+  seen too rarely take the fit of their target layer.
 * **Overlap spread**: per layer, the residual of a particle's second hit on a
   layer (module overlaps) against the local helix at its first.
 
@@ -19,6 +21,7 @@ Everything is stored in one ``.npz`` in the model folder.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -65,8 +68,10 @@ class TrackerTables:
         Consecutive layer triplets anywhere along particles (seeds of displaced tracks).
     successors : int64, shape (E, 2)
         Directed layer pairs (from, to) seen along particles, outwards.
-    sigma : float64, shape (L, 2, 3)
-        Extrapolation error model (a [mm²], b, c [GeV²]) for r·φ and t.
+    sigma : float64, shape (2, L, L, 2, 3)
+        Extrapolation error model (a [mm²], b, c [GeV²]) per direction (outwards,
+        inwards), layer of the last hit, layer of the next, and coordinate (r·φ, t);
+        σ is the 68 % half-width.
     sigma_dup : float64, shape (L, 2)
         Spread [mm] of overlap hits (r·φ, t) around the local helix.
     """
@@ -79,9 +84,11 @@ class TrackerTables:
     sigma_dup: FloatArray
 
     def __post_init__(self) -> None:
-        n = self.sigma.shape[0]
-        if self.sigma.shape != (n, 2, 3) or self.sigma_dup.shape != (n, 2):
-            raise DataError("tracker tables", "sigma must be (L, 2, 3) and sigma_dup (L, 2)")
+        n = self.sigma.shape[1] if self.sigma.ndim == 5 else -1
+        if self.sigma.shape != (2, n, n, 2, 3) or self.sigma_dup.shape != (n, 2):
+            raise DataError(
+                "tracker tables", "sigma must be (2, L, L, 2, 3) and sigma_dup (L, 2)"
+            )
         for name in ("seed_triplets", "chain_triplets", "successors"):
             arr = getattr(self, name)
             if arr.size and (arr.min() < 0 or arr.max() >= n):
@@ -91,7 +98,7 @@ class TrackerTables:
 
     @property
     def n_layers(self) -> int:
-        return int(self.sigma.shape[0])
+        return int(self.sigma.shape[1])
 
     def successor_csr(self, inwards: bool = False) -> tuple[IntArray, IntArray]:
         """(ptr, layers) of the layers that follow each layer, outwards or inwards."""
@@ -123,7 +130,8 @@ class _Collected:
     first: dict[tuple[int, int, int], float]
     chains3: set[tuple[int, int, int]]
     succ: dict[tuple[int, int], int]
-    residuals: list[FloatArray]
+    residuals: list[FloatArray]  # outwards
+    residuals_in: list[FloatArray]
     dup_residuals: list[FloatArray]
     weight: float = 0.0
 
@@ -166,8 +174,9 @@ def _collect(
     same3 = same2[1:] & same2[:-1] if len(same2) > 1 else np.zeros(0, bool)
     idx = np.nonzero(same3)[0]
     chains = np.stack([d_rows[idx], d_rows[idx + 1], d_rows[idx + 2], d_rows[idx + 3]], 1)
-    for ch in (chains, np.ascontiguousarray(chains[:, ::-1])):
-        acc.residuals.append(
+    backwards = np.ascontiguousarray(chains[:, ::-1])
+    for ch, dest in ((chains, acc.residuals), (backwards, acc.residuals_in)):
+        dest.append(
             truth_residuals(
                 ch, h.x, h.y, h.z, layer, table.barrel, table.position, table.t_min, table.t_max
             )
@@ -196,32 +205,63 @@ def _collect(
         )
 
 
+#: momentum bins [GeV] of the error fit
+P_BINS = np.array([0.0, 0.15, 0.2, 0.3, 0.45, 0.7, 1.0, 1.5, 2.5, 5.0, 1e9])
+
+
+def _fit_one(s: FloatArray) -> FloatArray:
+    """(a, b, c) for r·φ and t, shape (2, 3), from residual rows (layer, d, p, r·φ, t)."""
+    out = np.zeros((2, 3))
+    rows = []
+    for lo, hi in itertools.pairwise(P_BINS):
+        q = s[(s[:, 2] >= lo) & (s[:, 2] < hi)]
+        if len(q) < 15:
+            continue
+        rows.append(
+            (
+                float(np.median(q[:, 1])),
+                float(np.median(q[:, 2])),
+                len(q),
+                *np.percentile(np.abs(q[:, 3:5]), 68.27, axis=0),
+            )
+        )
+    if not rows:
+        out[:, 0] = 1.0  # never reached in training: a wide 1 mm window
+        return out
+    arr = np.array(rows)
+    d, p, n = arr[:, 0], arr[:, 1], arr[:, 2]
+    design = np.stack([np.ones_like(d), d**2, (d / p) ** 2], 1)
+    w = np.sqrt(n)[:, None]
+    for c in range(2):
+        q2 = arr[:, 3 + c] ** 2
+        coef, _res = nnls(design * w / q2[:, None], w[:, 0])  # relative errors: weight 1/q²
+        out[c] = coef
+    out[:, 0] += 1e-6
+    return out
+
+
 def _fit_sigma(res: FloatArray, table: LayerTable) -> FloatArray:
-    """Per-layer NNLS fit of squared residuals, scaled to Gaussian-equivalent 90 % coverage."""
+    """Fits of the 68 % half-widths of residuals in momentum bins, shape (L, L, 2, 3).
+
+    Per (from, to) layer pair with enough chains, else per target layer (else per
+    target volume).
+    """
     res = res[~np.isnan(res[:, 3])]
     n_layers = len(table)
     volume = table.key // 1000
     lay = res[:, 0].astype(np.int64)
-    sig = np.zeros((n_layers, 2, 3))
+    src = res[:, 6].astype(np.int64)
+    per_layer = np.zeros((n_layers, 2, 3))
     for k in range(n_layers):
         s = res[lay == k]
         if len(s) < MIN_FIT_CHAINS:
             s = res[np.isin(lay, np.nonzero(volume == volume[k])[0])]
-        if len(s) < 10:
-            sig[k, :, 0] = 1.0  # never reached in training: a wide 1 mm window
-            continue
-        u = s[:, 1] ** 2
-        design = np.stack([np.ones_like(u), u, u / s[:, 2] ** 2], 1)
-        for c in range(2):
-            r2 = s[:, 3 + c] ** 2
-            keep = np.ones(len(s), bool)
-            coef = np.array([1.0, 0.0, 0.0])
-            for _ in range(4):  # refit without the > 3 σ tails
-                coef, _res = nnls(design[keep], r2[keep])
-                keep = r2 < 9.0 * np.maximum(design @ coef, 1e-8)
-            zz = np.sqrt(r2 / np.maximum(design @ coef, 1e-12))
-            scale = (np.percentile(zz, 90) / 1.645) ** 2
-            sig[k, c] = coef * scale + np.array([1e-6, 0.0, 0.0])
+        per_layer[k] = _fit_one(s)
+    sig = np.broadcast_to(per_layer, (n_layers, n_layers, 2, 3)).copy()
+    pair = src * n_layers + lay
+    keys, counts = np.unique(pair, return_counts=True)
+    for key in keys[counts >= MIN_FIT_CHAINS]:
+        sig[key // n_layers, key % n_layers] = _fit_one(res[pair == key])
     return sig
 
 
@@ -262,7 +302,7 @@ def learn_tables(
     min_successor_count
         A layer pair must be seen this many times (over all events) to be a successor.
     """
-    acc = _Collected({}, set(), {}, [], [])
+    acc = _Collected({}, set(), {}, [], [], [])
     n_ev = 0
     for ev in events:
         _collect(ev, table.index_of(ev.hits, ev.source), table, acc)
@@ -276,14 +316,15 @@ def learn_tables(
     n_keep = int(np.searchsorted(cum, seed_coverage) + 1)
     keep = order[:n_keep]
     succ = np.array([k for k, v in acc.succ.items() if v >= min_successor_count], np.int64)
-    res = np.concatenate(acc.residuals)
+    res_out = np.concatenate(acc.residuals)
+    res_in = np.concatenate(acc.residuals_in)
     dres = np.concatenate(acc.dup_residuals) if acc.dup_residuals else np.zeros((0, 3))
     tables = TrackerTables(
         seed_triplets=keys[keep],
         seed_weight=wts[keep] / acc.weight,
         chain_triplets=np.array(sorted(acc.chains3), np.int64).reshape(-1, 3),
         successors=succ.reshape(-1, 2),
-        sigma=_fit_sigma(res, table),
+        sigma=np.stack([_fit_sigma(res_out, table), _fit_sigma(res_in, table)]),
         sigma_dup=_fit_dup(dres, table),
     )
     log.info(
