@@ -4,10 +4,18 @@
 - :func:`match_tracks` -- double-majority matching of tracks to particles;
 - :func:`evaluate_event` / :func:`aggregate` -- efficiency, fake and duplicate rates;
 - :func:`efficiency_curve` / :func:`particle_table` -- binned efficiencies;
+- :func:`bucket_metrics` -- bucket efficiency, fake rate and sizes of hashing buckets;
 - :func:`throughput_score` -- the TrackML throughput-phase score;
 - :func:`track_residuals` / :func:`resolution_summary` -- fitted-parameter resolution and pulls.
 """
 
+from tracklearn.metrics.buckets import (
+    MIN_BUCKET_HITS,
+    BucketMetrics,
+    bucket_metrics,
+    particle_bucket_found,
+    sum_bucket_metrics,
+)
 from tracklearn.metrics.curves import (
     EfficiencyCurve,
     ParticleTable,
@@ -34,6 +42,11 @@ from tracklearn.metrics.targets import TargetSelection, n_layers_per_particle, t
 from tracklearn.metrics.throughput import throughput_score
 
 __all__ = [
+    "MIN_BUCKET_HITS",
+    "BucketMetrics",
+    "bucket_metrics",
+    "particle_bucket_found",
+    "sum_bucket_metrics",
     "DESIGN_KEYS",
     "MIN_TRACK_HITS",
     "EfficiencyCurve",
