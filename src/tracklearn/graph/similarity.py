@@ -110,17 +110,17 @@ class SimilarityConfig(BaseModel):
     helix: HelixSpaceConfig = HelixSpaceConfig()
     use_cells: bool = True
     loss: Literal["triplet", "contrastive"] = "triplet"
-    margin: float = Field(0.05, gt=0)
-    lr: float = Field(1e-3, gt=0)
+    margin: float = Field(0.005, gt=0)
+    lr: float = Field(1e-4, gt=0)
     pt_min: float = Field(0.5, ge=0)  # GeV
-    max_gap: int = Field(3, ge=1)
-    displaced_weight: float = Field(5.0, ge=0)
+    max_gap: int = Field(1, ge=1)
+    displaced_weight: float = Field(0.0, ge=0)
     displaced_distance: float = Field(10.0, gt=0)  # mm
     anchors: int = Field(20_000, ge=1)
-    hard_k: int = Field(20, ge=1)
-    random_negatives: float = Field(0.5, ge=0, le=1)
+    hard_k: int = Field(10, ge=1)
+    random_negatives: float = Field(0.2, ge=0, le=1)
     batch: int = Field(2048, ge=1)
-    epochs: int = Field(10, ge=1)
+    epochs: int = Field(15, ge=1)
     seed: int = 0
     threads: int = Field(1, ge=1)
 
