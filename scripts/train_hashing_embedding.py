@@ -48,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     seconds = time.perf_counter() - t0
     meta = {
         **provenance(),
-        "command": "OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python scripts/train_hashing_embedding.py "
+        "command": "OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python "
+        + "scripts/train_hashing_embedding.py "
         + " ".join(argv if argv is not None else sys.argv[1:]),
         "data": f"tracklearn simulate --detector trackml --pileup 200 --seed 1: {len(train)} "
         f"training events, validation {prefixes[-1].name}",

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
 from tests.graph._graph_events import hit_event
+
 from tracklearn.edm import Buckets, Event
 from tracklearn.errors import ConfigError, DataError
 from tracklearn.graph.hashing import (

@@ -6,13 +6,12 @@ import math
 
 import numpy as np
 import pytest
+from _events import make_event
 
 from tracklearn.edm import Buckets
 from tracklearn.errors import DataError
 from tracklearn.metrics import TargetSelection, bucket_metrics, sum_bucket_metrics
 from tracklearn.metrics.buckets import particle_bucket_found
-
-from _events import make_event
 
 # particle 1: 6 hits (rows 0-5), particle 2: 5 hits (rows 6-10), particle 3: 2 hits
 # (rows 11-12, not a target: < 5 layers), noise rows 13-14
@@ -77,7 +76,9 @@ def test_buckets_validate_and_match_event() -> None:
     with pytest.raises(DataError, match="hit_index outside"):
         csr([[0, 99]])
     with pytest.raises(DataError, match="query has"):
-        Buckets(offsets=np.array([0, 1]), hit_index=np.array([0]), n_hits=3, query=np.zeros(2, np.int64))
+        Buckets(
+            offsets=np.array([0, 1]), hit_index=np.array([0]), n_hits=3, query=np.zeros(2, np.int64)
+        )
     with pytest.raises(DataError, match="buckets are for"):
         bucket_metrics(make_event(PID), csr([[0]], n=3), SEL)
 

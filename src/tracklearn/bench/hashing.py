@@ -32,7 +32,7 @@ __all__ = ["HashingRow", "run_hashing_bench"]
 log = logging.getLogger(__name__)
 
 #: Amrouche, Kiehn, Golling, Salzburger, NeurIPS ML4PS 2019 (arXiv:2101.06428), abstract
-PAPER = {"bucket size": "20–50", "efficiency": 0.96, "fake rate": 0.08}
+PAPER_SIZE, PAPER_EFFICIENCY, PAPER_FAKE_RATE = "20–50", 0.96, 0.08
 PT_BINS = (0.1, 0.3, 0.5, 0.7, 1.0, 2.0, 5.0, 100.0)  # GeV
 ETA_BINS = (-4.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0)
 SIZES = (5, 10, 20, 30, 50)
@@ -91,9 +91,7 @@ def _measure(
     return row, buckets
 
 
-def _curves(
-    events: Sequence[Any], buckets: Sequence[Any]
-) -> dict[str, list[float]]:
+def _curves(events: Sequence[Any], buckets: Sequence[Any]) -> dict[str, list[float]]:
     """Bucket efficiency in pT bins (all particles with ≥ 5 layers, pT ≥ 0.1 GeV) and
     in η bins (targets pT ≥ 1 GeV)."""
     from tracklearn.metrics.buckets import particle_bucket_found
@@ -119,8 +117,10 @@ def _curves(
 
     return {
         "pt": binned(p, f_, PT_BINS),
-        "pt_n": [int(np.count_nonzero((np.digitize(p, PT_BINS) - 1) == i))
-                 for i in range(len(PT_BINS) - 1)],  # fmt: skip
+        "pt_n": [
+            int(np.count_nonzero((np.digitize(p, PT_BINS) - 1) == i))
+            for i in range(len(PT_BINS) - 1)
+        ],
         "eta": binned(e[t1], f_[t1], ETA_BINS),
     }
 
@@ -141,7 +141,9 @@ def _graph_rows(
     if module_map is not None and module_map.exists():
         from tracklearn.graph.module_map import ModuleMapGraphBuilder
 
-        builders.append(("module map (shipped gnn model's)", ModuleMapGraphBuilder.from_file(module_map)))
+        builders.append(
+            ("module map (shipped gnn model's)", ModuleMapGraphBuilder.from_file(module_map))
+        )
     rows = []
     for label, b in builders:
         kept = segs = edges = true = 0
@@ -174,7 +176,7 @@ def _resolution_rows(
     b = _builder("learned", "kdtree", k, embedding, threads)
     samples = [(ev, b.points(ev), b(ev)) for ev in train]
     t0 = time.perf_counter()
-    clf, losses = train_pair_classifier(samples, epochs=4)
+    clf, _ = train_pair_classifier(samples, epochs=4)
     train_s = time.perf_counter() - t0
     rows = []
     for thr in (0.5, 0.8):
@@ -284,7 +286,7 @@ def _plot(rows: Sequence[HashingRow], png: Path) -> None:
         rs = sorted(rs, key=lambda r: r.size_mean)
         style = "-o" if len(rs) > 2 else "o"
         ax.plot([r.size_mean for r in rs], [r.efficiency for r in rs], style, label=label, ms=4)
-    ax.axhline(PAPER["efficiency"], color="grey", ls="--", lw=1, label="Amrouche et al. (0.96)")
+    ax.axhline(PAPER_EFFICIENCY, color="grey", ls="--", lw=1, label="Amrouche et al. (0.96)")
     ax.axvspan(20, 50, color="grey", alpha=0.1)
     ax.set_xlabel("bucket size [hits]")
     ax.set_ylabel("bucket efficiency (pT ≥ 1 GeV)")
@@ -352,7 +354,7 @@ def _markdown(
         )
     lines.append(
         f"| **Amrouche et al. (paper)** | annoy (random projections) | – | "
-        f"{PAPER['bucket size']} | {PAPER['efficiency']} | – | {PAPER['fake rate']} | – | – "
+        f"{PAPER_SIZE} | {PAPER_EFFICIENCY} | – | {PAPER_FAKE_RATE} | – | – "
         "| – | – |"
     )
     lines += [

@@ -86,7 +86,7 @@ class Buckets:
         nn = np.asarray(neighbours, dtype=np.int64)
         if nn.ndim != 2 or nn.shape[0] != n_hits:
             raise DataError("buckets", f"neighbour table must be ({n_hits}, k), got {nn.shape}")
-        n, k = nn.shape
+        n = nn.shape[0]
         rows = np.arange(n, dtype=np.int64)
         # put the query in column 0, then blank its other occurrences and repeats
         table = np.concatenate([rows[:, None], nn], axis=1)

@@ -83,14 +83,10 @@ DEFAULT_EMBEDDING: Path = Path(__file__).resolve().parents[1] / "data" / "hashin
 # --------------------------------------------------------------------------- indexes
 
 
-class KnnIndex(Protocol):
-    """``index(points, k) -> neighbours``: the ``k`` nearest points of every point.
-
-    Shapes: ``points`` ``(N, D)`` float32 → ``(N, k)`` int64 rows of ``points``
-    (nearest first, a point usually first in its own row; -1 where fewer were found).
-    """
-
-    def __call__(self, points: FloatArray, k: int) -> IntArray: ...
+#: ``index(points, k) -> neighbours``: the ``k`` nearest points of every point.
+#: Shapes: ``points`` ``(N, D)`` float32 → ``(N, k)`` int64 rows of ``points`` (nearest
+#: first, a point usually first in its own row; -1 where fewer were found).
+KnnIndex = Callable[[FloatArray, int], IntArray]
 
 
 class ExactIndexConfig(BaseModel):
@@ -191,7 +187,7 @@ def _ivf(cfg: IVFIndexConfig) -> KnnIndex:
     def run(pts: FloatArray, k: int) -> IntArray:
         faiss = _faiss()
         n, d = pts.shape
-        nlist = max(1, min(n // 39, int(round(cfg.cells_per_sqrt_n * math.sqrt(n)))))
+        nlist = max(1, min(n // 39, round(cfg.cells_per_sqrt_n * math.sqrt(n))))
         quantizer = faiss.IndexFlatL2(d)
         index = faiss.IndexIVFFlat(quantizer, d, nlist)
         index.cp.seed = cfg.seed
@@ -323,9 +319,7 @@ class HelixSpace:
         return np.stack(cols, axis=1).astype(np.float32)
 
 
-def learned_features(
-    event: Event, helix: HelixSpaceConfig, use_cells: bool
-) -> FloatArray:
+def learned_features(event: Event, helix: HelixSpaceConfig, use_cells: bool) -> FloatArray:
     """Inputs of the learned embedding: the helix-space coordinates, then
     :func:`~tracklearn.graph.metric_learning.hit_features` (r, cos φ, sin φ, z and,
     with ``use_cells``, the cluster shape).

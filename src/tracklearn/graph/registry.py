@@ -1,4 +1,4 @@
-"""Registry of graph builders by name: ``geometric``, ``module_map``, ``metric_learning``, ``hashing``.
+"""Graph builders by name: ``geometric``, ``module_map``, ``metric_learning``, ``hashing``.
 
 A builder factory takes keyword settings and returns a :class:`GraphBuilder`
 (``builder(event) -> Graph``).  Factories import their implementation on call,

@@ -86,7 +86,12 @@ class SimilarityConfig(BaseModel):
     pt_min
         Anchors: hits of particles with pT ≥ this [GeV].
     max_gap
-        Positives at most this many hits away along the track.
+        ``positives="track"``: positives at most this many hits away along the track.
+    positives, positive_k
+        ``"track"`` (above) or ``"neighbours"``: a hit of the anchor's particle among
+        its ``positive_k`` nearest embedded hits (the large-margin-nearest-neighbour
+        choice: pull in the hits just outside the bucket, push out the intruders
+        inside it); the track choice when there is none.
     displaced_weight, displaced_distance
         Anchors on particles produced more than ``displaced_distance`` [mm] from
         the nominal interaction point (secondaries, for which the helix space's
@@ -114,6 +119,8 @@ class SimilarityConfig(BaseModel):
     lr: float = Field(1e-4, gt=0)
     pt_min: float = Field(0.5, ge=0)  # GeV
     max_gap: int = Field(1, ge=1)
+    positives: Literal["track", "neighbours"] = "track"
+    positive_k: int = Field(30, ge=2)
     displaced_weight: float = Field(0.0, ge=0)
     displaced_distance: float = Field(10.0, gt=0)  # mm
     anchors: int = Field(20_000, ge=1)
@@ -221,8 +228,15 @@ def _triplets(
     with torch.no_grad():
         emb = model(d.feats).numpy()
     k = min(cfg.hard_k + 1, n)
-    _, nn_idx = cKDTree(emb).query(emb[a], k=k)
-    nn_idx = np.asarray(nn_idx, dtype=np.int64).reshape(len(a), k)
+    kq = min(max(k, cfg.positive_k + 1), n) if cfg.positives == "neighbours" else k
+    _, nn_all = cKDTree(emb).query(emb[a], k=kq)
+    nn_all = np.asarray(nn_all, dtype=np.int64).reshape(len(a), kq)
+    if cfg.positives == "neighbours":
+        same = (d.prow[nn_all] == d.prow[a][:, None]) & (nn_all != a[:, None])
+        keys = np.where(same, rng.random(same.shape), -1.0)
+        has = same.any(axis=1)
+        p = np.where(has, nn_all[np.arange(len(a)), keys.argmax(axis=1)], p)
+    nn_idx = nn_all[:, :k]
     other = (d.prow[nn_idx] != d.prow[a][:, None]) | (d.prow[nn_idx] < 0)
     # a random "other" neighbour per anchor: random keys, masked, argmax
     keys = np.where(other, rng.random(other.shape), -1.0)
@@ -323,7 +337,9 @@ def save_embedding(
 # --------------------------------------------------------------------------- in-bucket resolution
 
 
-def pair_features(points: npt.NDArray[np.float32], event: Event, src: IntArray, dst: IntArray) -> torch.Tensor:
+def pair_features(
+    points: npt.NDArray[np.float32], event: Event, src: IntArray, dst: IntArray
+) -> torch.Tensor:
     """Features of hit pairs for :class:`PairClassifier`.
 
     Columns: the two embeddings' difference (absolute), their distance, and
@@ -418,12 +434,12 @@ def train_pair_classifier(
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     losses: list[float] = []
     for _ in range(epochs):
-        order = torch.from_numpy(rng.permutation(len(y)))
+        perm = torch.from_numpy(rng.permutation(len(y)))
         tot = []
         for s in range(0, len(y), batch):
-            sel = order[s : s + batch]
+            chunk = perm[s : s + batch]
             loss = nn.functional.binary_cross_entropy_with_logits(
-                model(x[sel]), y[sel], pos_weight=weight
+                model(x[chunk]), y[chunk], pos_weight=weight
             )
             opt.zero_grad()
             loss.backward()

@@ -111,7 +111,9 @@ def _bucket_particle_counts(
     if event.truth is None or event.particles is None:
         raise DataError(event.source, "bucket metrics need truth and particles")
     if buckets.n_hits != event.n_hits:
-        raise DataError(event.source, f"buckets are for {buckets.n_hits} hits, event has {event.n_hits}")
+        raise DataError(
+            event.source, f"buckets are for {buckets.n_hits} hits, event has {event.n_hits}"
+        )
     prow = _particle_rows(event)[buckets.hit_index]
     b = buckets.bucket_of_entry
     real = prow >= 0
