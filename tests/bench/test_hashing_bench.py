@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from tests.graph.test_hashing import TINY, curled_event
+
 from tracklearn.bench.hashing import run_hashing_bench
 from tracklearn.edm import Event
 from tracklearn.graph.similarity import save_embedding, train_similarity

@@ -117,9 +117,9 @@ class SimilarityConfig(BaseModel):
     loss: Literal["triplet", "contrastive"] = "triplet"
     margin: float = Field(0.005, gt=0)
     lr: float = Field(1e-4, gt=0)
-    pt_min: float = Field(0.5, ge=0)  # GeV
+    pt_min: float = Field(1.0, ge=0)  # GeV
     max_gap: int = Field(1, ge=1)
-    positives: Literal["track", "neighbours"] = "track"
+    positives: Literal["track", "neighbours"] = "neighbours"
     positive_k: int = Field(30, ge=2)
     displaced_weight: float = Field(0.0, ge=0)
     displaced_distance: float = Field(10.0, gt=0)  # mm
@@ -127,7 +127,7 @@ class SimilarityConfig(BaseModel):
     hard_k: int = Field(10, ge=1)
     random_negatives: float = Field(0.2, ge=0, le=1)
     batch: int = Field(2048, ge=1)
-    epochs: int = Field(15, ge=1)
+    epochs: int = Field(6, ge=1)
     seed: int = 0
     threads: int = Field(1, ge=1)
 
