@@ -96,11 +96,13 @@ class ExactIndexConfig(BaseModel):
 
 
 class KDTreeIndexConfig(BaseModel):
-    """scipy ``cKDTree``: exact search."""
+    """scipy ``cKDTree``: exact search; ``workers`` threads answer the queries
+    (``BucketBuilder`` sets it to its ``threads`` unless given)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     leafsize: int = Field(32, ge=1)
+    workers: int = Field(1, ge=1)
 
 
 class IVFIndexConfig(BaseModel):
@@ -175,7 +177,7 @@ def _kdtree(cfg: KDTreeIndexConfig) -> KnnIndex:
     def run(pts: FloatArray, k: int) -> IntArray:
         from scipy.spatial import cKDTree
 
-        _, nn = cKDTree(pts, leafsize=cfg.leafsize).query(pts, k=k)
+        _, nn = cKDTree(pts, leafsize=cfg.leafsize).query(pts, k=k, workers=cfg.workers)
         out = np.asarray(nn, dtype=np.int64).reshape(len(pts), k)
         out[out >= len(pts)] = -1  # cKDTree marks missing neighbours with N
         return out
@@ -461,7 +463,10 @@ class BucketBuilder:
     def __init__(self, config: BucketConfig) -> None:
         self.config = config
         self.space = get_space(config.space, **config.space_settings)
-        self.index = get_index(config.index, **config.index_settings)
+        settings = dict(config.index_settings)
+        if config.index == "kdtree":
+            settings.setdefault("workers", config.threads)
+        self.index = get_index(config.index, **settings)
         self.timings: dict[str, float] = {}
 
     def points(self, event: Event) -> FloatArray:
