@@ -95,3 +95,12 @@ def test_from_labels_groups_equal_labels() -> None:
     b = Buckets.from_labels(np.array([7, 3, 7, 3, 5]))
     got = sorted(sorted(b.hit_index[b.offsets[i] : b.offsets[i + 1]].tolist()) for i in range(3))
     assert got == [[0, 2], [1, 3], [4]] and (b.query == -1).all()
+
+
+def test_from_neighbours_fast_path_equals_the_general_one() -> None:
+    nn = np.array([[0, 2, 1], [1, 0, 2], [2, 1, 0]])
+    fast = Buckets.from_neighbours(nn, 3)
+    # the same table with a repeat forces the general path; same buckets result
+    slow = Buckets.from_neighbours(np.concatenate([nn, nn[:, :1]], axis=1), 3)
+    assert np.array_equal(fast.offsets, slow.offsets)
+    assert np.array_equal(fast.hit_index, slow.hit_index)

@@ -86,8 +86,13 @@ class Buckets:
         nn = np.asarray(neighbours, dtype=np.int64)
         if nn.ndim != 2 or nn.shape[0] != n_hits:
             raise DataError("buckets", f"neighbour table must be ({n_hits}, k), got {nn.shape}")
-        n = nn.shape[0]
+        n, k = nn.shape
         rows = np.arange(n, dtype=np.int64)
+        if k and np.array_equal(nn[:, 0], rows) and not (nn < 0).any():
+            # the usual kNN answer: the query first, k distinct rows (an index never
+            # lists a point twice), so the table is the CSR as it stands
+            offsets = np.arange(0, n * k + 1, k, dtype=np.int64)
+            return cls(offsets=offsets, hit_index=nn.reshape(-1), n_hits=n_hits, query=rows)
         # put the query in column 0, then blank its other occurrences and repeats
         table = np.concatenate([rows[:, None], nn], axis=1)
         srt = np.sort(table, axis=1)
