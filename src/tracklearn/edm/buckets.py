@@ -77,7 +77,9 @@ class Buckets:
 
         Entries ``< 0`` (an index that found fewer than ``k`` neighbours) are
         dropped; the query hit is put first (added if the index missed it) and
-        repeats are removed.
+        repeats are removed.  A table whose first column is the query and that has
+        no ``-1`` is taken as it stands (a nearest-neighbour index lists a point at
+        most once per row).
 
         Shapes
         ------
