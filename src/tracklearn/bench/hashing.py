@@ -281,21 +281,26 @@ def _plot(rows: Sequence[HashingRow], png: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    fig, axes = plt.subplots(1, 2, figsize=(10.0, 4.2))
     groups: dict[str, list[HashingRow]] = {}
     for r in rows:
         groups.setdefault(f"{r.space} / {r.index}", []).append(r)
-    for label, rs in groups.items():
-        rs = sorted(rs, key=lambda r: r.size_mean)
-        style = "-o" if len(rs) > 2 else "o"
-        ax.plot([r.size_mean for r in rs], [r.efficiency for r in rs], style, label=label, ms=4)
-    ax.axhline(PAPER_EFFICIENCY, color="grey", ls="--", lw=1, label="Amrouche et al. (0.96)")
-    ax.axvspan(20, 50, color="grey", alpha=0.1)
-    ax.set_xlabel("bucket size [hits]")
-    ax.set_ylabel("bucket efficiency (pT ≥ 1 GeV)")
-    ax.set_xscale("log")
-    ax.legend(fontsize=7)
-    ax.grid(alpha=0.3)
+    for ax, lo in zip(axes, (0.0, 0.85), strict=True):
+        for label, rs in groups.items():
+            rs = sorted(rs, key=lambda r: r.size_mean)
+            style = "-o" if len(rs) > 2 else "o"
+            x = [r.size_mean for r in rs]
+            ax.plot(x, [r.efficiency for r in rs], style, label=label, ms=4)
+        ax.axhline(PAPER_EFFICIENCY, color="grey", ls="--", lw=1, label="Amrouche et al. (0.96)")
+        ax.axvspan(20, 50, color="grey", alpha=0.1)
+        ax.set_xlabel("bucket size [hits]")
+        ax.set_ylabel("bucket efficiency (pT ≥ 1 GeV)")
+        ax.set_xscale("log")
+        ax.set_ylim(lo, 1.0 if lo else 1.02)
+        ax.grid(alpha=0.3)
+    axes[0].set_title("all builders")
+    axes[1].set_title("zoom")
+    axes[0].legend(fontsize=7)
     fig.tight_layout()
     with atomic_path(png) as tmp:
         fig.savefig(tmp, dpi=120, format="png")
