@@ -13,8 +13,8 @@ from tracklearn.graph.registry import available_builders, get_builder, make_buil
 
 
 def test_builders_are_listed_and_unknown_names_list_them() -> None:
-    assert available_builders() == ["geometric", "metric_learning", "module_map"]
-    with pytest.raises(UnknownNameError, match="geometric, metric_learning, module_map"):
+    assert available_builders() == ["geometric", "hashing", "metric_learning", "module_map"]
+    with pytest.raises(UnknownNameError, match="geometric, hashing, metric_learning, module_map"):
         get_builder("knn")
 
 

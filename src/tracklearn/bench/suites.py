@@ -8,7 +8,8 @@ Suites (each writes its own table under ``benchmarks/results/``):
 * ``gnn``: the shipped ``gnn`` model next to ``dbscan``, the real event and the
   real Interaction-Network graphs (``gnn.md``);
 * ``classical``: triplet seeding + CKF next to ``dbscan`` (``classical.md``);
-* ``toys``: the HEP.TrkX toy models and the g-2 track finder (``toy-models.md``).
+* ``toys``: the HEP.TrkX toy models and the g-2 track finder (``toy-models.md``);
+* ``hashing``: hashing / ANN buckets of hits and the learned metric (``hashing.md``).
 
 Simulated datasets are generated once per run into a scratch folder with fixed
 seeds (training events seed 1, held-out events seed 2) so suites compare the
@@ -27,7 +28,15 @@ from tracklearn.io import find_events
 
 log = logging.getLogger(__name__)
 
-SUITES: tuple[str, ...] = ("simulation", "baselines", "graphs", "gnn", "classical", "toys")
+SUITES: tuple[str, ...] = (
+    "simulation",
+    "baselines",
+    "graphs",
+    "gnn",
+    "classical",
+    "toys",
+    "hashing",
+)
 
 
 def simulated_events(
@@ -130,6 +139,12 @@ def run_suites(
                         pruning=sets[2],
                     )
                 )
+            elif suite == "hashing" and geometry.exists():
+                from tracklearn.bench.hashing import run_hashing_bench
+
+                train = simulated_events(work, "mu200_train", 200, 2 if quick else 10, 1, geometry)
+                test = simulated_events(work, "mu200_test", 200, n_test, 2, geometry)
+                written.append(run_hashing_bench(out, train, test, quick=quick))
             elif suite == "toys":
                 from tracklearn.bench.toys import run_toy_bench
 

@@ -1,5 +1,6 @@
 """Event data model: frozen, validated struct-of-arrays tables (units in each docstring)."""
 
+from tracklearn.edm.buckets import Buckets
 from tracklearn.edm.detector import Detector, module_key
 from tracklearn.edm.event import Event
 from tracklearn.edm.graph import Graph
@@ -9,6 +10,7 @@ from tracklearn.edm.track_candidates import TrackCandidates
 from tracklearn.edm.track_parameters import TrackParameters
 
 __all__ = [
+    "Buckets",
     "Cells",
     "Detector",
     "Event",

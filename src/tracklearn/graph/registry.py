@@ -1,11 +1,11 @@
-"""Registry of graph builders by name: ``geometric``, ``module_map``, ``metric_learning``.
+"""Graph builders by name: ``geometric``, ``module_map``, ``metric_learning``, ``hashing``.
 
 A builder factory takes keyword settings and returns a :class:`GraphBuilder`
 (``builder(event) -> Graph``).  Factories import their implementation on call,
 so listing the builders never imports torch.
 
 >>> available_builders()
-['geometric', 'metric_learning', 'module_map']
+['geometric', 'hashing', 'metric_learning', 'module_map']
 """
 
 from __future__ import annotations
@@ -85,3 +85,11 @@ def _metric_learning(checkpoint: str | Path, **overrides: Any) -> GraphBuilder:
     from tracklearn.graph.metric_learning import MetricLearningGraphBuilder
 
     return MetricLearningGraphBuilder.from_checkpoint(checkpoint, **overrides)
+
+
+@register_builder("hashing")
+def _hashing(**config: Any) -> GraphBuilder:
+    """Hashing / ANN buckets as edges; ``config`` are ``BucketConfig`` fields."""
+    from tracklearn.graph.hashing import HashingGraphBuilder, make_bucket_builder
+
+    return HashingGraphBuilder(make_bucket_builder(**config))

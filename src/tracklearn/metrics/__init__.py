@@ -4,10 +4,18 @@
 - :func:`match_tracks` -- double-majority matching of tracks to particles;
 - :func:`evaluate_event` / :func:`aggregate` -- efficiency, fake and duplicate rates;
 - :func:`efficiency_curve` / :func:`particle_table` -- binned efficiencies;
+- :func:`bucket_metrics` -- bucket efficiency, fake rate and sizes of hashing buckets;
 - :func:`throughput_score` -- the TrackML throughput-phase score;
 - :func:`track_residuals` / :func:`resolution_summary` -- fitted-parameter resolution and pulls.
 """
 
+from tracklearn.metrics.buckets import (
+    MIN_BUCKET_HITS,
+    BucketMetrics,
+    bucket_metrics,
+    particle_bucket_found,
+    sum_bucket_metrics,
+)
 from tracklearn.metrics.curves import (
     EfficiencyCurve,
     ParticleTable,
@@ -35,7 +43,9 @@ from tracklearn.metrics.throughput import throughput_score
 
 __all__ = [
     "DESIGN_KEYS",
+    "MIN_BUCKET_HITS",
     "MIN_TRACK_HITS",
+    "BucketMetrics",
     "EfficiencyCurve",
     "ParticleTable",
     "Residuals",
@@ -43,6 +53,7 @@ __all__ = [
     "TrackMatch",
     "TrackingMetrics",
     "aggregate",
+    "bucket_metrics",
     "central_half_width",
     "clopper_pearson",
     "double_majority",
@@ -50,8 +61,10 @@ __all__ = [
     "evaluate_event",
     "match_tracks",
     "n_layers_per_particle",
+    "particle_bucket_found",
     "particle_table",
     "resolution_summary",
+    "sum_bucket_metrics",
     "target_mask",
     "throughput_score",
     "track_residuals",

@@ -1,0 +1,545 @@
+"""Hashing / approximate-nearest-neighbour buckets of hits (Amrouche et al.).
+
+A perfect hash ``h(hit) = track`` does not exist; an approximate one puts the
+hits of a track into the same small bucket.  Here every hit queries its ``k``
+nearest neighbours in a *space* through an *index*; its bucket is itself plus
+those neighbours (:class:`~tracklearn.edm.Buckets`).
+
+Spaces (registry :func:`get_space`):
+
+* ``helix`` -- the hand-made, analytical space: ``(cos φ, sin φ, w_η·η_hit,
+  w_r·r/1 m)`` with ``η_hit = asinh(z / r)``; hits of a high-pT track from the
+  beam line share φ and η_hit and differ in r (the "required analytical
+  transform" of the hashing talk; the weights are tuned on training events);
+* ``learned`` -- the helix coordinates plus a learned correction from the hit and
+  its cluster shape (:class:`~tracklearn.models.bucket_embedding.BucketEmbedding`
+  on :func:`learned_features`), trained so that nearby hits of one particle are
+  close (:mod:`tracklearn.graph.similarity`).
+
+Indexes (registry :func:`get_index`; all faiss except ``kdtree``):
+
+* ``exact`` -- ``IndexFlatL2``, brute force (the reference);
+* ``kdtree`` -- scipy ``cKDTree``, also exact, fast in a few dimensions;
+* ``ivf`` -- ``IndexIVFFlat``: k-means cells, ``nprobe`` cells searched;
+* ``hnsw`` -- ``IndexHNSWFlat``: a hierarchical navigable small-world graph;
+* ``lsh`` -- ``IndexLSH``: random-projection locality-sensitive hashing, the
+  sign of ``nbits`` random projections; neighbours by Hamming distance of the
+  codes (:func:`lsh_codes` gives the codes themselves, hits with equal codes
+  share a hash bucket).
+
+A :class:`BucketBuilder` is ``builder(event) -> Buckets``; :func:`make_bucket_builder`
+builds one from a :class:`BucketConfig` (``space``, ``index``, ``k``).
+:class:`HashingGraphBuilder` (graph builder ``hashing``) turns buckets into
+candidate edges (query hit → bucket members), oriented inner → outer.
+Metrics: :mod:`tracklearn.metrics.buckets`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from tracklearn import units as u
+from tracklearn.edm import Buckets, Event, Graph
+from tracklearn.errors import DataError, UnknownNameError
+
+__all__ = [
+    "DEFAULT_EMBEDDING",
+    "BucketBuilder",
+    "BucketConfig",
+    "HashingGraphBuilder",
+    "HelixSpace",
+    "HelixSpaceConfig",
+    "LearnedSpace",
+    "LearnedSpaceConfig",
+    "available_indexes",
+    "available_spaces",
+    "bucket_edges",
+    "get_index",
+    "get_space",
+    "knn",
+    "learned_features",
+    "lsh_codes",
+    "make_bucket_builder",
+]
+
+log = logging.getLogger(__name__)
+
+FloatArray = npt.NDArray[np.float32]
+IntArray = npt.NDArray[np.int64]
+
+#: the shipped learned embedding (``scripts/train_hashing_embedding.py``)
+DEFAULT_EMBEDDING: Path = Path(__file__).resolve().parents[1] / "data" / "hashing_embedding.pt"
+
+
+# --------------------------------------------------------------------------- indexes
+
+
+#: ``index(points, k) -> neighbours``: the ``k`` nearest points of every point.
+#: Shapes: ``points`` ``(N, D)`` float32 → ``(N, k)`` int64 rows of ``points`` (nearest
+#: first, a point usually first in its own row; -1 where fewer were found).
+KnnIndex = Callable[[FloatArray, int], IntArray]
+
+
+class ExactIndexConfig(BaseModel):
+    """faiss ``IndexFlatL2``: exact brute-force search."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class KDTreeIndexConfig(BaseModel):
+    """scipy ``cKDTree``: exact search; ``workers`` threads answer the queries
+    (``BucketBuilder`` sets it to its ``threads`` unless given)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    leafsize: int = Field(32, ge=1)
+    workers: int = Field(1, ge=1)
+
+
+class IVFIndexConfig(BaseModel):
+    """faiss ``IndexIVFFlat``: ``nlist = cells_per_sqrt_n · sqrt(N)`` k-means cells.
+
+    Attributes
+    ----------
+    cells_per_sqrt_n
+        Cells per square root of the number of points.
+    nprobe
+        Cells visited per query.
+    train_points
+        At most this many points train the k-means quantiser (seeded sample).
+    seed
+        Seed of that sample and of faiss's k-means.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    cells_per_sqrt_n: float = Field(1.0, gt=0)
+    nprobe: int = Field(8, ge=1)
+    train_points: int = Field(20_000, ge=100)
+    seed: int = 0
+
+
+class HNSWIndexConfig(BaseModel):
+    """faiss ``IndexHNSWFlat``: ``m`` links per node, ``ef_construction``, ``ef_search``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    m: int = Field(16, ge=2)
+    ef_construction: int = Field(40, ge=1)
+    ef_search: int = Field(64, ge=1)
+
+
+class LSHIndexConfig(BaseModel):
+    """faiss ``IndexLSH``: ``nbits`` random projections (signs), Hamming neighbours.
+
+    ``rotate`` applies a random rotation first (faiss's ``rotate_data``);
+    ``train_thresholds`` puts each projection's threshold at its median on the
+    points (otherwise 0).  faiss seeds its random projection itself (fixed).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    nbits: int = Field(64, ge=1)
+    rotate: bool = True
+    train_thresholds: bool = True
+
+
+def _faiss() -> Any:
+    import faiss
+
+    return faiss
+
+
+def _search(index: Any, pts: FloatArray, k: int) -> IntArray:
+    _, nn = index.search(pts, k)
+    return np.asarray(nn, dtype=np.int64)
+
+
+def _exact(cfg: ExactIndexConfig) -> KnnIndex:
+    def run(pts: FloatArray, k: int) -> IntArray:
+        index = _faiss().IndexFlatL2(pts.shape[1])
+        index.add(pts)
+        return _search(index, pts, k)
+
+    return run
+
+
+def _kdtree(cfg: KDTreeIndexConfig) -> KnnIndex:
+    def run(pts: FloatArray, k: int) -> IntArray:
+        from scipy.spatial import cKDTree
+
+        _, nn = cKDTree(pts, leafsize=cfg.leafsize).query(pts, k=k, workers=cfg.workers)
+        out = np.asarray(nn, dtype=np.int64).reshape(len(pts), k)
+        out[out >= len(pts)] = -1  # cKDTree marks missing neighbours with N
+        return out
+
+    return run
+
+
+def _ivf(cfg: IVFIndexConfig) -> KnnIndex:
+    def run(pts: FloatArray, k: int) -> IntArray:
+        faiss = _faiss()
+        n, d = pts.shape
+        nlist = max(1, min(n // 39, round(cfg.cells_per_sqrt_n * math.sqrt(n))))
+        quantizer = faiss.IndexFlatL2(d)
+        index = faiss.IndexIVFFlat(quantizer, d, nlist)
+        index.cp.seed = cfg.seed
+        rng = np.random.default_rng(cfg.seed)
+        sample = pts if n <= cfg.train_points else pts[rng.choice(n, cfg.train_points, False)]
+        index.train(np.ascontiguousarray(sample))
+        index.add(pts)
+        index.nprobe = min(cfg.nprobe, nlist)
+        return _search(index, pts, k)
+
+    return run
+
+
+def _hnsw(cfg: HNSWIndexConfig) -> KnnIndex:
+    def run(pts: FloatArray, k: int) -> IntArray:
+        index = _faiss().IndexHNSWFlat(pts.shape[1], cfg.m)
+        index.hnsw.efConstruction = cfg.ef_construction
+        index.add(pts)
+        index.hnsw.efSearch = max(cfg.ef_search, k)
+        return _search(index, pts, k)
+
+    return run
+
+
+def _lsh_index(d: int, cfg: LSHIndexConfig, pts: FloatArray) -> Any:
+    index = _faiss().IndexLSH(d, cfg.nbits, cfg.rotate, cfg.train_thresholds)
+    if not index.is_trained:
+        index.train(pts)
+    return index
+
+
+def _lsh(cfg: LSHIndexConfig) -> KnnIndex:
+    def run(pts: FloatArray, k: int) -> IntArray:
+        index = _lsh_index(pts.shape[1], cfg, pts)
+        index.add(pts)
+        return _search(index, pts, k)
+
+    return run
+
+
+def lsh_codes(points: npt.ArrayLike, config: LSHIndexConfig | None = None) -> IntArray:
+    """Random-projection LSH code of every point (faiss ``IndexLSH``), as an integer label.
+
+    Points with equal codes fall in one hash bucket
+    (:meth:`~tracklearn.edm.Buckets.from_labels`); identical points always do.
+    Codes longer than 63 bits are folded into distinct labels with ``np.unique``.
+
+    Shapes
+    ------
+    ``points`` ``(N, D)`` → ``(N,)`` int64.
+    """
+    cfg = config or LSHIndexConfig()
+    pts = np.ascontiguousarray(points, dtype=np.float32)
+    if len(pts) == 0:
+        return np.zeros(0, dtype=np.int64)
+    index = _lsh_index(pts.shape[1], cfg, pts)
+    codes = np.asarray(index.sa_encode(pts), dtype=np.uint8)
+    _, labels = np.unique(codes, axis=0, return_inverse=True)
+    return np.asarray(labels, dtype=np.int64).reshape(-1)
+
+
+_INDEXES: dict[str, tuple[type[BaseModel], Callable[[Any], KnnIndex]]] = {
+    "exact": (ExactIndexConfig, _exact),
+    "kdtree": (KDTreeIndexConfig, _kdtree),
+    "ivf": (IVFIndexConfig, _ivf),
+    "hnsw": (HNSWIndexConfig, _hnsw),
+    "lsh": (LSHIndexConfig, _lsh),
+}
+
+
+def available_indexes() -> list[str]:
+    """Names of the nearest-neighbour indexes, sorted."""
+    return sorted(_INDEXES)
+
+
+def get_index(name: str, **settings: Any) -> KnnIndex:
+    """The index ``name`` with its config fields ``settings``; an unknown name lists the valid."""
+    if name not in _INDEXES:
+        raise UnknownNameError("nearest-neighbour index", name, available_indexes())
+    cfg_cls, factory = _INDEXES[name]
+    return factory(cfg_cls(**settings))
+
+
+def knn(points: npt.ArrayLike, k: int, index: str = "exact", **settings: Any) -> IntArray:
+    """``k`` nearest neighbours of every point (itself included) with index ``index``.
+
+    Shapes
+    ------
+    ``points`` ``(N, D)`` → ``(N, min(k, N))`` int64.
+    """
+    pts = np.ascontiguousarray(points, dtype=np.float32)
+    k = min(k, len(pts))
+    if k < 1:
+        return np.zeros((len(pts), 0), dtype=np.int64)
+    return get_index(index, **settings)(pts, k)
+
+
+# --------------------------------------------------------------------------- spaces
+
+
+class Space(Protocol):
+    """``space(event) -> points``: coordinates of every hit, shape ``(N, D)`` float32."""
+
+    def __call__(self, event: Event) -> FloatArray: ...
+
+
+class HelixSpaceConfig(BaseModel):
+    """Weights of the hand-made space ``(cos φ, sin φ, eta_weight·η_hit, r_weight·r/1 m)``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # tuned on two training events (seed 1) for the bucket efficiency at k = 10 and 20
+    eta_weight: float = Field(2.0, ge=0)
+    r_weight: float = Field(0.2, ge=0)
+
+
+class HelixSpace:
+    """The hand-made space (module docstring); pure numpy, no training."""
+
+    def __init__(self, config: HelixSpaceConfig | None = None) -> None:
+        self.config = config or HelixSpaceConfig()
+
+    def __call__(self, event: Event) -> FloatArray:
+        h, c = event.hits, self.config
+        r = h.r
+        phi = h.phi
+        eta = np.arcsinh(h.z / np.maximum(r, 1e-9))
+        cols = [np.cos(phi), np.sin(phi), c.eta_weight * eta, c.r_weight * r / u.m]
+        return np.stack(cols, axis=1).astype(np.float32)
+
+
+def learned_features(event: Event, helix: HelixSpaceConfig, use_cells: bool) -> FloatArray:
+    """Inputs of the learned embedding: the helix-space coordinates, then
+    :func:`~tracklearn.graph.metric_learning.hit_features` (r, cos φ, sin φ, z and,
+    with ``use_cells``, the cluster shape).
+
+    Shapes
+    ------
+    output ``(N, 8)`` or ``(N, 12)`` float32; the first 4 columns are ``HelixSpace``'s.
+    """
+    from tracklearn.graph.metric_learning import hit_features
+
+    return np.concatenate(
+        [HelixSpace(helix)(event), hit_features(event, use_cells)], axis=1
+    ).astype(np.float32)
+
+
+class LearnedSpaceConfig(BaseModel):
+    """Where the learned embedding is read from (``.pt`` with its ``.json`` beside it)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    path: Path = DEFAULT_EMBEDDING
+    threads: int = Field(1, ge=1)
+
+
+class LearnedSpace:
+    """A trained :class:`~tracklearn.models.bucket_embedding.BucketEmbedding` on every hit.
+
+    The weights file ``X.pt`` (a state dict) comes with ``X.json``: the model's
+    shape (``model``: ``hidden``, ``n_layers``, ``out_dim``), the ``helix``
+    weights of its skip coordinates, ``use_cells`` and the provenance of its
+    training (:func:`~tracklearn.graph.similarity.save_embedding`).
+    """
+
+    def __init__(self, config: LearnedSpaceConfig | None = None) -> None:
+        import torch
+
+        from tracklearn.models.bucket_embedding import BucketEmbedding
+
+        self.config = config or LearnedSpaceConfig()
+        path = Path(self.config.path)
+        meta_path = path.with_suffix(".json")
+        if not path.exists() or not meta_path.exists():
+            raise DataError(path, "embedding weights or their .json description are missing")
+        try:
+            meta = json.loads(meta_path.read_text())
+            self.use_cells = bool(meta["use_cells"])
+            self.helix = HelixSpaceConfig(**meta["helix"])
+            self.model = BucketEmbedding(int(meta["in_features"]), **meta["model"])
+            state = torch.load(path, map_location="cpu", weights_only=True)
+            self.model.load_state_dict(state)
+        except (KeyError, ValueError, RuntimeError, TypeError) as exc:
+            raise DataError(path, f"not a bucket embedding: {exc}") from exc
+        self.model.eval()
+        self.meta = meta
+
+    def __call__(self, event: Event) -> FloatArray:
+        import torch
+
+        torch.set_num_threads(self.config.threads)
+        feats = torch.from_numpy(learned_features(event, self.helix, self.use_cells))
+        with torch.no_grad():
+            out: FloatArray = self.model(feats).numpy().astype(np.float32)
+        return out
+
+
+_SPACES: dict[str, tuple[type[BaseModel], Callable[[Any], Space]]] = {
+    "helix": (HelixSpaceConfig, HelixSpace),
+    "learned": (LearnedSpaceConfig, LearnedSpace),
+}
+
+
+def available_spaces() -> list[str]:
+    """Names of the bucket spaces, sorted."""
+    return sorted(_SPACES)
+
+
+def get_space(name: str, **settings: Any) -> Space:
+    """The space ``name`` with its config fields ``settings``; an unknown name lists the valid."""
+    if name not in _SPACES:
+        raise UnknownNameError("bucket space", name, available_spaces())
+    cfg_cls, factory = _SPACES[name]
+    return factory(cfg_cls(**settings))
+
+
+# --------------------------------------------------------------------------- builders
+
+
+class BucketConfig(BaseModel):
+    """A bucket builder: a space, an index and the bucket size.
+
+    Attributes
+    ----------
+    space, space_settings
+        Registered space name (``helix``, ``learned``) and its config fields.
+    index, index_settings
+        Registered index name (``exact``, ``kdtree``, ``ivf``, ``hnsw``, ``lsh``) and
+        its config fields.
+    k
+        Hits per bucket: the query hit and its ``k - 1`` nearest neighbours.
+    threads
+        faiss (OpenMP) threads.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    space: str = "learned"
+    space_settings: dict[str, Any] = Field(default_factory=dict)
+    index: str = "hnsw"
+    index_settings: dict[str, Any] = Field(default_factory=dict)
+    k: int = Field(30, ge=1)
+    threads: int = Field(1, ge=1)
+
+    @field_validator("space")
+    @classmethod
+    def _known_space(cls, v: str) -> str:
+        if v not in _SPACES:
+            raise ValueError(f"unknown bucket space {v!r}; valid: {', '.join(available_spaces())}")
+        return v
+
+    @field_validator("index")
+    @classmethod
+    def _known_index(cls, v: str) -> str:
+        if v not in _INDEXES:
+            raise ValueError(f"unknown index {v!r}; valid: {', '.join(available_indexes())}")
+        return v
+
+
+class BucketBuilder:
+    """``builder(event) -> Buckets``: every hit's ``k`` nearest neighbours in a space.
+
+    ``timings`` holds the seconds of the last call: ``space`` (coordinates) and
+    ``index`` (building and querying the index).
+
+    Shapes
+    ------
+    ``Buckets`` with ``B = N`` buckets of at most ``k`` hits each.
+    """
+
+    def __init__(self, config: BucketConfig) -> None:
+        self.config = config
+        self.space = get_space(config.space, **config.space_settings)
+        settings = dict(config.index_settings)
+        if config.index == "kdtree":
+            settings.setdefault("workers", config.threads)
+        self.index = get_index(config.index, **settings)
+        self.timings: dict[str, float] = {}
+
+    def points(self, event: Event) -> FloatArray:
+        """Coordinates of every hit in the space, shape ``(N, D)``."""
+        return np.ascontiguousarray(self.space(event), dtype=np.float32)
+
+    def neighbours(self, points: FloatArray) -> IntArray:
+        """Neighbour table of the points, shape ``(N, min(k, N))``."""
+        k = min(self.config.k, len(points))
+        if k < 1:
+            return np.zeros((len(points), 0), dtype=np.int64)
+        faiss = _faiss()
+        old = faiss.omp_get_max_threads()
+        faiss.omp_set_num_threads(self.config.threads)
+        try:
+            return self.index(points, k)
+        finally:
+            faiss.omp_set_num_threads(old)
+
+    def __call__(self, event: Event) -> Buckets:
+        import time
+
+        t0 = time.perf_counter()
+        pts = self.points(event)
+        t1 = time.perf_counter()
+        nn = self.neighbours(pts)
+        t2 = time.perf_counter()
+        self.timings = {"space": t1 - t0, "index": t2 - t1}
+        return Buckets.from_neighbours(nn, event.n_hits)
+
+
+def make_bucket_builder(**settings: Any) -> BucketBuilder:
+    """``BucketBuilder(BucketConfig(**settings))``."""
+    return BucketBuilder(BucketConfig(**settings))
+
+
+# --------------------------------------------------------------------------- as a graph
+
+
+def bucket_edges(buckets: Buckets) -> IntArray:
+    """Undirected edges query → member of every query bucket, each once as ``(i, j)``, i < j.
+
+    Hash buckets (``query == -1``) are skipped.  Shapes: output ``(2, E)`` int64,
+    sorted by ``(i, j)``.
+    """
+    q = buckets.query[buckets.bucket_of_entry]
+    m = buckets.hit_index
+    ok = (q >= 0) & (q != m)
+    lo, hi = np.minimum(q[ok], m[ok]), np.maximum(q[ok], m[ok])
+    n = max(buckets.n_hits, 1)
+    keys = np.unique(lo * n + hi)
+    return np.stack([keys // n, keys % n]).astype(np.int64)
+
+
+class HashingGraphBuilder:
+    """Graph builder ``hashing``: edges between each hit and the members of its bucket.
+
+    Edges are oriented inner → outer by ``sqrt(r² + z²)``
+    (:func:`~tracklearn.graph.metric_learning.orient_pairs`); node and edge
+    features as the other builders (:func:`~tracklearn.graph.assemble.event_graph`).
+    """
+
+    def __init__(self, buckets: BucketBuilder) -> None:
+        self.buckets = buckets
+
+    def candidate_edges(self, event: Event) -> IntArray:
+        """Edges (hit rows, inner → outer), shape ``(2, E)``."""
+        from tracklearn.graph.metric_learning import orient_pairs
+
+        pairs = bucket_edges(self.buckets(event))
+        return orient_pairs(pairs, event.hits.r, event.hits.z)
+
+    def __call__(self, event: Event) -> Graph:
+        from tracklearn.graph.assemble import event_graph
+
+        return event_graph(event, self.candidate_edges(event))
