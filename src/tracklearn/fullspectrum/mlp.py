@@ -64,7 +64,7 @@ class NumpyMLP:
 
     def predict(self, features: npt.ArrayLike) -> FloatArray:
         """Probabilities, shape (N,)."""
-        return 1.0 / (1.0 + np.exp(-self.logit(features)))
+        return np.asarray(0.5 * (1.0 + np.tanh(0.5 * self.logit(features))), np.float64)
 
     def save(self, path: str | Path) -> None:
         arrays: dict[str, npt.NDArray[np.generic]] = {

@@ -205,7 +205,7 @@ class FullSpectrumReconstructor:
                                    self._inner)  # fmt: skip
         tnet = self.model.track_nets.get(p.name)
         logit = tnet.logit(feats) if tnet is not None and len(hits) else np.zeros(len(hits))
-        score = 1.0 / (1.0 + np.exp(-logit))
+        score = _sigmoid(logit)
         state.times[f"{p.name}:track_net"] = time.perf_counter() - tick
         tick = time.perf_counter()
         sel = self.selection
@@ -235,6 +235,11 @@ class FullSpectrumReconstructor:
         )  # fmt: skip
         state.times["duplicates"] = time.perf_counter() - tick
         return tracks_from_owner(state.owner, g.row, event.n_hits)
+
+
+def _sigmoid(logit: FloatArray) -> FloatArray:
+    """1 / (1 + exp(-logit)) without overflow warnings."""
+    return np.asarray(0.5 * (1.0 + np.tanh(0.5 * logit)), np.float64)
 
 
 def _in_threads(fn: Callable[[int], _T], n: int) -> list[_T]:

@@ -86,9 +86,7 @@ class TrackerTables:
     def __post_init__(self) -> None:
         n = self.sigma.shape[1] if self.sigma.ndim == 5 else -1
         if self.sigma.shape != (2, n, n, 2, 3) or self.sigma_dup.shape != (n, 2):
-            raise DataError(
-                "tracker tables", "sigma must be (2, L, L, 2, 3) and sigma_dup (L, 2)"
-            )
+            raise DataError("tracker tables", "sigma must be (2, L, L, 2, 3) and sigma_dup (L, 2)")
         for name in ("seed_triplets", "chain_triplets", "successors"):
             arr = getattr(self, name)
             if arr.size and (arr.min() < 0 or arr.max() >= n):

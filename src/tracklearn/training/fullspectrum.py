@@ -28,14 +28,15 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
-from tracklearn.edm import Detector, Event
+from tracklearn.edm import Event
+from tracklearn.errors import DataError
 from tracklearn.fullspectrum.features import CANDIDATE_FEATURES, majority_labels
 from tracklearn.fullspectrum.layers import LayerTable
 from tracklearn.fullspectrum.mlp import NumpyMLP
@@ -57,6 +58,7 @@ from tracklearn.metrics import aggregate, evaluate_event
 from tracklearn.models.candidate_mlp import CandidateMLP
 from tracklearn.provenance import provenance
 from tracklearn.training.loop import TrainConfig, train
+from tracklearn.training.stages import register_stage
 
 log = logging.getLogger(__name__)
 
@@ -78,10 +80,10 @@ class NetConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     hidden: tuple[int, ...] = (64, 64)
-    epochs: int = Field(12, ge=1)
+    epochs: int = Field(8, ge=1)
     lr: float = Field(2e-3, gt=0)
     batch_size: int = Field(4096, ge=16)
-    max_negatives_per_event: int = Field(200_000, ge=1)  # subsample of negative examples
+    max_negatives_per_event: int = Field(80_000, ge=1)  # subsample of negative examples
 
 
 class FullSpectrumTrainConfig(BaseModel):
@@ -235,7 +237,7 @@ def choose_seed_threshold(
 def train_fullspectrum(
     train_events: Sequence[Event],
     val_events: Sequence[Event],
-    detector: Detector,
+    layers: LayerTable,
     config: FullSpectrumTrainConfig,
     out: str | Path,
     *,
@@ -248,7 +250,6 @@ def train_fullspectrum(
     say = progress or (lambda msg: log.info("%s", msg))
     t_start = time.perf_counter()
     rng = np.random.default_rng(config.seed)
-    layers = LayerTable.from_detector(detector)
     say("learning layer tables")
     tables = learn_tables(train_events, layers, seed_coverage=config.seed_coverage)
     passes = list(config.passes)
@@ -348,3 +349,49 @@ def train_fullspectrum(
 
 def _copy_state(state: RunState) -> RunState:
     return RunState(state.grid, state.owner.copy(), [], dict(state.times), state.z0_max)
+
+
+class FullSpectrumStageConfig(FullSpectrumTrainConfig):
+    """``tracklearn train fullspectrum``: the training settings plus where the events are.
+
+    ``train`` and ``val`` name folders of events with truth, relative to ``--data``;
+    ``geometry`` is the TrackML ``detectors.csv(.gz)`` (default: the shared data).
+    """
+
+    train: tuple[str, ...] = ("train",)
+    val: tuple[str, ...] = ("val",)
+    geometry: str | None = None
+    data_note: str = ""
+
+
+@register_stage("fullspectrum")
+def run_stage(config: dict[str, Any], data: Path, out: Path, resume: bool) -> dict[str, float]:
+    """Train a fullspectrum model folder in ``out`` (``resume`` is not supported: it is fast)."""
+    from tracklearn.config import validate
+    from tracklearn.datapaths import shared_data_dir
+    from tracklearn.io import find_events, read_detector, read_event
+
+    cfg = validate(FullSpectrumStageConfig, config, "fullspectrum training config")
+    geometry = (
+        Path(cfg.geometry) if cfg.geometry else shared_data_dir() / "trackml" / "detectors.csv.gz"
+    )
+    detector = read_detector(geometry)
+
+    def load(names: Sequence[str]) -> list[Event]:
+        prefixes = find_events([data / n for n in names])
+        if not prefixes:
+            raise DataError(data, f"no events in {', '.join(names)}")
+        return [read_event(p) for p in prefixes]
+
+    train_events, val_events = load(cfg.train), load(cfg.val)
+    base = FullSpectrumTrainConfig.model_validate(
+        cfg.model_dump(exclude={"train", "val", "geometry", "data_note"})
+    )
+    layers = LayerTable.from_detector(detector)
+    train_fullspectrum(
+        train_events, val_events, layers, base, out, data_note=cfg.data_note,
+        progress=lambda msg: log.warning("%s", msg),
+    )  # fmt: skip
+    prov = json.loads((out / "provenance.json").read_text())
+    return {k: float(v) for k, v in prov["metrics"]["validation"].items()
+            if k in ("trackml_score", "efficiency", "fake_rate")}  # fmt: skip
