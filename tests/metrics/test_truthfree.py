@@ -56,8 +56,8 @@ def test_truth_tracks_find_every_target_and_shuffled_tracks_none(event: Event) -
     assert res.n_targets > 30 and res.efficiency == 1.0, res
     # the same track lengths with the hits of random rows: nothing matches
     rng = np.random.default_rng(0)
-    shuffled = TrackCandidates(tracks.offsets, rng.permutation(event.n_hits)[: len(tracks.hit_index)],
-                               event.n_hits)  # fmt: skip
+    rows = rng.permutation(event.n_hits)[: len(tracks.hit_index)]
+    shuffled = TrackCandidates(tracks.offsets, rows, event.n_hits)
     assert truth_free_efficiency(event.hits, shuffled, event.particles).n_found == 0
 
 
