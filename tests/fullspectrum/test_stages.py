@@ -250,11 +250,11 @@ def test_luminous_region_length_is_measured() -> None:
     table = toy_table()
     rng = np.random.default_rng(2)
     for sigma in (5.0, 50.0):
-        z0 = rng.normal(0.0, sigma, 400)
+        z0 = rng.normal(0.0, sigma, 1000)
         parts_x, parts_y, parts_z, lays = [], [], [], []
         for zz in z0:
             phi, cot = rng.uniform(-np.pi, np.pi), rng.uniform(-1, 1)
-            for lay in (0, 1):
+            for lay in (0, 1, 2, 3):
                 r = RADII[lay]
                 parts_x.append(r * np.cos(phi))
                 parts_y.append(r * np.sin(phi))

@@ -69,8 +69,11 @@ IntArray = npt.NDArray[np.int64]
 def default_passes() -> tuple[PassConfig, ...]:
     """The passes of the shipped model: primaries at every pT, then displaced particles."""
     return (
-        PassConfig(name="primary", seeds="first", pt_min=0.1, d0_max=2.0),
-        PassConfig(name="displaced", seeds="first", pt_min=0.2, d0_max=50.0, z0_max=300.0),
+        PassConfig(name="primary", seeds="first", pt_min=0.1, d0_max=2.0, accept_min_score=0.3),
+        PassConfig(
+            name="displaced", seeds="first", pt_min=0.2, d0_max=50.0, z0_max=300.0,
+            accept_min_score=0.3,
+        ),  # fmt: skip
     )
 
 
