@@ -71,9 +71,13 @@ def default_passes() -> tuple[PassConfig, ...]:
     return (
         PassConfig(name="primary", seeds="first", pt_min=0.1, d0_max=2.0, accept_min_score=0.3),
         PassConfig(
-            name="displaced", seeds="first", pt_min=0.2, d0_max=50.0, z0_max=300.0,
+            name="displaced",
+            seeds="first",
+            pt_min=0.2,
+            d0_max=50.0,
+            z0_max=300.0,
             accept_min_score=0.3,
-        ),  # fmt: skip
+        ),
     )
 
 
