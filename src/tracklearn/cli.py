@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tracklearn.errors import ConfigError, TracklearnError
+from tracklearn.errors import ConfigError, RunInterrupted, TracklearnError
 
 app = typer.Typer(
     add_completion=False,
@@ -129,11 +129,59 @@ def simulate(
     typer.echo(f"wrote {written} events to {out}")
 
 
+def _scheduler(value: str | None) -> str | None:
+    """Validate ``--scheduler`` at parse time (a bad value is a usage error, exit 2)."""
+    if value is None:
+        return None
+    from tracklearn.parallel.scheduler import parse_scheduler
+
+    try:
+        parse_scheduler(value)
+    except ConfigError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    return value
+
+
+WorkersOpt = Annotated[
+    int,
+    typer.Option(
+        min=1, help="Local processes, events in parallel (capped at the cores, with a warning)."
+    ),
+]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option(
+        callback=_scheduler,
+        help="Run on Dask: local[:N] starts N worker processes here (loopback only); "
+        "tcp://HOST:PORT joins a cluster started with `dask scheduler` / `dask worker` "
+        "(workers need tracklearn and the same paths). A worker that dies is replaced and "
+        "its events retried.",
+    ),
+]
+ForceOpt = Annotated[
+    bool,
+    typer.Option(
+        help="Redo every event, and replace the outputs of an earlier run with other "
+        "settings. Without it, a rerun resumes: events already done are skipped."
+    ),
+]
+
+
+def _parallel_args(workers: int, scheduler: str | None) -> Any:
+    from tracklearn.parallel.scheduler import parse_scheduler
+
+    if scheduler is not None and workers != 1:
+        raise typer.BadParameter("give --workers or --scheduler, not both")
+    return None if scheduler is None else parse_scheduler(scheduler)
+
+
 @app.command(
     help="Reconstruct tracks; writes event<id>-tracks.csv (hit_id,track_id) per event and, "
     "for methods that fit their tracks (ckf, or any method with --fit), "
     "event<id>-track-params.parquet (perigee d0, z0, phi, theta, q/p, pT, eta, charge, "
-    "chi2, ndf and the 15 upper-triangle covariance entries; one row per fitted track)."
+    "chi2, ndf and the 15 upper-triangle covariance entries; one row per fitted track). "
+    "Rerunning the same command resumes (only events without outputs are done); "
+    "run.json is written last, when every event succeeded; Ctrl-C keeps finished events."
 )
 def reconstruct(
     events: EventsArg,
@@ -141,7 +189,9 @@ def reconstruct(
     method: Annotated[str | None, typer.Option(help=_methods_help())] = None,
     config: Annotated[Path | None, typer.Option(help="YAML config of the method.")] = None,
     model: Annotated[Path | None, typer.Option(help="Trained model (ML methods).")] = None,
-    workers: Annotated[int, typer.Option(min=1, help="Events processed in parallel.")] = 1,
+    workers: WorkersOpt = 1,
+    scheduler: SchedulerOpt = None,
+    force: ForceOpt = False,
     fit: Annotated[
         bool,
         typer.Option(
@@ -151,10 +201,11 @@ def reconstruct(
     ] = False,
 ) -> None:
     from tracklearn.io import find_events
+    from tracklearn.parallel.reconstruct import reconstruct_events
     from tracklearn.pipeline import DEFAULT_METHOD, get_method
-    from tracklearn.pipeline.run import reconstruct_events
     from tracklearn.report import progress_bar
 
+    spec = _parallel_args(workers, scheduler)
     name = method or DEFAULT_METHOD
     cfg = _load_yaml(config) or {}
     if model is not None:
@@ -162,27 +213,35 @@ def reconstruct(
     get_method(name, cfg or None)  # fail fast on an unknown name or a bad config
     prefixes = find_events(events)
     with progress_bar(f"reconstruct ({name})", len(prefixes)) as advance:
-        runs = reconstruct_events(
+        result = reconstruct_events(
             prefixes,
             name,
             out,
             config=cfg or None,
             workers=workers,
+            scheduler=spec,
+            force=force,
             fit=fit,
             on_done=lambda r: advance(),
         )
-    failed = [r for r in runs if r.error]
-    for r in failed:
+    for r in result.failed:
         typer.echo(f"error: {r.error}", err=True)
-    ok = [r for r in runs if not r.error]
-    if ok:
-        mean_t = sum(r.time_s for r in ok) / len(ok)
-        peak = max(r.peak_rss_mb for r in ok)
+    ok = [r for r in result.runs if not r.error]
+    done = [r for r in ok if not r.resumed]
+    if done:
+        mean_t = sum(r.time_s for r in done) / len(done)
+        peak = max(r.peak_rss_mb for r in done)
         typer.echo(
-            f"{len(ok)} events reconstructed with {name}: {mean_t:.2f} s/event, "
+            f"{len(done)} events reconstructed with {name}: {mean_t:.2f} s/event, "
             f"peak RSS {peak:.0f} MB; tracks in {out}"
         )
-    if failed:
+    if result.resumed:
+        typer.echo(f"{len(result.resumed)} events were already done (resumed; --force redoes them)")
+    if result.retried:
+        names = ", ".join(Path(r.prefix).name for r in result.retried)
+        typer.echo(f"retried after a worker died: {names}")
+    if result.failed:
+        typer.echo(f"{len(result.failed)} of {len(result.runs)} events failed; no run.json written")
         raise typer.Exit(1)
 
 
@@ -343,6 +402,9 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         app()
+    except RunInterrupted as exc:
+        typer.echo(str(exc), err=True)
+        sys.exit(130)
     except TracklearnError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(1)

@@ -33,7 +33,8 @@ from tracklearn.io import (
     track_params_path,
 )
 from tracklearn.io.atomic import write_text_atomic
-from tracklearn.io.tracks import tracks_path
+from tracklearn.io.outdir import prepare_out_dir
+from tracklearn.io.tracks import hits_digest, tracks_path
 from tracklearn.metrics import (
     DESIGN_KEYS,
     ParticleTable,
@@ -51,6 +52,31 @@ from tracklearn.provenance import provenance
 PT_BINS = np.array([1.0, 1.5, 2.0, 3.0, 5.0, 7.5, 10.0, 20.0, 50.0, 100.0])
 #: η bin edges of the efficiency plot
 ETA_BINS = np.linspace(-4.0, 4.0, 17)
+
+
+#: every file ``evaluate`` may write; removed from the output folder before it starts
+REPORT_FILES = (
+    "metrics.json",
+    "summary.md",
+    "efficiency_pt.png",
+    "efficiency_eta.png",
+    "track_length.png",
+    "resolution.json",
+    "resolution_pt.png",
+    "pulls.png",
+)
+
+
+def _check_digest(timing: dict[str, Any] | None, event: Event, tracks_dir: str | Path) -> None:
+    """Tracks made from other hits (another event with the same hit ids) are an error."""
+    if timing is None or "hits_digest" not in timing:
+        return
+    if timing["hits_digest"] != hits_digest(event):
+        raise DataError(
+            tracks_path(tracks_dir, event.event_id),
+            f"was reconstructed from other hits than {event.source} "
+            "(tracks of another event, or the hits changed since)",
+        )
 
 
 @dataclass
@@ -83,7 +109,10 @@ def evaluate_folder(
 ) -> EvaluationResult:
     """Score every truth event against ``tracks_dir`` and write the report to ``out_dir``."""
     targets = targets or TargetSelection()
-    out = Path(out_dir)
+    out = prepare_out_dir(out_dir)
+    # a report of an earlier evaluation must not mix with this one (nor survive its failure)
+    for name in REPORT_FILES:
+        (out / name).unlink(missing_ok=True)
     per_event: dict[int, dict[str, Any]] = {}
     metrics: list[TrackingMetrics] = []
     tables: list[ParticleTable] = []
@@ -103,7 +132,8 @@ def evaluate_folder(
         metrics.append(m)
         row = m.to_dict()
         timing = read_timing(tracks_dir, event.event_id)
-        if timing is not None:
+        _check_digest(timing, event, tracks_dir)
+        if timing is not None and "time_s" in timing:  # other tools may write no time
             row.update({k: timing[k] for k in ("time_s", "peak_rss_mb") if k in timing})
             times.append(float(timing["time_s"]))
             rss.append(float(timing.get("peak_rss_mb", np.nan)))
@@ -116,7 +146,8 @@ def evaluate_folder(
     if times:
         overall["time_s"] = float(np.mean(times))
         overall["time_s_median"] = float(np.median(times))
-        overall["peak_rss_mb"] = float(np.nanmax(rss))
+        if np.isfinite(rss).any():
+            overall["peak_rss_mb"] = float(np.nanmax(rss))
     overall["n_events"] = len(metrics)
     doc = {
         "targets": targets.model_dump(),
@@ -124,7 +155,6 @@ def evaluate_folder(
         **{str(k): v for k, v in per_event.items()},
         "provenance": provenance(),
     }
-    out.mkdir(parents=True, exist_ok=True)
     metrics_path = out / "metrics.json"
     write_text_atomic(metrics_path, json.dumps(doc, indent=1, default=_json_default))
     result = EvaluationResult(per_event, overall, metrics_path)
