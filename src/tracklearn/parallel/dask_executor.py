@@ -35,8 +35,10 @@ from tracklearn.parallel.scheduler import SchedulerSpec, available_cores
 
 log = logging.getLogger(__name__)
 
-#: tasks submitted ahead of the finished ones, per worker (bounded scheduler memory)
-WINDOW_PER_WORKER = 16
+#: events in flight per worker thread: 1, so that a worker that dies takes only the event
+#: it was running with it (the scheduler would otherwise assign several events to one
+#: worker ahead of time); the cost is one scheduler round trip (milliseconds) per event
+IN_FLIGHT_PER_THREAD = 1
 
 
 def dask_setup(worker: Any) -> None:
@@ -53,7 +55,13 @@ def open_client(spec: SchedulerSpec, n_events: int) -> Iterator[Any]:
 
     # the scheduler of a local cluster runs in this process: its INFO lines are noise here
     logging.getLogger("distributed").setLevel(logging.ERROR)
-    with dask.config.set({"distributed.scheduler.allowed-failures": MAX_RETRIES}):
+    settings = {
+        "distributed.scheduler.allowed-failures": MAX_RETRIES,
+        # one event per worker thread at a time: a dead worker takes only its own event
+        # with it (events last seconds; the scheduler's round trip is milliseconds)
+        "distributed.scheduler.worker-saturation": 1.0,
+    }
+    with dask.config.set(settings):
         if spec.address is not None:
             try:
                 client = Client(spec.address, timeout=10)
@@ -101,9 +109,8 @@ def _close(client: Any, cluster: Any) -> None:
 
 
 def worker_pids(client: Any) -> list[int]:
-    """Process ids of the cluster's workers (as the scheduler knows them)."""
-    info = client.scheduler_info(n_workers=-1)["workers"]
-    return sorted(int(w["pid"]) for w in info.values() if w.get("pid"))
+    """Process ids of the cluster's live workers (asked from each worker's event loop)."""
+    return sorted(int(pid) for pid in client.run(os.getpid).values())
 
 
 def _kill_local_workers(client: Any) -> None:
@@ -138,8 +145,10 @@ def run_on_dask(
         pids = set(worker_pids(client))
         run_id = uuid.uuid4().hex[:8]
         queue = list(reversed(items))
-        window = WINDOW_PER_WORKER * n_workers
         keys: dict[str, str] = {}
+
+        def window() -> int:  # follows the cluster as workers come and go
+            return max(1, IN_FLIGHT_PER_THREAD * sum(client.nthreads().values()))
 
         def submit() -> Any:
             item = queue.pop()
@@ -147,7 +156,7 @@ def run_on_dask(
             keys[key] = item
             return client.submit(execute, job, item, key=key, pure=False)
 
-        pending = as_completed([submit() for _ in range(min(window, len(queue)))])
+        pending = as_completed([submit() for _ in range(min(window(), len(queue)))])
         for batch in pending.batches():
             tries = client.run_on_scheduler(_suspicious, [f.key for f in batch])
             for fut in batch:
@@ -166,6 +175,7 @@ def run_on_dask(
                     finish(Outcome(item, r.value, r.error, attempts, r.pid, r.set_up))
                     pids.add(r.pid)
                 fut.release()
-                if queue:
-                    pending.add(submit())
+            for _ in range(min(len(queue), window() - pending.count())):
+                pending.add(submit())
+        pids.update(worker_pids(client))  # replacements of dead workers too
         return n_workers, sorted(pids)

@@ -136,9 +136,11 @@ def execute(job: Job, item: str) -> TaskResult:
         )
 
 
-def _ignore_sigint() -> None:
-    """Worker processes leave Ctrl-C to the main process, which stops them."""
+def _init_pool_worker() -> None:
+    """Pool workers leave Ctrl-C to the main process, which stops them, and build their
+    own state (a forked worker must not count on its parent's)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _STATE.clear()
 
 
 @contextlib.contextmanager
@@ -229,24 +231,36 @@ def _run_pool(
     fresh: bool,
     finish: Callable[[Outcome], None],
 ) -> list[int]:
-    """Local pool with at most ``workers`` events in flight, restarted when a worker dies."""
+    """Local pool with at most ``workers`` events in flight, restarted when a worker dies.
+
+    A dead worker breaks a :class:`ProcessPoolExecutor` and stops its other
+    workers too, so every event in flight then is retried; those "suspects"
+    run alone next, so that a poison event (one that kills its worker every
+    time) uses up its own retries, not those of the events beside it.
+    """
     todo = list(reversed(items))  # pop() from the end keeps input order
+    suspects: list[str] = []
     attempts = dict.fromkeys(items, 0)
     seen_pids: set[int] = set()
-    while todo:
+    while todo or suspects:
         pool = ProcessPoolExecutor(
             max_workers=workers,
-            initializer=_ignore_sigint,
+            initializer=_init_pool_worker,
             max_tasks_per_child=1 if fresh else None,
         )
         running: dict[Future[TaskResult], str] = {}
-        broken = False
+        lost: list[str] = []
         try:
-            while todo or running:
-                while todo and len(running) < workers and not broken:
-                    item = todo.pop()
-                    attempts[item] += 1
-                    running[pool.submit(execute, job, item)] = item
+            while True:
+                if not lost:
+                    if suspects and not running:
+                        item = suspects.pop(0)
+                        attempts[item] += 1
+                        running[pool.submit(execute, job, item)] = item
+                    while not suspects and todo and len(running) < workers:
+                        item = todo.pop()
+                        attempts[item] += 1
+                        running[pool.submit(execute, job, item)] = item
                 if not running:
                     break
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -256,27 +270,21 @@ def _run_pool(
                     try:
                         r = fut.result()
                     except BrokenProcessPool:
-                        broken = True
-                        todo.append(item)
+                        lost.append(item)
                         continue
                     finish(Outcome(item, r.value, r.error, attempts[item], r.pid, r.set_up))
-                if broken and not running:
-                    break
         except BaseException:
             with no_sigint():
                 _kill_pool(pool)
             raise
-        if broken:
-            pool.shutdown(wait=True, cancel_futures=True)
-            # the events in flight when a worker died: retry, or give up after MAX_RETRIES
-            for item in list(todo):
-                if attempts[item] > MAX_RETRIES:
-                    todo.remove(item)
-                    finish(Outcome(item, None, _died_message(item, attempts[item]), attempts[item]))
-            if todo:
-                log.warning("a worker process died; retrying %d event(s) in a new pool", len(todo))
-        else:
-            pool.shutdown(wait=True)
+        pool.shutdown(wait=True, cancel_futures=True)
+        for item in lost:  # retry, or give up after MAX_RETRIES
+            if attempts[item] > MAX_RETRIES:
+                finish(Outcome(item, None, _died_message(item, attempts[item]), attempts[item]))
+            else:
+                suspects.append(item)
+        if suspects:
+            log.warning("a worker process died; retrying %d event(s)", len(suspects))
     return sorted(seen_pids)
 
 
