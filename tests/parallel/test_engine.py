@@ -78,11 +78,9 @@ def test_a_bad_file_is_reported_and_leaves_no_outputs(
     import shutil
 
     data = tmp_path / "data"
+    data.mkdir()
     for p in tiny_events[:3]:
-        shutil.copy(f"{p}-hits.csv.gz", data / f"{p.name}-hits.csv.gz") if data.exists() else (
-            data.mkdir(),
-            shutil.copy(f"{p}-hits.csv.gz", data / f"{p.name}-hits.csv.gz"),
-        )
+        shutil.copy(f"{p}-hits.csv.gz", data / f"{p.name}-hits.csv.gz")
     out = tmp_path / "t"
     prefixes = sorted(data / p.name for p in tiny_events[:3])
     assert not reconstruct_events(prefixes, "hough", out).failed
