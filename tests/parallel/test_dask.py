@@ -66,14 +66,22 @@ def dask_cluster(tmp_path: Path) -> Iterator[str]:
     sched_file = tmp_path / "scheduler.json"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     log = (tmp_path / "dask.log").open("w")
-    scheduler = "scheduler --host 127.0.0.1 --port 0 --no-dashboard --scheduler-file".split()
+    scheduler = [
+        "scheduler",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--no-dashboard",
+        "--scheduler-file",
+    ]
     procs = [subprocess.Popen([bin_dir / "dask", *scheduler, sched_file], stdout=log, stderr=log)]
     try:
         deadline = time.monotonic() + 30
         while not sched_file.exists() and time.monotonic() < deadline:
             time.sleep(0.2)
         address = json.loads(sched_file.read_text())["address"]
-        worker = "--nworkers 1 --nthreads 1 --host 127.0.0.1 --no-dashboard".split()
+        worker = ["--nworkers", "1", "--nthreads", "1", "--host", "127.0.0.1", "--no-dashboard"]
         cmd = [bin_dir / "dask", "worker", address, *worker]
         procs.append(subprocess.Popen(cmd, stdout=log, stderr=log, env=env, cwd=Path.cwd()))
         yield address
