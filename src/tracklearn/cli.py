@@ -41,6 +41,52 @@ def _methods_help() -> str:
     return f"Reconstruction method (default {DEFAULT_METHOD}). Available: " + "; ".join(lines)
 
 
+def _scheduler(value: str | None) -> str | None:
+    """Validate ``--scheduler`` at parse time (a bad value is a usage error, exit 2)."""
+    if value is None:
+        return None
+    from tracklearn.parallel.scheduler import parse_scheduler
+
+    try:
+        parse_scheduler(value)
+    except ConfigError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    return value
+
+
+WorkersOpt = Annotated[
+    int,
+    typer.Option(
+        min=1, help="Local processes, events in parallel (capped at the cores, with a warning)."
+    ),
+]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option(
+        callback=_scheduler,
+        help="Run on Dask: local[:N] starts N worker processes here (loopback only); "
+        "tcp://HOST:PORT joins a cluster started with `dask scheduler` / `dask worker` "
+        "(workers need tracklearn and the same paths). A worker that dies is replaced and "
+        "its events retried.",
+    ),
+]
+ForceOpt = Annotated[
+    bool,
+    typer.Option(
+        help="Redo every event, and replace the outputs of an earlier run with other "
+        "settings. Without it, a rerun resumes: events already done are skipped."
+    ),
+]
+
+
+def _parallel_args(workers: int, scheduler: str | None) -> Any:
+    from tracklearn.parallel.scheduler import parse_scheduler
+
+    if scheduler is not None and workers != 1:
+        raise typer.BadParameter("give --workers or --scheduler, not both")
+    return None if scheduler is None else parse_scheduler(scheduler)
+
+
 @app.command()
 def info(
     events: EventsArg,
@@ -92,13 +138,22 @@ def simulate(
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="csv, csv.gz or parquet.")] = "csv.gz",
     first_event_id: Annotated[int, typer.Option(help="Id of the first event.")] = 1000,
-    workers: Annotated[int, typer.Option(min=1, help="trackml: parallel processes.")] = 1,
+    workers: Annotated[
+        int, typer.Option(min=1, help="trackml: local processes (capped at the cores).")
+    ] = 1,
+    scheduler: SchedulerOpt = None,
+    force: ForceOpt = False,
     verbose: Annotated[bool, typer.Option(help="Show Pythia's own output.")] = False,
 ) -> None:
-    """Generate events with truth and write them in TrackML format."""
-    from tracklearn.report import progress_bar
-    from tracklearn.simulation.run import simulate_to_disk
+    """Generate events with truth and write them in TrackML format.
 
+    trackml: events run in parallel (--workers or --scheduler); rerunning the same
+    command resumes, simulation.json is written last.
+    """
+    from tracklearn.parallel.simulate import simulate_to_disk
+    from tracklearn.report import progress_bar
+
+    spec = _parallel_args(workers, scheduler)
     toy = {"n_particles": particles, "noise_fraction": noise}
     real = {
         "generator.pileup": pileup,
@@ -122,57 +177,13 @@ def simulate(
             overrides={k: v for k, v in given.items() if v is not None},
             first_event_id=first_event_id,
             workers=workers,
+            scheduler=spec,
+            force=force,
             geometry=geometry,
             verbose=verbose,
             on_done=lambda _id: advance(),
         )
     typer.echo(f"wrote {written} events to {out}")
-
-
-def _scheduler(value: str | None) -> str | None:
-    """Validate ``--scheduler`` at parse time (a bad value is a usage error, exit 2)."""
-    if value is None:
-        return None
-    from tracklearn.parallel.scheduler import parse_scheduler
-
-    try:
-        parse_scheduler(value)
-    except ConfigError as exc:
-        raise typer.BadParameter(str(exc)) from None
-    return value
-
-
-WorkersOpt = Annotated[
-    int,
-    typer.Option(
-        min=1, help="Local processes, events in parallel (capped at the cores, with a warning)."
-    ),
-]
-SchedulerOpt = Annotated[
-    str | None,
-    typer.Option(
-        callback=_scheduler,
-        help="Run on Dask: local[:N] starts N worker processes here (loopback only); "
-        "tcp://HOST:PORT joins a cluster started with `dask scheduler` / `dask worker` "
-        "(workers need tracklearn and the same paths). A worker that dies is replaced and "
-        "its events retried.",
-    ),
-]
-ForceOpt = Annotated[
-    bool,
-    typer.Option(
-        help="Redo every event, and replace the outputs of an earlier run with other "
-        "settings. Without it, a rerun resumes: events already done are skipped."
-    ),
-]
-
-
-def _parallel_args(workers: int, scheduler: str | None) -> Any:
-    from tracklearn.parallel.scheduler import parse_scheduler
-
-    if scheduler is not None and workers != 1:
-        raise typer.BadParameter("give --workers or --scheduler, not both")
-    return None if scheduler is None else parse_scheduler(scheduler)
 
 
 @app.command(
@@ -260,9 +271,15 @@ def evaluate(
     truth: Annotated[list[Path], typer.Option(help="Events with truth (prefixes or folders).")],
     tracks: Annotated[Path, typer.Option(help="Folder with event<id>-tracks.csv files.")],
     out: Annotated[Path, typer.Option(help="Output folder: metrics.json, plots, summary.md.")],
-    pt_min: Annotated[float, typer.Option(help="Target particles: minimum pT [GeV].")] = 1.0,
-    eta_max: Annotated[float, typer.Option(help="Target particles: maximum |eta|.")] = 4.0,
-    min_layers: Annotated[int, typer.Option(help="Target particles: minimum distinct layers.")] = 5,
+    pt_min: Annotated[
+        float, typer.Option(min=0.0, help="Target particles: minimum pT [GeV].")
+    ] = 1.0,
+    eta_max: Annotated[float, typer.Option(min=0.0, help="Target particles: maximum |eta|.")] = 4.0,
+    min_layers: Annotated[
+        int, typer.Option(min=0, help="Target particles: minimum distinct layers.")
+    ] = 5,
+    workers: WorkersOpt = 1,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Score tracks against truth: metrics.json, efficiency plots and a summary table.
 
@@ -271,12 +288,13 @@ def evaluate(
     |eta|<1 and all, pull widths of d0, z0, phi, theta, q/p), resolution_pt.png and
     pulls.png.
     """
-    from tracklearn.evaluation import evaluate_folder
     from tracklearn.metrics import TargetSelection
+    from tracklearn.parallel.evaluate import evaluate_events
     from tracklearn.report import print_table
 
+    spec = _parallel_args(workers, scheduler)
     targets = TargetSelection(pt_min=pt_min, eta_max=eta_max, min_layers=min_layers)
-    result = evaluate_folder(truth, tracks, out, targets)
+    result = evaluate_events(truth, tracks, out, targets, workers=workers, scheduler=spec)
     print_table("metrics", result.table_rows())
     typer.echo(f"metrics: {result.metrics_path}")
     if result.resolution is not None:

@@ -13,7 +13,7 @@ When ``reconstruct`` also left fitted track parameters
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -101,45 +101,104 @@ class EvaluationResult:
         return rows
 
 
+@dataclass(frozen=True)
+class EventScore:
+    """Everything ``evaluate`` needs of one event (computed where the event is read)."""
+
+    event_id: int
+    metrics: TrackingMetrics
+    row: dict[str, Any]
+    table: ParticleTable
+    lengths: npt.NDArray[np.int64]
+    residuals: Residuals | None
+    time_s: float | None
+    peak_rss_mb: float
+
+
+@dataclass(frozen=True)
+class ScoreJob:
+    """Score one truth event (item: its prefix) against ``tracks_dir``; picklable for workers."""
+
+    tracks_dir: str
+    targets: TargetSelection
+
+    @property
+    def cache_key(self) -> str:
+        return "evaluate"
+
+    def setup(self) -> None:
+        return None
+
+    def run(self, state: None, item: str) -> EventScore:
+        return score_event(item, self.tracks_dir, self.targets)
+
+
+def score_event(prefix: str | Path, tracks_dir: str | Path, targets: TargetSelection) -> EventScore:
+    """Read one event with truth and its tracks, and score them."""
+    event = read_event(
+        prefix, parts=("hits", "truth", "particles"), require=("hits", "truth", "particles")
+    )
+    tracks, track_ids = read_tracks_labelled(tracks_path(tracks_dir, event.event_id), event)
+    timing = read_timing(tracks_dir, event.event_id)
+    _check_digest(timing, event, tracks_dir)
+    tracks = _with_parameters(tracks_dir, event, tracks, track_ids)
+    residuals = None
+    if tracks.parameters is not None:
+        residuals = track_residuals(event, tracks, targets=targets)
+    m = evaluate_event(event, tracks, targets)
+    row = m.to_dict()
+    time_s, rss = None, float("nan")
+    if timing is not None and "time_s" in timing:  # other tools may write no time
+        row.update({k: timing[k] for k in ("time_s", "peak_rss_mb") if k in timing})
+        time_s = float(timing["time_s"])
+        rss = float(timing.get("peak_rss_mb", np.nan))
+    return EventScore(
+        event.event_id,
+        m,
+        row,
+        particle_table(event, tracks, targets),
+        tracks.lengths,
+        residuals,
+        time_s,
+        rss,
+    )
+
+
+ScoreMap = Callable[[list[Path], ScoreJob], list[EventScore]]
+
+
 def evaluate_folder(
     truth: Sequence[str | Path],
     tracks_dir: str | Path,
     out_dir: str | Path,
     targets: TargetSelection | None = None,
+    *,
+    map_events: ScoreMap | None = None,
 ) -> EvaluationResult:
-    """Score every truth event against ``tracks_dir`` and write the report to ``out_dir``."""
+    """Score every truth event against ``tracks_dir`` and write the report to ``out_dir``.
+
+    ``map_events(prefixes, job)`` runs ``job`` over the events (in worker processes or
+    on a cluster: :func:`tracklearn.parallel.evaluate.evaluate_events`); by default
+    they are scored here one by one.
+    """
     targets = targets or TargetSelection()
     out = prepare_out_dir(out_dir)
     # a report of an earlier evaluation must not mix with this one (nor survive its failure)
     for name in REPORT_FILES:
         (out / name).unlink(missing_ok=True)
-    per_event: dict[int, dict[str, Any]] = {}
-    metrics: list[TrackingMetrics] = []
-    tables: list[ParticleTable] = []
-    lengths: list[npt.NDArray[np.int64]] = []
-    times: list[float] = []
-    rss: list[float] = []
-    residuals: list[Residuals] = []
-    for prefix in find_events(truth):
-        event = read_event(
-            prefix, parts=("hits", "truth", "particles"), require=("hits", "truth", "particles")
-        )
-        tracks, track_ids = read_tracks_labelled(tracks_path(tracks_dir, event.event_id), event)
-        tracks = _with_parameters(tracks_dir, event, tracks, track_ids)
-        if tracks.parameters is not None:
-            residuals.append(track_residuals(event, tracks, targets=targets))
-        m = evaluate_event(event, tracks, targets)
-        metrics.append(m)
-        row = m.to_dict()
-        timing = read_timing(tracks_dir, event.event_id)
-        _check_digest(timing, event, tracks_dir)
-        if timing is not None and "time_s" in timing:  # other tools may write no time
-            row.update({k: timing[k] for k in ("time_s", "peak_rss_mb") if k in timing})
-            times.append(float(timing["time_s"]))
-            rss.append(float(timing.get("peak_rss_mb", np.nan)))
-        per_event[event.event_id] = row
-        tables.append(particle_table(event, tracks, targets))
-        lengths.append(tracks.lengths)
+    prefixes = find_events(truth)
+    job = ScoreJob(str(tracks_dir), targets)
+    if map_events is None:
+        scores = [job.run(None, str(p)) for p in prefixes]
+    else:
+        scores = map_events(prefixes, job)
+    per_event = {sc.event_id: sc.row for sc in scores}
+    metrics = [sc.metrics for sc in scores]
+    tables = [sc.table for sc in scores]
+    lengths = [sc.lengths for sc in scores]
+    residuals = [sc.residuals for sc in scores if sc.residuals is not None]
+    times = [sc.time_s for sc in scores if sc.time_s is not None]
+    rss = [sc.peak_rss_mb for sc in scores if sc.time_s is not None]
     if not metrics:
         raise DataError(str(truth), "no events to evaluate")
     overall = aggregate(metrics).to_dict()

@@ -34,7 +34,7 @@ def simulated_events(
     work: Path, name: str, pileup: float, n: int, seed: int, geometry: Path
 ) -> Path:
     """``work/name``: ``n`` tt̄ + μ=``pileup`` events (noise scaled with μ), made once."""
-    from tracklearn.simulation.run import simulate_to_disk
+    from tracklearn.parallel.simulate import simulate_to_disk
 
     folder = work / name
     if not folder.exists():
