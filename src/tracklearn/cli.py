@@ -385,13 +385,27 @@ def train(
     config: Annotated[Path, typer.Option(help="YAML config (see configs/gnn/).")],
     data: Annotated[Path, typer.Option(help="Folder of events with truth.")],
     out: Annotated[Path, typer.Option(help="Output folder: checkpoints, curves, model.")],
-    resume: Annotated[bool, typer.Option(help="Continue from out/checkpoint.pt.")] = False,
+    resume: Annotated[
+        bool,
+        typer.Option(help="Continue from out/checkpoint.pt (same config; train.epochs may grow)."),
+    ] = False,
+    nproc: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Processes for data-parallel training (DistributedDataParallel, gloo, CPU); "
+            "train.batches_per_step must be a multiple of it (the global batch).",
+        ),
+    ] = 1,
 ) -> None:
     """Train one stage; the output folder holds the model, its config and curves."""
     from tracklearn.config import load_yaml
-    from tracklearn.training.stages import get_stage
+    from tracklearn.io.outdir import prepare_out_dir
+    from tracklearn.training.stages import run_stage
 
-    metrics = get_stage(stage)(load_yaml(config), data, out, resume)
+    cfg = load_yaml(config)
+    prepare_out_dir(out)
+    metrics = run_stage(stage, cfg, data, out, resume, nproc)
     typer.echo(" ".join(f"{k}={v:.4g}" for k, v in metrics.items()) + f"; model in {out}")
 
 

@@ -53,7 +53,7 @@ def test_one_ctrl_c_stops_keeps_finished_events_and_resumes(
     assert len(children) >= 2  # the workers are busy with the next events
     t0 = time.monotonic()
     os.killpg(proc.pid, signal.SIGINT)
-    stdout, stderr = proc.communicate(timeout=60)
+    _, stderr = proc.communicate(timeout=60)
     took = time.monotonic() - t0
     assert proc.returncode == 130, stderr
     assert took < STOP_WITHIN_S, f"took {took:.1f} s to stop"
@@ -66,7 +66,7 @@ def test_one_ctrl_c_stops_keeps_finished_events_and_resumes(
     assert sorted(p.name.replace("-tracks.csv", "") for p in out.glob("*-tracks.csv")) == [
         n.replace("-timing.json", "") for n in done
     ]
-    gone, alive = psutil.wait_procs(children, timeout=10)
+    _, alive = psutil.wait_procs(children, timeout=10)
     assert not alive, f"orphans: {alive}"
     if parallel[0] == "--scheduler":
         return  # resuming is the same code for both (tests/parallel/test_engine.py)

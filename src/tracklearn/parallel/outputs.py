@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tracklearn.config import first_difference
 from tracklearn.errors import ConfigError
 from tracklearn.io.atomic import write_text_atomic
 from tracklearn.io.outdir import prepare_out_dir
@@ -38,24 +39,6 @@ def settings_key(settings: Mapping[str, Any]) -> str:
     """Hash of the settings (canonical JSON), 16 hex digits."""
     text = json.dumps(settings, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def first_difference(old: Any, new: Any, path: str = "") -> str | None:
-    """``"method: 'dbscan' -> 'ckf'"`` for the first differing leaf, or None when equal."""
-    if isinstance(old, Mapping) and isinstance(new, Mapping):
-        for k in [*new, *(k for k in old if k not in new)]:  # the new settings' order
-            sub = f"{path}.{k}" if path else str(k)
-            if k not in old:
-                return f"{sub}: (not set) -> {new[k]!r}"
-            if k not in new:
-                return f"{sub}: {old[k]!r} -> (not set)"
-            diff = first_difference(old[k], new[k], sub)
-            if diff:
-                return diff
-        return None
-    if old != new:
-        return f"{path or 'settings'}: {old!r} -> {new!r}"
-    return None
 
 
 @dataclass(frozen=True)
