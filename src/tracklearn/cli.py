@@ -335,7 +335,7 @@ def bench(
         list[str] | None,
         typer.Option(
             help="Suites to run (repeatable): simulation, baselines, graphs, gnn, classical, "
-            "toys. Default: simulation and baselines."
+            "toys, scale-out. Default: simulation and baselines."
         ),
     ] = None,
 ) -> None:

@@ -8,7 +8,9 @@ Suites (each writes its own table under ``benchmarks/results/``):
 * ``gnn``: the shipped ``gnn`` model next to ``dbscan``, the real event and the
   real Interaction-Network graphs (``gnn.md``);
 * ``classical``: triplet seeding + CKF next to ``dbscan`` (``classical.md``);
-* ``toys``: the HEP.TrkX toy models and the g-2 track finder (``toy-models.md``).
+* ``toys``: the HEP.TrkX toy models and the g-2 track finder (``toy-models.md``);
+* ``scale-out``: events/s vs workers (local pool and Dask), Dask overhead, a worker
+  killed mid-run, Ctrl-C, DDP on 1 vs 2 processes, a 100-event soak (``scale-out.md``).
 
 Simulated datasets are generated once per run into a scratch folder with fixed
 seeds (training events seed 1, held-out events seed 2) so suites compare the
@@ -27,7 +29,15 @@ from tracklearn.io import find_events
 
 log = logging.getLogger(__name__)
 
-SUITES: tuple[str, ...] = ("simulation", "baselines", "graphs", "gnn", "classical", "toys")
+SUITES: tuple[str, ...] = (
+    "simulation",
+    "baselines",
+    "graphs",
+    "gnn",
+    "classical",
+    "toys",
+    "scale-out",
+)
 
 
 def simulated_events(
@@ -130,6 +140,10 @@ def run_suites(
                         pruning=sets[2],
                     )
                 )
+            elif suite == "scale-out":
+                from tracklearn.bench.scale_out import run_scale_out_bench
+
+                written.append(run_scale_out_bench(out, quick=quick))
             elif suite == "toys":
                 from tracklearn.bench.toys import run_toy_bench
 

@@ -73,7 +73,7 @@ def open_client(spec: SchedulerSpec, n_events: int) -> Iterator[Any]:
                 client.close()
             return
         n = spec.n_workers or available_cores()
-        if spec.n_workers and spec.n_workers > available_cores():
+        if spec.n_workers and spec.n_workers > available_cores() and spec.processes:
             log.warning(
                 "--scheduler local:%d starts %d worker processes on %d cores",
                 spec.n_workers,
@@ -84,11 +84,12 @@ def open_client(spec: SchedulerSpec, n_events: int) -> Iterator[Any]:
         cluster = LocalCluster(
             n_workers=n,
             threads_per_worker=1,
-            processes=True,
+            processes=spec.processes,
+            protocol="tcp",  # also for thread workers (no in-process shortcut)
             host="127.0.0.1",  # loopback only
             dashboard_address=None,
             silence_logs=logging.ERROR,
-            preload=["tracklearn.parallel.dask_executor"],
+            **({"preload": ["tracklearn.parallel.dask_executor"]} if spec.processes else {}),
         )
         client = Client(cluster)
         try:
@@ -120,6 +121,8 @@ def _kill_local_workers(client: Any) -> None:
     except Exception:  # the scheduler is gone already
         return
     for pid in pids:
+        if pid == os.getpid():  # thread workers (processes=False) live in this process
+            continue
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
 

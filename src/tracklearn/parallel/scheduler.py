@@ -30,11 +30,14 @@ def available_cores() -> int:
 class SchedulerSpec:
     """A Dask cluster: ``local`` with ``n_workers`` processes, or a scheduler ``address``.
 
-    ``n_workers`` None for ``local`` means one worker per available core.
+    ``n_workers`` None for ``local`` means one worker per available core;
+    ``processes=False`` runs local workers as threads of this process (benchmarks of the
+    scheduler with many sleeping workers).
     """
 
     address: str | None = None
     n_workers: int | None = None
+    processes: bool = True
 
     @property
     def is_local(self) -> bool:
@@ -50,7 +53,7 @@ def parse_scheduler(text: str) -> SchedulerSpec:
     """``local``, ``local:N`` or a scheduler address such as ``tcp://10.0.0.5:8786``.
 
     >>> parse_scheduler("local:2")
-    SchedulerSpec(address=None, n_workers=2)
+    SchedulerSpec(address=None, n_workers=2, processes=True)
     >>> parse_scheduler("tcp://127.0.0.1:8786").address
     'tcp://127.0.0.1:8786'
     """
