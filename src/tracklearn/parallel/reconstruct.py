@@ -165,8 +165,10 @@ def reconstruct_events(
             on_done=finish,
             cleanup=lambda: _clean_interrupted(out, todo, runs),
         )
-    except RunInterrupted as exc:
-        raise interrupted(exc.done + len(items) - len(todo), len(items), out) from None
+    except RunInterrupted:
+        # count what is on disk: a worker may have finished an event it had not reported yet
+        done = sum(event_done(out, i) for i in items)
+        raise interrupted(done, len(items), out) from None
     result = ReconstructionRun(
         [runs[i] for i in items], report.executor, report.n_workers, report.wall_s
     )

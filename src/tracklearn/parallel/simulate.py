@@ -136,8 +136,8 @@ def simulate_to_disk(
 
     try:
         run_tasks(job, todo, workers=n, scheduler=scheduler, on_done=finish, cleanup=cleanup)
-    except RunInterrupted as exc:
-        done = exc.done + len(ids) - len(todo)
+    except RunInterrupted:
+        done = sum(layout.done(i) for i in ids)  # on disk: also events not yet reported
         raise RunInterrupted(
             done,
             len(ids),
