@@ -404,7 +404,7 @@ def train(
     from tracklearn.training.stages import run_stage
 
     cfg = load_yaml(config)
-    prepare_out_dir(out)
+    prepare_out_dir(out, create=False)  # a bad --out fails now, not after loading the data
     metrics = run_stage(stage, cfg, data, out, resume, nproc)
     typer.echo(" ".join(f"{k}={v:.4g}" for k, v in metrics.items()) + f"; model in {out}")
 

@@ -188,12 +188,12 @@ def test_a_reused_report_folder_keeps_no_stale_files(
     rep.mkdir()
     (rep / "resolution.json").write_text("{}")  # of an earlier evaluation with parameters
     (rep / "pulls.png").write_bytes(b"png")
-    code, _ = _evaluate(prefix, tracks, rep)
+    code, _ = _evaluate_here(prefix, tracks, rep)
     assert code == 0
     assert not (rep / "resolution.json").exists() and not (rep / "pulls.png").exists()
     # a failed evaluation leaves no metrics of the earlier one either
     Path(f"{prefix}-truth.csv").write_text("hit_id\n")
-    code, _ = _evaluate(prefix, tracks, rep)
+    code, _ = _evaluate_here(prefix, tracks, rep)
     assert code == 1 and not (rep / "metrics.json").exists()
 
 

@@ -10,16 +10,23 @@ from pathlib import Path
 from tracklearn.errors import DataError
 
 
-def prepare_out_dir(path: str | Path) -> Path:
+def prepare_out_dir(path: str | Path, *, create: bool = True) -> Path:
     """Create ``path`` (and its parents) if needed and check that files can be written in it.
 
     Raises :class:`DataError` naming ``path`` when it is a file, lies under a file,
     or is not writable (checked by creating and removing a temporary file, which
-    also holds for root and read-only file systems).
+    also holds for root and read-only file systems).  ``create=False`` checks the
+    same without creating anything (the nearest existing folder must be writable).
     """
     out = Path(path)
     if out.exists() and not out.is_dir():
         raise DataError(out, "output folder exists and is a file")
+    if not create:
+        existing = next((p for p in (out, *out.parents) if p.exists()), Path("."))
+        if not existing.is_dir():
+            raise DataError(out, "cannot create the output folder: a parent is a file")
+        _check_writable(existing, out)
+        return out
     try:
         out.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
@@ -28,13 +35,17 @@ def prepare_out_dir(path: str | Path) -> Path:
         raise DataError(out, "cannot create the output folder: a parent is a file") from None
     except OSError as exc:
         raise DataError(out, f"cannot create the output folder ({_reason(exc)})") from None
+    _check_writable(out, out)
+    return out
+
+
+def _check_writable(folder: Path, name: Path) -> None:
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".tracklearn-write-check.", dir=out)
+        fd, tmp = tempfile.mkstemp(prefix=".tracklearn-write-check.", dir=folder)
     except OSError as exc:
-        raise DataError(out, f"output folder is not writable ({_reason(exc)})") from None
+        raise DataError(name, f"output folder is not writable ({_reason(exc)})") from None
     os.close(fd)
     os.unlink(tmp)
-    return out
 
 
 def _reason(exc: OSError) -> str:

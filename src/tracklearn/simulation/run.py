@@ -78,12 +78,13 @@ def simulate_generated(
     ``tracklearn simulate`` for every detector).
     """
     check_options(detector, fmt)
-    out = prepare_out_dir(out)
+    out = Path(out)
     if detector in TOY_DETECTORS:
         raw = merge_config(config or {}, overrides or {})
         return _simulate_toy(detector, n_events, seed, out, raw)
     if detector == "quick":
         cfg = validate(QuickConfig, {**(config or {}), **(overrides or {})}, "simulation config")
+        prepare_out_dir(out)  # after the config is known good: no empty folder for a typo
         events = generate_events(n_events, seed, cfg, first_event_id=first_event_id)
         if fmt == "parquet":
             write_store(events, out)
@@ -105,10 +106,12 @@ def _simulate_toy(detector: str, n_events: int, seed: int, out: Path, raw: dict[
     cfg: g2.G2Config | toy.ToyConfig
     if detector == "g2":
         cfg = validate(g2.G2Config, raw, "simulation config")
+        prepare_out_dir(out)
         g2.save_islands(g2.generate_islands(n_events, seed, cfg), out / "g2.npz")
     else:
         base = {"toy2d": toy.TOY2D, "toy3d": toy.TOY3D, "toy_cylinder": toy.TOY_CYLINDER}[detector]
         cfg = validate(toy.ToyConfig, {**base.model_dump(), **raw}, "simulation config")
+        prepare_out_dir(out)
         toy.save_toy(toy.generate_toy(n_events, seed, cfg), out / "toy.npz")
     write_manifest(out, detector, seed, cfg.model_dump(mode="json"), None)
     return n_events
