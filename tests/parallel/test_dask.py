@@ -109,3 +109,17 @@ def test_reconstruct_on_a_cluster_started_with_the_dask_commands(
     reconstruct_events(tiny_events[:3], "hough", tmp_path / "serial")
     assert _tracks(out) == _tracks(tmp_path / "serial")
     assert json.loads((out / "run.json").read_text())["executor"] == f"dask ({dask_cluster})"
+
+
+@pytest.mark.slow
+def test_dask_builds_the_job_once_per_worker_and_reports_event_errors() -> None:
+    from tests.parallel._jobs import Square
+
+    from tracklearn.parallel import run_tasks
+
+    items = [str(i) for i in range(12)] + ["bad"]
+    report = run_tasks(Square(), items, scheduler=SchedulerSpec(n_workers=2))
+    assert [o.value for o in report.outcomes[:12]] == [i * i for i in range(12)]
+    assert report.failed[0].error == "bad: bad input"
+    pids = {o.pid for o in report.outcomes}
+    assert sum(o.set_up for o in report.outcomes) == len(pids) <= 2

@@ -519,25 +519,14 @@ def _markdown(
         "With the cores busy with other jobs (see the load column) two workers cannot get two "
         "cores: compare the method's own time per event, which grows when a worker gets less "
         "than a core. On idle cores `--workers 2` gave 1.9x the events/s for the simulation "
-        "(`simulation.md`).",
+        "(`simulation.md`). Worker processes (local pool and Dask) run one OpenMP/BLAS "
+        "thread each; the first row runs in the benchmark's own process.",
         "",
         f"One `reconstruct` run over the same {n_events} events per row (wall time includes "
         "starting the pool or the Dask cluster, ~2–5 s); every row's tracks are compared "
         "byte by byte with the first row's.",
         "",
-        *markdown_table(
-            tp,
-            [
-                "executor",
-                "workers",
-                "events",
-                "wall s (incl. start-up)",
-                "events/s",
-                "speed-up",
-                "s/event in the method (median)",
-                "tracks = serial",
-            ],
-        ),
+        *markdown_table(tp, TP_KEYS),
         "",
         "## Dask per-event overhead and a simulated larger cluster",
         "",
@@ -546,19 +535,7 @@ def _markdown(
         "dying worker takes only its own event with it). Sleeping events on many thread "
         "workers measure how the scheduler keeps up when the cores are not the limit.",
         "",
-        *markdown_table(
-            oh,
-            [
-                "cluster",
-                "events",
-                "event time s",
-                "wall s",
-                "events/s",
-                "ideal events/s",
-                "efficiency",
-                "overhead ms/event/worker",
-            ],
-        ),
+        *markdown_table(oh, OH_KEYS),
         "",
         f"Prediction: with an overhead of about {per_event_ms:.0f} ms per event and worker, "
         "a worker spends `t / (t + overhead)` of its time on events that take `t` seconds: "

@@ -137,10 +137,15 @@ def execute(job: Job, item: str) -> TaskResult:
 
 
 def _init_pool_worker() -> None:
-    """Pool workers leave Ctrl-C to the main process, which stops them, and build their
-    own state (a forked worker must not count on its parent's)."""
+    """Pool workers leave Ctrl-C to the main process, which stops them, build their own
+    state (a forked worker must not count on its parent's), and use one OpenMP/BLAS
+    thread each (N workers on N cores; Dask's workers do the same)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _STATE.clear()
+    with contextlib.suppress(ImportError):
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=1)
 
 
 @contextlib.contextmanager
