@@ -63,8 +63,16 @@ def remove_temporaries(out: Path) -> int:
         if p.is_file():
             p.unlink(missing_ok=True)
             n += 1
-    for p in out.glob(f".{STATE_FILE}.*"):
-        p.unlink(missing_ok=True)
+    for pattern in (
+        f".{STATE_FILE}.*",
+        ".run.json.*",
+        ".simulation.json.*",
+        ".tracklearn-write-check.*",
+    ):
+        for p in out.glob(pattern):
+            if p.is_file():
+                p.unlink(missing_ok=True)
+                n += 1
     return n
 
 
