@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tracklearn.errors import ConfigError, TracklearnError
+from tracklearn.errors import ConfigError, RunInterrupted, TracklearnError
 
 app = typer.Typer(
     add_completion=False,
@@ -39,6 +39,52 @@ def _methods_help() -> str:
 
     lines = [f"{name}: {desc}" for name, desc in available_methods().items()]
     return f"Reconstruction method (default {DEFAULT_METHOD}). Available: " + "; ".join(lines)
+
+
+def _scheduler(value: str | None) -> str | None:
+    """Validate ``--scheduler`` at parse time (a bad value is a usage error, exit 2)."""
+    if value is None:
+        return None
+    from tracklearn.parallel.scheduler import parse_scheduler
+
+    try:
+        parse_scheduler(value)
+    except ConfigError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    return value
+
+
+WorkersOpt = Annotated[
+    int,
+    typer.Option(
+        min=1, help="Local processes, events in parallel (capped at the cores, with a warning)."
+    ),
+]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option(
+        callback=_scheduler,
+        help="Run on Dask: local[:N] starts N worker processes here (loopback only); "
+        "tcp://HOST:PORT joins a cluster started with `dask scheduler` / `dask worker` "
+        "(workers need tracklearn and the same paths). A worker that dies is replaced and "
+        "its events retried.",
+    ),
+]
+ForceOpt = Annotated[
+    bool,
+    typer.Option(
+        help="Redo every event, and replace the outputs of an earlier run with other "
+        "settings. Without it, a rerun resumes: events already done are skipped."
+    ),
+]
+
+
+def _parallel_args(workers: int, scheduler: str | None) -> Any:
+    from tracklearn.parallel.scheduler import parse_scheduler
+
+    if scheduler is not None and workers != 1:
+        raise typer.BadParameter("give --workers or --scheduler, not both")
+    return None if scheduler is None else parse_scheduler(scheduler)
 
 
 @app.command()
@@ -92,13 +138,22 @@ def simulate(
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="csv, csv.gz or parquet.")] = "csv.gz",
     first_event_id: Annotated[int, typer.Option(help="Id of the first event.")] = 1000,
-    workers: Annotated[int, typer.Option(min=1, help="trackml: parallel processes.")] = 1,
+    workers: Annotated[
+        int, typer.Option(min=1, help="trackml: local processes (capped at the cores).")
+    ] = 1,
+    scheduler: SchedulerOpt = None,
+    force: ForceOpt = False,
     verbose: Annotated[bool, typer.Option(help="Show Pythia's own output.")] = False,
 ) -> None:
-    """Generate events with truth and write them in TrackML format."""
-    from tracklearn.report import progress_bar
-    from tracklearn.simulation.run import simulate_to_disk
+    """Generate events with truth and write them in TrackML format.
 
+    trackml: events run in parallel (--workers or --scheduler); rerunning the same
+    command resumes, simulation.json is written last.
+    """
+    from tracklearn.parallel.simulate import simulate_to_disk
+    from tracklearn.report import progress_bar
+
+    spec = _parallel_args(workers, scheduler)
     toy = {"n_particles": particles, "noise_fraction": noise}
     real = {
         "generator.pileup": pileup,
@@ -122,6 +177,8 @@ def simulate(
             overrides={k: v for k, v in given.items() if v is not None},
             first_event_id=first_event_id,
             workers=workers,
+            scheduler=spec,
+            force=force,
             geometry=geometry,
             verbose=verbose,
             on_done=lambda _id: advance(),
@@ -133,7 +190,9 @@ def simulate(
     help="Reconstruct tracks; writes event<id>-tracks.csv (hit_id,track_id) per event and, "
     "for methods that fit their tracks (ckf, or any method with --fit), "
     "event<id>-track-params.parquet (perigee d0, z0, phi, theta, q/p, pT, eta, charge, "
-    "chi2, ndf and the 15 upper-triangle covariance entries; one row per fitted track)."
+    "chi2, ndf and the 15 upper-triangle covariance entries; one row per fitted track). "
+    "Rerunning the same command resumes (only events without outputs are done); "
+    "run.json is written last, when every event succeeded; Ctrl-C keeps finished events."
 )
 def reconstruct(
     events: EventsArg,
@@ -141,7 +200,9 @@ def reconstruct(
     method: Annotated[str | None, typer.Option(help=_methods_help())] = None,
     config: Annotated[Path | None, typer.Option(help="YAML config of the method.")] = None,
     model: Annotated[Path | None, typer.Option(help="Trained model (ML methods).")] = None,
-    workers: Annotated[int, typer.Option(min=1, help="Events processed in parallel.")] = 1,
+    workers: WorkersOpt = 1,
+    scheduler: SchedulerOpt = None,
+    force: ForceOpt = False,
     fit: Annotated[
         bool,
         typer.Option(
@@ -151,10 +212,11 @@ def reconstruct(
     ] = False,
 ) -> None:
     from tracklearn.io import find_events
+    from tracklearn.parallel.reconstruct import reconstruct_events
     from tracklearn.pipeline import DEFAULT_METHOD, get_method
-    from tracklearn.pipeline.run import reconstruct_events
     from tracklearn.report import progress_bar
 
+    spec = _parallel_args(workers, scheduler)
     name = method or DEFAULT_METHOD
     cfg = _load_yaml(config) or {}
     if model is not None:
@@ -162,27 +224,35 @@ def reconstruct(
     get_method(name, cfg or None)  # fail fast on an unknown name or a bad config
     prefixes = find_events(events)
     with progress_bar(f"reconstruct ({name})", len(prefixes)) as advance:
-        runs = reconstruct_events(
+        result = reconstruct_events(
             prefixes,
             name,
             out,
             config=cfg or None,
             workers=workers,
+            scheduler=spec,
+            force=force,
             fit=fit,
             on_done=lambda r: advance(),
         )
-    failed = [r for r in runs if r.error]
-    for r in failed:
+    for r in result.failed:
         typer.echo(f"error: {r.error}", err=True)
-    ok = [r for r in runs if not r.error]
-    if ok:
-        mean_t = sum(r.time_s for r in ok) / len(ok)
-        peak = max(r.peak_rss_mb for r in ok)
+    ok = [r for r in result.runs if not r.error]
+    done = [r for r in ok if not r.resumed]
+    if done:
+        mean_t = sum(r.time_s for r in done) / len(done)
+        peak = max(r.peak_rss_mb for r in done)
         typer.echo(
-            f"{len(ok)} events reconstructed with {name}: {mean_t:.2f} s/event, "
+            f"{len(done)} events reconstructed with {name}: {mean_t:.2f} s/event, "
             f"peak RSS {peak:.0f} MB; tracks in {out}"
         )
-    if failed:
+    if result.resumed:
+        typer.echo(f"{len(result.resumed)} events were already done (resumed; --force redoes them)")
+    if result.retried:
+        names = ", ".join(Path(r.prefix).name for r in result.retried)
+        typer.echo(f"retried after a worker died: {names}")
+    if result.failed:
+        typer.echo(f"{len(result.failed)} of {len(result.runs)} events failed; no run.json written")
         raise typer.Exit(1)
 
 
@@ -201,9 +271,15 @@ def evaluate(
     truth: Annotated[list[Path], typer.Option(help="Events with truth (prefixes or folders).")],
     tracks: Annotated[Path, typer.Option(help="Folder with event<id>-tracks.csv files.")],
     out: Annotated[Path, typer.Option(help="Output folder: metrics.json, plots, summary.md.")],
-    pt_min: Annotated[float, typer.Option(help="Target particles: minimum pT [GeV].")] = 1.0,
-    eta_max: Annotated[float, typer.Option(help="Target particles: maximum |eta|.")] = 4.0,
-    min_layers: Annotated[int, typer.Option(help="Target particles: minimum distinct layers.")] = 5,
+    pt_min: Annotated[
+        float, typer.Option(min=0.0, help="Target particles: minimum pT [GeV].")
+    ] = 1.0,
+    eta_max: Annotated[float, typer.Option(min=0.0, help="Target particles: maximum |eta|.")] = 4.0,
+    min_layers: Annotated[
+        int, typer.Option(min=0, help="Target particles: minimum distinct layers.")
+    ] = 5,
+    workers: WorkersOpt = 1,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Score tracks against truth: metrics.json, efficiency plots and a summary table.
 
@@ -212,12 +288,13 @@ def evaluate(
     |eta|<1 and all, pull widths of d0, z0, phi, theta, q/p), resolution_pt.png and
     pulls.png.
     """
-    from tracklearn.evaluation import evaluate_folder
     from tracklearn.metrics import TargetSelection
+    from tracklearn.parallel.evaluate import evaluate_events
     from tracklearn.report import print_table
 
+    spec = _parallel_args(workers, scheduler)
     targets = TargetSelection(pt_min=pt_min, eta_max=eta_max, min_layers=min_layers)
-    result = evaluate_folder(truth, tracks, out, targets)
+    result = evaluate_events(truth, tracks, out, targets, workers=workers, scheduler=spec)
     print_table("metrics", result.table_rows())
     typer.echo(f"metrics: {result.metrics_path}")
     if result.resolution is not None:
@@ -258,7 +335,7 @@ def bench(
         list[str] | None,
         typer.Option(
             help="Suites to run (repeatable): simulation, baselines, graphs, gnn, classical, "
-            "toys, hashing. Default: simulation and baselines."
+            "toys, hashing, scale-out. Default: simulation and baselines."
         ),
     ] = None,
 ) -> None:
@@ -308,13 +385,27 @@ def train(
     config: Annotated[Path, typer.Option(help="YAML config (see configs/gnn/).")],
     data: Annotated[Path, typer.Option(help="Folder of events with truth.")],
     out: Annotated[Path, typer.Option(help="Output folder: checkpoints, curves, model.")],
-    resume: Annotated[bool, typer.Option(help="Continue from out/checkpoint.pt.")] = False,
+    resume: Annotated[
+        bool,
+        typer.Option(help="Continue from out/checkpoint.pt (same config; train.epochs may grow)."),
+    ] = False,
+    nproc: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Processes for data-parallel training (DistributedDataParallel, gloo, CPU); "
+            "train.batches_per_step must be a multiple of it (the global batch).",
+        ),
+    ] = 1,
 ) -> None:
     """Train one stage; the output folder holds the model, its config and curves."""
     from tracklearn.config import load_yaml
-    from tracklearn.training.stages import get_stage
+    from tracklearn.io.outdir import prepare_out_dir
+    from tracklearn.training.stages import run_stage
 
-    metrics = get_stage(stage)(load_yaml(config), data, out, resume)
+    cfg = load_yaml(config)
+    prepare_out_dir(out, create=False)  # a bad --out fails now, not after loading the data
+    metrics = run_stage(stage, cfg, data, out, resume, nproc)
     typer.echo(" ".join(f"{k}={v:.4g}" for k, v in metrics.items()) + f"; model in {out}")
 
 
@@ -343,6 +434,9 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         app()
+    except RunInterrupted as exc:
+        typer.echo(str(exc), err=True)
+        sys.exit(130)
     except TracklearnError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(1)

@@ -9,7 +9,9 @@ Suites (each writes its own table under ``benchmarks/results/``):
   real Interaction-Network graphs (``gnn.md``);
 * ``classical``: triplet seeding + CKF next to ``dbscan`` (``classical.md``);
 * ``toys``: the HEP.TrkX toy models and the g-2 track finder (``toy-models.md``);
-* ``hashing``: hashing / ANN buckets of hits and the learned metric (``hashing.md``).
+* ``hashing``: hashing / ANN buckets of hits and the learned metric (``hashing.md``);
+* ``scale-out``: events/s vs workers (local pool and Dask), Dask overhead, a worker
+  killed mid-run, Ctrl-C, DDP on 1 vs 2 processes, a 100-event soak (``scale-out.md``).
 
 Simulated datasets are generated once per run into a scratch folder with fixed
 seeds (training events seed 1, held-out events seed 2) so suites compare the
@@ -36,6 +38,7 @@ SUITES: tuple[str, ...] = (
     "classical",
     "toys",
     "hashing",
+    "scale-out",
 )
 
 
@@ -43,7 +46,7 @@ def simulated_events(
     work: Path, name: str, pileup: float, n: int, seed: int, geometry: Path
 ) -> Path:
     """``work/name``: ``n`` tt̄ + μ=``pileup`` events (noise scaled with μ), made once."""
-    from tracklearn.simulation.run import simulate_to_disk
+    from tracklearn.parallel.simulate import simulate_to_disk
 
     folder = work / name
     if not folder.exists():
@@ -145,6 +148,10 @@ def run_suites(
                 train = simulated_events(work, "mu200_train", 200, 2 if quick else 10, 1, geometry)
                 test = simulated_events(work, "mu200_test", 200, n_test, 2, geometry)
                 written.append(run_hashing_bench(out, train, test, quick=quick))
+            elif suite == "scale-out":
+                from tracklearn.bench.scale_out import run_scale_out_bench
+
+                written.append(run_scale_out_bench(out, quick=quick))
             elif suite == "toys":
                 from tracklearn.bench.toys import run_toy_bench
 
