@@ -10,6 +10,9 @@ Suites (each writes its own table under ``benchmarks/results/``):
 * ``classical``: triplet seeding + CKF next to ``dbscan`` (``classical.md``);
 * ``toys``: the HEP.TrkX toy models and the g-2 track finder (``toy-models.md``);
 * ``hashing``: hashing / ANN buckets of hits and the learned metric (``hashing.md``);
+* ``fullspectrum``: the default method next to ``gnn``, ``ckf`` and ``dbscan`` on the same
+  held-out μ=200 events, the long luminous region, the real events, efficiency curves,
+  where the score weight is lost, time vs μ and per stage, ablation (``fullspectrum.md``);
 * ``scale-out``: events/s vs workers (local pool and Dask), Dask overhead, a worker
   killed mid-run, Ctrl-C, DDP on 1 vs 2 processes, a 100-event soak (``scale-out.md``).
 
@@ -39,13 +42,23 @@ SUITES: tuple[str, ...] = (
     "toys",
     "hashing",
     "scale-out",
+    "fullspectrum",
 )
 
 
 def simulated_events(
-    work: Path, name: str, pileup: float, n: int, seed: int, geometry: Path
+    work: Path,
+    name: str,
+    pileup: float,
+    n: int,
+    seed: int,
+    geometry: Path,
+    sigma_z: float | None = None,
 ) -> Path:
-    """``work/name``: ``n`` tt̄ + μ=``pileup`` events (noise scaled with μ), made once."""
+    """``work/name``: ``n`` tt̄ + μ=``pileup`` events (noise scaled with μ), made once.
+
+    ``sigma_z`` [mm] changes the length of the luminous region (default 5.5 mm).
+    """
     from tracklearn.parallel.simulate import simulate_to_disk
 
     folder = work / name
@@ -62,6 +75,7 @@ def simulated_events(
             overrides={
                 "generator.pileup": pileup,
                 "digitisation.noise_hits": 17_630.0 * pileup / 200.0,
+                **({"generator.sigma_z": sigma_z} if sigma_z is not None else {}),
             },
             first_event_id=1000 * seed,
         )
@@ -148,6 +162,29 @@ def run_suites(
                 train = simulated_events(work, "mu200_train", 200, 2 if quick else 10, 1, geometry)
                 test = simulated_events(work, "mu200_test", 200, n_test, 2, geometry)
                 written.append(run_hashing_bench(out, train, test, quick=quick))
+            elif suite == "fullspectrum" and geometry.exists():
+                from tracklearn.bench.fullspectrum import run_fullspectrum_bench
+
+                test = simulated_events(work, "mu200_test", 200, n_test, 2, geometry)
+                long = simulated_events(work, "mu200_long_test", 200, 1 if quick else 2, 3,
+                                        geometry, sigma_z=55.0)  # fmt: skip
+                scaling = {float(mu): simulated_events(work, f"mu{mu}_scaling", mu, 1, 7, geometry)
+                           for mu in ((20,) if quick else (20, 50, 100))}  # fmt: skip
+                scaling[200.0] = test
+                hits_only = find_events([root / "trackml" / "hits_only"])
+                methods = ("fullspectrum", "gnn", "ckf", "dbscan")
+                written.append(
+                    run_fullspectrum_bench(
+                        out,
+                        test,
+                        test_long=long,
+                        real_prefix=root / "trackml" / "event000000001",
+                        hits_only=hits_only[:1] if quick else hits_only,
+                        scaling=scaling,
+                        methods=methods[:1] if quick else methods,
+                        quick=quick,
+                    )
+                )
             elif suite == "scale-out":
                 from tracklearn.bench.scale_out import run_scale_out_bench
 

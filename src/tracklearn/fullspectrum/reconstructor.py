@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -59,6 +59,11 @@ class FullSpectrumConfig(BaseModel):
     selection: SelectionConfig | None = None  # overrides the model's
     z0_max: float | None = Field(None, gt=0)  # mm; fixes the seed z0 window of every pass
     threads: int = Field(2, ge=1)  # threads sharing seeding and following
+    # parts replaced by their hand-made alternative (the bench's ablation): "seed_net"
+    # (follow every seed), "track_net" (rank by hits - 2·holes - χ²/hit, keep all),
+    # "windows" (measurement error per layer kind + Highland scattering at 3 % X0)
+    ablation: tuple[Literal["seed_net", "track_net", "windows"], ...] = ()
+    warm_up: bool = True  # compile / load the kernels once when the method is built
 
 
 @dataclass
@@ -98,6 +103,7 @@ class FullSpectrumReconstructor:
         self.selection = self.config.selection or model.spec.selection
         t = model.tables
         L = t.n_layers
+        self._sigma = t.sigma if "windows" not in self.config.ablation else _hand_sigma(model)
         self._out = t.successor_csr()
         self._in = t.successor_csr(inwards=True)
         lay = model.layers
@@ -179,7 +185,7 @@ class FullSpectrumReconstructor:
                 np.ascontiguousarray(seeds[bounds[k] : bounds[k + 1]]), g.x, g.y, g.z, g.r,
                 g.phi, g.layer, g.module, used, g.n_phi, g.n_t, g.t_lo, g.t_step, g.cell_start,
                 g.cell_ptr, lay.barrel, lay.position, lay.t_min, lay.t_max, lay.depth,
-                self._out[0], self._out[1], self._in[0], self._in[1], t.sigma, sel.n_sigma,
+                self._out[0], self._out[1], self._in[0], self._in[1], self._sigma, sel.n_sigma,
                 sel.max_holes, sel.trim_chi2, t.sigma_dup, sel.n_sigma_dup,
             )  # fmt: skip
 
@@ -193,8 +199,10 @@ class FullSpectrumReconstructor:
         state.times[f"{p.name}:seeds"] = time.perf_counter() - tick
         tick = time.perf_counter()
         net = self.model.seed_nets.get(p.name)
+        if "seed_net" in self.config.ablation:
+            net = None
         sscore = net.predict(sfeat) if net is not None and len(seeds) else np.ones(len(seeds))
-        followed = np.nonzero(sscore >= p.seed_min_score)[0]
+        followed = np.nonzero(sscore >= (p.seed_min_score if net is not None else 0.0))[0]
         followed = followed[np.argsort(-sscore[followed], kind="stable")]
         state.times[f"{p.name}:seed_net"] = time.perf_counter() - tick
         tick = time.perf_counter()
@@ -204,14 +212,22 @@ class FullSpectrumReconstructor:
         feats = candidate_features(hits, stats, sfeat[followed], sscore[followed], state.grid,
                                    self._inner)  # fmt: skip
         tnet = self.model.track_nets.get(p.name)
-        logit = tnet.logit(feats) if tnet is not None and len(hits) else np.zeros(len(hits))
-        score = _sigmoid(logit)
+        if "track_net" in self.config.ablation:
+            tnet = None
+        if tnet is not None and len(hits):
+            logit = tnet.logit(feats)
+            score = _sigmoid(logit)
+            min_score = p.accept_min_score
+        else:  # hand-made ranking: many hits, few holes, small χ²
+            logit = -2.0 * stats[:, 2] - stats[:, 3] / np.maximum(stats[:, 0], 1.0)
+            score = np.ones(len(hits))
+            min_score = 0.0
         state.times[f"{p.name}:track_net"] = time.perf_counter() - tick
         tick = time.perf_counter()
         sel = self.selection
         rank = logit + sel.rank_per_hit * stats[:, 0]
         _, tptr, thits = greedy_select(hits, score, rank, state.owner, first_track, sel.min_free,
-                                       sel.min_free_frac, p.accept_min_score)  # fmt: skip
+                                       sel.min_free_frac, min_score)  # fmt: skip
         state.times[f"{p.name}:select"] = time.perf_counter() - tick
         return PassState(p.name, seeds, sfeat, sscore, followed, hits, stats, feats, score,
                          tptr, thits)  # fmt: skip
@@ -235,6 +251,24 @@ class FullSpectrumReconstructor:
         )  # fmt: skip
         state.times["duplicates"] = time.perf_counter() - tick
         return tracks_from_owner(state.owner, g.row, event.n_hits)
+
+
+def _hand_sigma(model: FullSpectrumModel) -> FloatArray:
+    """The ablation's hand-made error model: resolution per layer kind + Highland at 3 % X0.
+
+    σ² = σ_meas² + (0.0136 · sqrt(0.03) · d / p)², the same for every layer pair and
+    both directions; σ_meas (r·φ, t) [mm]: pixels (0.05, 0.1), layers beyond 200 mm
+    (strips) with t extent < 1.5 m (0.1, 1.0), the rest (0.15, 3.0).
+    """
+    lay = model.layers
+    n = len(lay)
+    radius = np.where(lay.barrel, lay.position, lay.t_max)
+    meas = np.where((radius < 200.0)[:, None], [0.05, 0.1],
+                    np.where((radius < 700.0)[:, None], [0.1, 1.0], [0.15, 3.0]))  # fmt: skip
+    sig = np.zeros((2, n, n, 2, 3))
+    sig[..., 0] = (meas**2)[None, None, :, :]
+    sig[..., 2] = (0.0136 * np.sqrt(0.03)) ** 2
+    return sig
 
 
 def _sigmoid(logit: FloatArray) -> FloatArray:
@@ -267,7 +301,31 @@ def tracks_from_owner(owner: IntArray, row: IntArray, n_hits: int) -> TrackCandi
 def make_fullspectrum(config: dict[str, Any] | None) -> FullSpectrumReconstructor:
     """Build the method from a config mapping (see :class:`FullSpectrumConfig`)."""
     cfg = validate(FullSpectrumConfig, config, "fullspectrum config")
-    return FullSpectrumReconstructor(FullSpectrumModel.load(cfg.model), cfg)
+    reco = FullSpectrumReconstructor(FullSpectrumModel.load(cfg.model), cfg)
+    if cfg.warm_up:
+        reco(warm_up_event(reco.model.layers))
+    return reco
+
+
+def warm_up_event(layers: Any) -> Event:
+    """A few hits on every layer: running it compiles (or loads) every kernel once."""
+    from tracklearn.edm import Hits
+
+    rng = np.random.default_rng(0)
+    n = len(layers)
+    lay = np.repeat(np.arange(n), 4)
+    phi = rng.uniform(-np.pi, np.pi, len(lay))
+    t = rng.uniform(layers.t_min[lay], layers.t_max[lay])
+    r = np.where(layers.barrel[lay], layers.position[lay], t)
+    z = np.where(layers.barrel[lay], t, layers.position[lay])
+    m = len(lay)
+    hits = Hits(
+        hit_id=np.arange(1, m + 1), x=r * np.cos(phi), y=r * np.sin(phi), z=z,
+        volume_id=(layers.key[lay] // 1000).astype(np.int32),
+        layer_id=(layers.key[lay] % 1000).astype(np.int32),
+        module_id=np.arange(1, m + 1, dtype=np.int32),
+    )  # fmt: skip
+    return Event(event_id=0, hits=hits, source="warm-up event")
 
 
 @register_method(
