@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DATA ?= $(or $(TRACKLEARN_DATA),$(abspath ../shared/data))
 DEMO := demo-output
 
-.PHONY: setup demo test bench bench-toys lint clean validate-simulation train-default
+.PHONY: setup demo test bench bench-toys lint clean validate-simulation train-default train-gnn
 
 setup: $(STAMP)
 
@@ -19,25 +19,26 @@ $(STAMP): requirements.lock requirements-dev.lock pyproject.toml
 
 demo: $(STAMP)
 	rm -rf $(DEMO)
-	$(BIN)/tracklearn simulate --detector quick --events 3 --particles 1000 --seed 7 --out $(DEMO)/events
-	$(BIN)/tracklearn info $(DEMO)/events
-	$(BIN)/tracklearn reconstruct $(DEMO)/events --out $(DEMO)/tracks
-	$(BIN)/tracklearn evaluate --truth $(DEMO)/events --tracks $(DEMO)/tracks --out $(DEMO)/report
-	$(BIN)/tracklearn display $(DEMO)/events/event000001000 --tracks $(DEMO)/tracks --out $(DEMO)/report/display_event1000.png
+	@if [ -f "$(DATA)/trackml/detectors.csv.gz" ]; then \
+	  echo "== tt̄ + μ=200 through the real TrackML geometry, reconstructed by the default method (fullspectrum)" && \
+	  $(BIN)/tracklearn simulate --detector trackml --pileup 200 --events 3 --seed 7 --workers 2 \
+	    --geometry $(DATA)/trackml/detectors.csv.gz --out $(DEMO)/events && \
+	  $(BIN)/tracklearn info $(DEMO)/events && \
+	  $(BIN)/tracklearn reconstruct $(DEMO)/events --out $(DEMO)/tracks && \
+	  $(BIN)/tracklearn evaluate --truth $(DEMO)/events --tracks $(DEMO)/tracks --out $(DEMO)/report && \
+	  $(BIN)/tracklearn display $(DEMO)/events/event000001000 --tracks $(DEMO)/tracks --out $(DEMO)/report/display_event1000.png; \
+	else \
+	  echo "(no TrackML geometry at $(DATA)/trackml: the default method needs it; quick toy events with dbscan instead)" && \
+	  $(BIN)/tracklearn simulate --detector quick --events 3 --particles 1000 --seed 7 --out $(DEMO)/events && \
+	  $(BIN)/tracklearn reconstruct $(DEMO)/events --method dbscan --out $(DEMO)/tracks && \
+	  $(BIN)/tracklearn evaluate --truth $(DEMO)/events --tracks $(DEMO)/tracks --out $(DEMO)/report; \
+	fi
 	@if [ -f "$(DATA)/trackml/event000000001-hits.csv.gz" ]; then \
 	  echo "== real TrackML event (5 % subsample) from $(DATA)/trackml"; \
 	  $(BIN)/tracklearn reconstruct $(DATA)/trackml/event000000001 --out $(DEMO)/real/tracks && \
 	  $(BIN)/tracklearn evaluate --truth $(DATA)/trackml/event000000001 --tracks $(DEMO)/real/tracks --out $(DEMO)/real/report && \
 	  $(BIN)/tracklearn display $(DATA)/trackml/event000000001 --tracks $(DEMO)/real/tracks --out $(DEMO)/real/report/display.png; \
 	else echo "(no real data at $(DATA)/trackml: skipped the real event)"; fi
-	@if [ -f "$(DATA)/trackml/detectors.csv.gz" ]; then \
-	  echo "== realistic simulation: Pythia 8 tt̄ + μ=20 through the real TrackML geometry"; \
-	  $(BIN)/tracklearn simulate --detector trackml --config configs/simulation/trackml-mu20.yaml \
-	    --events 2 --seed 7 --workers 2 --geometry $(DATA)/trackml/detectors.csv.gz --out $(DEMO)/trackml/events && \
-	  $(BIN)/tracklearn info $(DEMO)/trackml/events && \
-	  $(BIN)/tracklearn reconstruct $(DEMO)/trackml/events --out $(DEMO)/trackml/tracks && \
-	  $(BIN)/tracklearn evaluate --truth $(DEMO)/trackml/events --tracks $(DEMO)/trackml/tracks --out $(DEMO)/trackml/report; \
-	else echo "(no TrackML geometry at $(DATA)/trackml: skipped the realistic simulation)"; fi
 	@echo "Report and plots: $(abspath $(DEMO))/report (metrics.json, summary.md, *.png)"
 
 test: $(STAMP)
@@ -64,12 +65,15 @@ validate-simulation: $(STAMP)
 # every suite (about an hour on 2 cores); `tracklearn bench --suite NAME` runs one
 bench: $(STAMP)
 	$(BIN)/tracklearn bench --out benchmarks/results --suite simulation --suite baselines \
-	  --suite graphs --suite gnn --suite classical --suite toys --suite hashing --suite scale-out
+	  --suite graphs --suite gnn --suite classical --suite toys --suite hashing --suite scale-out --suite fullspectrum
 
 bench-toys: $(STAMP)
 	$(BIN)/tracklearn bench --out benchmarks/results --suite toys
 
-train-default: $(STAMP)  # retrain the shipped gnn model (measured: 31 min on 2 cores shared with one other job)
+train-default: $(STAMP)  # retrain the shipped fullspectrum model (the default method)
+	PYTHON=$(abspath $(BIN))/python scripts/train_fullspectrum.sh build/train-fullspectrum
+
+train-gnn: $(STAMP)  # retrain the shipped gnn model (measured: 31 min on 2 cores shared with one other job)
 	PYTHON=$(abspath $(BIN))/python scripts/train_default.sh build/train-default
 
 lint: $(STAMP)

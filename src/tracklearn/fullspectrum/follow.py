@@ -441,8 +441,14 @@ def follow_seeds(
     trim_chi2: float,
     sig_dup: FloatArray,
     n_sigma_dup: float,
+    skip_contained: bool = True,
 ) -> tuple[IntArray, FloatArray]:
     """Follow every seed outwards then inwards, then add the overlap duplicates.
+
+    With ``skip_contained``, a seed whose three hits all lie on one candidate
+    followed earlier (seeds come best first) is not followed again: it would
+    rebuild that candidate (another seed of the same particle).  Its row stays
+    empty (``n_hits`` 0).
 
     Parameters
     ----------
@@ -469,8 +475,11 @@ def follow_seeds(
     # hits consumed by earlier passes count as taken for the duplicate search
     no_owner = np.where(used, 0, -1).astype(np.int64)
     bwd = np.empty(MAX_TRACK_HITS, np.int64)
+    claimed = np.full(len(x), -1, np.int64)
     for s in range(n_seeds):
         a, b, c = seeds[s, 0], seeds[s, 1], seeds[s, 2]
+        if skip_contained and claimed[a] >= 0 and claimed[a] == claimed[b] == claimed[c]:
+            continue
         st = stats[s]
         nf = _follow_one(a, b, c, fwd, 0, x, y, z, r, phi, layer, module, used,
                          n_phi, n_t, grid_t_lo, t_step, cell_start, cell_ptr,
@@ -509,6 +518,9 @@ def follow_seeds(
                 hits[s, k] = d
                 k += 1
         st[0] = k
+        if skip_contained:
+            for j in range(k):
+                claimed[hits[s, j]] = s
         # distinct layers
         nl = 0
         for j in range(k):

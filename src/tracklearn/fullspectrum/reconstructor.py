@@ -49,6 +49,9 @@ KAPPA_2T = 0.6e-3
 
 _T = TypeVar("_T")
 
+#: seeds are followed in this many blocks, shared among the threads
+FOLLOW_BLOCKS = 2
+
 
 class FullSpectrumConfig(BaseModel):
     """Settings of ``--method fullspectrum`` (``--config`` YAML)."""
@@ -167,7 +170,7 @@ class FullSpectrumReconstructor:
                 p.d0_max, p.margin_t, 0.03, p.cot_tol, p.n_sigma_ms, p.max_doublets, k, n,
             )  # fmt: skip
 
-        parts = _in_threads(part, n)
+        parts = _in_threads(part, n, n)
         trip = np.concatenate([t for t, _ in parts])
         feat = np.concatenate([f for _, f in parts])
         order = np.lexsort((trip[:, 2], trip[:, 0], trip[:, 1]))
@@ -177,7 +180,9 @@ class FullSpectrumReconstructor:
         """Follow ``seeds`` (S, 3) through the detector on the free hits (``threads`` threads)."""
         g, lay, t, sel = state.grid, self.model.layers, self.model.tables, self.selection
         used = state.owner >= 0
-        n = self.config.threads
+        # a fixed number of blocks, shared among the threads: the skipping of contained
+        # seeds happens within a block, so results do not depend on the thread count
+        n = FOLLOW_BLOCKS
         bounds = np.linspace(0, len(seeds), n + 1).astype(np.int64)
 
         def part(k: int) -> tuple[IntArray, FloatArray]:
@@ -189,7 +194,7 @@ class FullSpectrumReconstructor:
                 sel.max_holes, sel.trim_chi2, t.sigma_dup, sel.n_sigma_dup,
             )  # fmt: skip
 
-        parts = _in_threads(part, n)
+        parts = _in_threads(part, n, self.config.threads)
         return np.concatenate([h for h, _ in parts]), np.concatenate([s for _, s in parts])
 
     def run_pass(self, p: PassConfig, state: RunState, first_track: int) -> PassState:
@@ -207,6 +212,8 @@ class FullSpectrumReconstructor:
         state.times[f"{p.name}:seed_net"] = time.perf_counter() - tick
         tick = time.perf_counter()
         hits, stats = self.follow(seeds[followed], state)
+        kept = stats[:, 0] > 0  # seeds contained in an earlier candidate were skipped
+        followed, hits, stats = followed[kept], hits[kept], stats[kept]
         state.times[f"{p.name}:follow"] = time.perf_counter() - tick
         tick = time.perf_counter()
         feats = candidate_features(hits, stats, sfeat[followed], sscore[followed], state.grid,
@@ -276,11 +283,11 @@ def _sigmoid(logit: FloatArray) -> FloatArray:
     return np.asarray(0.5 * (1.0 + np.tanh(0.5 * logit)), np.float64)
 
 
-def _in_threads(fn: Callable[[int], _T], n: int) -> list[_T]:
-    """``[fn(0), …, fn(n - 1)]``, run in ``n`` threads (the compiled kernels release the GIL)."""
-    if n == 1:
-        return [fn(0)]
-    with ThreadPoolExecutor(max_workers=n) as pool:
+def _in_threads(fn: Callable[[int], _T], n: int, threads: int) -> list[_T]:
+    """``[fn(0), …, fn(n - 1)]`` on ``threads`` threads (the compiled kernels release the GIL)."""
+    if threads <= 1 or n == 1:
+        return [fn(k) for k in range(n)]
+    with ThreadPoolExecutor(max_workers=threads) as pool:
         return list(pool.map(fn, range(n)))
 
 

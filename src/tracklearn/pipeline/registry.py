@@ -40,7 +40,7 @@ _PROVIDERS: tuple[str, ...] = (
 )
 
 #: The best method we ship; ``reconstruct`` uses it when no ``--method`` is given.
-DEFAULT_METHOD = "dbscan"
+DEFAULT_METHOD = "fullspectrum"
 
 
 def register_method(name: str, description: str = "") -> Callable[[Factory], Factory]:
