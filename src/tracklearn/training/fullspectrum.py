@@ -151,6 +151,7 @@ def train_classifier(
     x = train_data.x.astype(np.float32)
     mean = x.mean(0)
     scale = np.maximum(x.std(0), 1e-6)
+    torch.manual_seed(seed)  # the initial weights too
     model = CandidateMLP(x.shape[1], cfg.hidden, mean, scale)
     xt = torch.from_numpy(x)
     yt = torch.from_numpy(train_data.y.astype(np.float32))
