@@ -361,8 +361,8 @@ def _markdown(data: dict[str, Any], plots: list[str], test: Path, quick: bool) -
             "",
             "Truth-free efficiency (`tracklearn.metrics.truthfree`): primaries (vertex within "
             "1 mm of the beam line) with pT ≥ 1 GeV, |η| ≤ 1.5 and ≥ 5 hits from the event's "
-            "particle list, found when a helix-fitted track of ≥ 5 hits has the same charge and "
-            "φ0, η, pT, z0 within 0.03 rad, 0.03, 30 %, 5 mm.",
+            "particle list, found when a helix-fitted track of ≥ 5 hits has φ0, η, q/pT, z0 "
+            "within 0.03 rad, 0.03, 0.25/pT + 0.005 GeV⁻¹, 5 mm of the particle's.",
             "",
             *markdown_table(data["truth_free"]),
             "",

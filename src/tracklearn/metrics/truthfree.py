@@ -18,9 +18,11 @@ Definitions
   point, giving z0 and cot θ (η = asinh(cot θ)).
 * **Targets**: primaries (production vertex within ``vertex_r_max`` of the beam
   line) with pT ≥ ``pt_min``, |η| ≤ ``eta_max`` and at least ``min_hits`` hits.
-* **Found**: some track of ≥ ``min_track_hits`` hits with the same charge and
-  |Δφ0| ≤ ``dphi``, |Δη| ≤ ``deta``, |ΔpT|/pT ≤ ``dpt_rel`` and |Δz0| ≤ ``dz0``;
-  each track can find one particle (the nearest in normalised distance).
+* **Found**: some track of ≥ ``min_track_hits`` hits with |Δφ0| ≤ ``dphi``,
+  |Δη| ≤ ``deta``, |Δ(q/pT)| ≤ ``dqopt_rel`` / pT + ``dqopt_abs`` (charge and
+  curvature together: the relative pT error of a fit grows with pT, so a relative
+  cut alone would lose the stiffest tracks) and |Δz0| ≤ ``dz0``; each track can
+  find one particle (the nearest in normalised distance).
 """
 
 from __future__ import annotations
@@ -67,9 +69,18 @@ def fit_helices(hits: Hits, tracks: TrackCandidates) -> HelixParams:
     x = hits.x[tracks.hit_index]
     y = hits.y[tracks.hit_index]
     z = hits.z[tracks.hit_index]
-    # Kåsa: minimise Σ (x² + y² + D x + E y + F)² → 3×3 normal equations per track
-    w = x * x + y * y
-    cols = (x, y, np.ones_like(x))
+    # Kåsa: minimise Σ (x² + y² + D x + E y + F)² → 3×3 normal equations per track, in
+    # coordinates centred on each track's hits and scaled by their spread (stiff tracks
+    # are nearly straight lines: uncentred, the system is too ill-conditioned)
+    sw0 = np.maximum(counts, 1).astype(np.float64)
+    xm = _grouped(x, owner, n_t) / sw0
+    ym = _grouped(y, owner, n_t) / sw0
+    spread = np.sqrt(_grouped((x - xm[owner]) ** 2 + (y - ym[owner]) ** 2, owner, n_t) / sw0)
+    spread = np.maximum(spread, 1e-6)
+    xs_ = (x - xm[owner]) / spread[owner]
+    ys_ = (y - ym[owner]) / spread[owner]
+    w = xs_ * xs_ + ys_ * ys_
+    cols = (xs_, ys_, np.ones_like(xs_))
     a = np.empty((n_t, 3, 3))
     b = np.empty((n_t, 3))
     for i, ci in enumerate(cols):
@@ -79,12 +90,12 @@ def fit_helices(hits: Hits, tracks: TrackCandidates) -> HelixParams:
     ok = counts >= 3
     a[~ok] = np.eye(3)
     b[~ok] = 0.0
-    det = np.linalg.det(a)
-    ok &= np.abs(det) > 1e-12 * np.maximum(np.abs(a).max(axis=(1, 2)), 1.0) ** 3
+    ok &= np.abs(np.linalg.det(a)) > 1e-14 * sw0**3
     a[~ok] = np.eye(3)
     sol = np.linalg.solve(a, b[:, :, None])[:, :, 0]
-    cx, cy = -0.5 * sol[:, 0], -0.5 * sol[:, 1]
-    radius = np.sqrt(np.maximum(cx * cx + cy * cy - sol[:, 2], 0.0))
+    cxs, cys = -0.5 * sol[:, 0], -0.5 * sol[:, 1]
+    radius = spread * np.sqrt(np.maximum(cxs * cxs + cys * cys - sol[:, 2], 0.0))
+    cx, cy = xm + spread * cxs, ym + spread * cys
     ok &= radius > 0
     # sense of rotation along the track (hits ordered by r): sign of the cross product
     r = np.hypot(x, y)
@@ -144,7 +155,8 @@ class TruthFreeCuts:
     min_track_hits: int = 5
     dphi: float = 0.03  # rad
     deta: float = 0.03
-    dpt_rel: float = 0.3
+    dqopt_rel: float = 0.25  # |Δ(q/pT)| ≤ dqopt_rel / pT + dqopt_abs  [1/GeV]
+    dqopt_abs: float = 0.005  # 1/GeV
     dz0: float = 5.0  # mm
 
 
@@ -208,9 +220,10 @@ def truth_free_efficiency(
     ti = idx_ext[np.repeat(lo - np.cumsum(cnt) + cnt, cnt) + np.arange(cnt.sum())]
     dphi = np.abs((t_phi[ti] - phi[pi] + np.pi) % (2 * np.pi) - np.pi) / cuts.dphi
     deta = np.abs(t_eta[ti] - eta[pi]) / cuts.deta
-    dpt = np.abs(t_pt[ti] - pt[pi]) / (pt[pi] * cuts.dpt_rel)
+    tol = cuts.dqopt_rel / pt[pi] + cuts.dqopt_abs
+    dpt = np.abs(t_q[ti] / t_pt[ti] - q[pi] / pt[pi]) / tol
     dz = np.abs(t_z0[ti] - z0[pi]) / cuts.dz0
-    good = (t_q[ti] == q[pi]) & (dphi <= 1) & (deta <= 1) & (dpt <= 1) & (dz <= 1)
+    good = (dphi <= 1) & (deta <= 1) & (dpt <= 1) & (dz <= 1)
     pi, ti = pi[good], ti[good]
     dist = (dphi**2 + deta**2 + dpt**2 + dz**2)[good]
     # each track finds at most one particle: the nearest
