@@ -38,7 +38,7 @@ def test_end_to_end_simulate_reconstruct_evaluate_display(tmp_path: Path) -> Non
     info = run("info", ev_dir).stdout
     assert "1000" in info and "1001" in info
     out = run("reconstruct", ev_dir, "--out", tr_dir, "--workers", "2").stdout
-    assert "2 events reconstructed with dbscan" in out
+    assert "2 events reconstructed with fullspectrum" in out  # the default method
     assert (tr_dir / "event000001000-tracks.csv").exists()
     assert (tr_dir / "run.json").exists()
     run("evaluate", "--truth", ev_dir, "--tracks", tr_dir, "--out", rep)
