@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DATA ?= $(or $(TRACKLEARN_DATA),$(abspath ../shared/data))
 DEMO := demo-output
 
-.PHONY: setup demo test bench bench-toys lint clean validate-simulation train-default
+.PHONY: setup demo test bench bench-toys lint clean validate-simulation train-default train-muon-cnn
 
 setup: $(STAMP)
 
@@ -71,6 +71,9 @@ bench-toys: $(STAMP)
 
 train-default: $(STAMP)  # retrain the shipped gnn model (measured: 31 min on 2 cores shared with one other job)
 	PYTHON=$(abspath $(BIN))/python scripts/train_default.sh build/train-default
+
+train-muon-cnn: $(STAMP)  # retrain the shipped muon-trigger CNN (about 15 min on one core)
+	PYTHON=$(abspath $(BIN))/python scripts/train_muon_cnn.sh build/train-muon-cnn
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests scripts

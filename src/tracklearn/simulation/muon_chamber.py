@@ -66,6 +66,8 @@ IntArray = npt.NDArray[np.int64]
 
 #: images per generation chunk (chunk k of seed s uses default_rng([s, k]))
 CHUNK_IMAGES = 1000
+#: seed of the held-out test images (never trained on): trigger bench, export metrics, provenance
+TEST_SEED = 20261
 #: file name written by ``tracklearn simulate --detector muon-chamber``
 FILE_NAME = "muon-chamber.npz"
 _KEYS = ("hits", "truth", "pt_gev", "charge", "n_muons", "shape")
