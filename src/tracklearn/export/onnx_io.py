@@ -1,0 +1,231 @@
+"""torch → ONNX: export one network, check it against torch, quantise and prune it.
+
+* :func:`export_onnx`: torch's ``torch.export``-based exporter (``dynamo=True``,
+  opset 18) with the spec's dynamic axes; networks it cannot trace (Python
+  control flow on tensor values) fall back to the TorchScript tracer, and the
+  exporter used is recorded;
+* :func:`max_abs_delta`: the largest ``|onnxruntime − torch|`` over fixed inputs;
+* :func:`quantize_int8`: onnxruntime static quantisation (QDQ, int8 weights per
+  channel, uint8 activations, MinMax calibration on the given inputs) of the
+  spec's op types;
+* :func:`prune_magnitude`: global magnitude (L1) pruning of a fraction of the
+  weights of every Linear, Conv and LSTM layer (torch.nn.utils.prune), made
+  permanent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+import logging
+import warnings
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import torch
+from torch import nn
+
+from tracklearn.errors import TracklearnError
+from tracklearn.export.runtime import make_session
+from tracklearn.export.spec import Arrays, ExportSpec
+from tracklearn.io.atomic import atomic_path
+
+log = logging.getLogger(__name__)
+
+OPSET = 18
+
+
+class ExportError(TracklearnError):
+    """A network could not be exported or its export does not match torch."""
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence the exporters' and quantiser's own prints, warnings and root-logger advice."""
+    loggers = [logging.getLogger(), logging.getLogger("torch.onnx")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.ERROR)
+    try:
+        with (
+            contextlib.redirect_stdout(io.StringIO()),
+            warnings.catch_warnings(),
+        ):
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
+def _tensors(spec: ExportSpec, inputs: Arrays) -> tuple[torch.Tensor, ...]:
+    return tuple(torch.from_numpy(np.ascontiguousarray(inputs[n])) for n in spec.input_names)
+
+
+def torch_outputs(core: nn.Module, spec: ExportSpec, inputs: Arrays) -> list[npt.NDArray[Any]]:
+    """Outputs of the torch network on numpy ``inputs`` (in the spec's output order)."""
+    with torch.no_grad():
+        out = core(*_tensors(spec, inputs))
+    outs = out if isinstance(out, tuple | list) else (out,)
+    return [o.detach().numpy() for o in outs]
+
+
+def export_onnx(core: nn.Module, spec: ExportSpec, example: Arrays, path: str | Path) -> str:
+    """Write ``core`` as ONNX to ``path`` (atomically); return the exporter used.
+
+    ``example`` holds one input per name of ``spec.input_names`` with every
+    dynamic axis of size ≥ 2 (sizes 0 and 1 would be baked in by the tracer).
+    """
+    from torch.export import Dim
+
+    core = core.eval()
+    args = _tensors(spec, example)
+    dims: dict[str, Any] = {}
+    dynamic = tuple(
+        {ax: dims.setdefault(d, Dim(d)) for ax, d in spec.dynamic_axes.get(n, {}).items()} or None
+        for n in spec.input_names
+    )
+    path = Path(path)
+    try:
+        with _quiet():
+            program = torch.onnx.export(
+                core,
+                args,
+                None,
+                input_names=list(spec.input_names),
+                output_names=list(spec.output_names),
+                dynamic_shapes=dynamic,
+                dynamo=True,
+                opset_version=OPSET,
+                verbose=False,
+            )
+        assert program is not None
+        with atomic_path(path) as tmp:
+            program.save(str(tmp))
+        return "dynamo"
+    except Exception as exc:  # torch.export cannot trace this network: use the tracer
+        log.info("torch.export failed (%s); using the TorchScript exporter", type(exc).__name__)
+    try:
+        with _quiet(), atomic_path(path) as tmp:
+            torch.onnx.export(
+                core,
+                args,
+                str(tmp),
+                input_names=list(spec.input_names),
+                output_names=list(spec.output_names),
+                dynamic_axes={k: dict(v) for k, v in spec.dynamic_axes.items()},
+                opset_version=17,
+                dynamo=False,
+            )
+    except Exception as exc:
+        raise ExportError(f"cannot export {type(core).__name__} to ONNX: {exc}") from None
+    return "torchscript"
+
+
+def max_abs_delta(
+    core: nn.Module, spec: ExportSpec, onnx_path: str | Path, inputs: Iterable[Arrays]
+) -> float:
+    """Largest ``|onnxruntime − torch|`` over every output element of every input set."""
+    session = make_session(onnx_path, threads=1)
+    worst = 0.0
+    for item in inputs:
+        want = torch_outputs(core, spec, item)
+        got = session.run(None, {n: item[n] for n in spec.input_names})
+        for w, g in zip(want, got, strict=True):
+            if w.shape != g.shape:
+                raise ExportError(f"{onnx_path}: output shape {g.shape}, torch gives {w.shape}")
+            if w.size:
+                worst = max(worst, float(np.max(np.abs(w.astype(np.float64) - g))))
+    return worst
+
+
+def quantize_int8(
+    fp32_path: str | Path,
+    out_path: str | Path,
+    calibration: Sequence[Arrays],
+    op_types: Sequence[str],
+    *,
+    per_channel: bool = True,
+) -> None:
+    """Static int8 quantisation of ``fp32_path`` into ``out_path`` (see the module docstring)."""
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    class _Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self._it = iter(calibration)
+
+        def get_next(self) -> dict[str, npt.NDArray[Any]] | None:
+            return next(self._it, None)
+
+    out_path = Path(out_path)
+    with atomic_path(out_path.with_suffix(".pre.onnx")) as pre, _quiet():
+        try:
+            quant_pre_process(str(fp32_path), str(pre), skip_symbolic_shape=True)
+            source = pre
+        except Exception:  # the optimiser cannot handle every graph; quantise as exported
+            source = Path(fp32_path)
+        with atomic_path(out_path) as tmp:
+            quantize_static(
+                str(source),
+                str(tmp),
+                _Reader(),
+                quant_format=QuantFormat.QDQ,
+                op_types_to_quantize=list(op_types),
+                per_channel=per_channel,
+                activation_type=QuantType.QUInt8,
+                weight_type=QuantType.QInt8,
+                calibrate_method=CalibrationMethod.MinMax,
+            )
+    out_path.with_suffix(".pre.onnx").unlink(missing_ok=True)
+
+
+def _prunable(module: nn.Module) -> list[tuple[nn.Module, str]]:
+    params: list[tuple[nn.Module, str]] = []
+    for m in module.modules():
+        if isinstance(m, nn.Linear | nn.Conv1d | nn.Conv2d | nn.Conv3d):
+            params.append((m, "weight"))
+        elif isinstance(m, nn.LSTM):
+            params += [(m, n) for n, _ in m.named_parameters() if n.startswith("weight")]
+    return params
+
+
+def prune_magnitude(core: nn.Module, fraction: float) -> tuple[nn.Module, dict[str, float]]:
+    """A copy of ``core`` with the ``fraction`` smallest weights (globally, by |w|) set to 0.
+
+    Returns the pruned copy and ``{"fraction", "n_weights", "n_zero"}`` (over the
+    pruned weight tensors).
+    """
+    from torch.nn.utils import prune
+
+    pruned = copy.deepcopy(core).eval()
+    params = _prunable(pruned)
+    if not params:
+        raise ExportError(f"{type(core).__name__}: no Linear, Conv or LSTM weights to prune")
+    prune.global_unstructured(params, pruning_method=prune.L1Unstructured, amount=fraction)
+    for m, name in params:
+        prune.remove(m, name)
+    n = sum(int(getattr(m, name).numel()) for m, name in params)
+    zero = sum(int((getattr(m, name) == 0).sum()) for m, name in params)
+    return pruned, {"fraction": fraction, "n_weights": float(n), "n_zero": float(zero)}
+
+
+def n_parameters(module: nn.Module) -> int:
+    """Trainable parameters of ``module``."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+def batches(items: Mapping[str, npt.NDArray[Any]], size: int) -> list[Arrays]:
+    """Split arrays along axis 0 into dicts of at most ``size`` rows."""
+    n = len(next(iter(items.values())))
+    return [{k: v[i : i + size] for k, v in items.items()} for i in range(0, n, size)]
