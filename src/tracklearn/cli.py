@@ -353,6 +353,10 @@ def export(
             "graph .npz files, toy.npz / g2.npz (toy models; required), muon-chamber.npz."
         ),
     ] = None,
+    calibration_data: Annotated[
+        Path | None,
+        typer.Option(help="Training data to calibrate int8 on when --data is held out."),
+    ] = None,
 ) -> None:
     from tracklearn.config import validate
     from tracklearn.export.run import ExportConfig, export_model, report_rows
@@ -362,7 +366,9 @@ def export(
     if int8:
         raw["int8"] = True
     cfg = validate(ExportConfig, raw, f"{config or 'export'} config")
-    reports = export_model(model_dir, out, fmt=fmt, config=cfg, data=data)
+    reports = export_model(
+        model_dir, out, fmt=fmt, config=cfg, data=data, calibration_data=calibration_data
+    )
     print_table("export", report_rows(reports))
     typer.echo(f"exported {len(reports)} network(s) to {out}")
 

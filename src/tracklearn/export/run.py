@@ -192,9 +192,12 @@ def export_model(
     fmt: Literal["onnx"] | str = "onnx",
     config: ExportConfig | None = None,
     data: str | Path | None = None,
+    calibration_data: str | Path | None = None,
 ) -> list[UnitReport]:
     """Export every unit of ``model_dir`` into ``out`` (see the module docstring).
 
+    ``data`` holds what the metrics run on and, unless ``calibration_data`` is
+    given, what int8 is calibrated on (see :mod:`tracklearn.export.units`).
     The export is built in a temporary folder beside ``out`` and renamed into
     place when every unit passed its checks, so a failed export leaves nothing.
     """
@@ -202,7 +205,8 @@ def export_model(
         raise ConfigError(f"unknown export format {fmt!r}; valid: {', '.join(FORMATS)}")
     cfg = config or ExportConfig()
     out = Path(out)
-    units = load_units(model_dir, data, DataOptions(cfg.n_calibration, cfg.n_eval))
+    cal = None if calibration_data is None else Path(calibration_data)
+    units = load_units(model_dir, data, DataOptions(cfg.n_calibration, cfg.n_eval, cal))
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f".{out.name}.", dir=out.parent) as tmp:
         reports = [export_unit(u, Path(tmp), cfg) for u in units]

@@ -16,8 +16,9 @@ metric, so int8 and pruning are measured, not assumed.  Folders understood:
   (built with the builder recorded in ``model.json``);
 * a muon-trigger CNN (``model.json`` of ``muon_cnn``): calibrated on its
   training images (regenerated from the recorded simulation config and seed:
-  the first training epoch's chunks), measured on :data:`~tracklearn.simulation.muon_chamber.TEST_SEED`
-  images (20,000, or ``n_eval``): efficiency (pT ≥ 10 GeV) and fake rate;
+  the first training epoch's chunks; or ``--calibration-data``), measured on
+  the images of ``--data`` or else on 20,000 (``n_eval``) fresh test images
+  (seed ``TEST_SEED``): efficiency (pT ≥ 10 GeV) and fake rate;
 * a toy-model training folder (``best.pt`` of a ``toy_*`` or ``g2_lstm``
   stage); data: the ``toy.npz`` / ``g2.npz`` it was trained on (its training
   split calibrates, its validation split measures, as the stage split them);
@@ -92,10 +93,12 @@ class ExportUnit:
 
 @dataclass(frozen=True)
 class DataOptions:
-    """How much data the hooks use: calibration inputs, and items to measure on (0: default)."""
+    """How much data the hooks use: calibration inputs, items to measure on (0: default),
+    and separate calibration data (training data, when ``data`` is held out)."""
 
     n_calibration: int = 32
     n_eval: int = 0
+    calibration: Path | None = None  # data to calibrate on when not ``data`` (edge models, muon)
 
 
 DataHook = Callable[[ExportUnit, Path | None, DataOptions], None]
@@ -220,19 +223,22 @@ def _edge_scores(run: Runner, features: str, per_edge: bool, g: Graph) -> npt.ND
 
 
 def attach_edge_data(unit: ExportUnit, graphs: Sequence[Graph], n_calibration: int,
+                     calibration_graphs: Sequence[Graph] | None = None,
                      seed: int = 0) -> None:  # fmt: skip
-    """Calibrate ``unit`` on sub-graphs of ``graphs``; measure it on them whole."""
+    """Calibrate ``unit`` on sub-graphs of ``calibration_graphs`` (default ``graphs``);
+    measure it on ``graphs`` whole."""
     from tracklearn.graph.subgraph import edge_subgraph
     from tracklearn.metrics.edges import label_metrics
 
     features, per_edge = unit.meta["features"], unit.meta["per_edge"]
     threshold = float(unit.meta["threshold"])
+    cal_graphs = graphs if calibration_graphs is None else calibration_graphs
 
     def calibration() -> list[Arrays]:
         rng = np.random.default_rng(seed)
         items = []
-        for g in graphs:
-            for _ in range(max(1, n_calibration // max(len(graphs), 1))):
+        for g in cal_graphs:
+            for _ in range(max(1, n_calibration // max(len(cal_graphs), 1))):
                 if g.n_edges <= CALIBRATION_EDGES:
                     items.append(_edge_arrays(features, g))
                     break
@@ -254,17 +260,19 @@ def attach_edge_data(unit: ExportUnit, graphs: Sequence[Graph], n_calibration: i
 
 @register_unit_data("filter_mlp", "interaction_network", "edge_network")
 def _edge_data(unit: ExportUnit, data: Path | None, options: DataOptions) -> None:
-    if data is None:
-        return
-    if any(data.glob("*.npz")) or any(data.glob("*/*.npz")):
-        graphs = _graph_files(data, limit=20)
-    else:
+    def graphs_of(folder: Path) -> list[Graph]:
+        if any(folder.glob("*.npz")) or any(folder.glob("*/*.npz")):
+            return _graph_files(folder, limit=options.n_eval or 20)
         spec = _read_json(unit.source / "model.json").get("data", {})
         if "builder" not in spec:
             raise ConfigError(f"{unit.source}/model.json: no graph builder recorded (data.builder)")
-        graphs = event_graphs(data, spec["builder"], spec.get("builder_config", {}),
-                              spec.get("label_pt_min"), limit=options.n_eval or 3)  # fmt: skip
-    attach_edge_data(unit, graphs, options.n_calibration)
+        return event_graphs(folder, spec["builder"], spec.get("builder_config", {}),
+                            spec.get("label_pt_min"), limit=options.n_eval or 3)  # fmt: skip
+
+    if data is None:
+        return
+    cal = None if options.calibration is None else graphs_of(options.calibration)
+    attach_edge_data(unit, graphs_of(data), options.n_calibration, cal)
 
 
 def _gnn_units(folder: Path, data: Path | None, options: DataOptions) -> list[ExportUnit]:
@@ -283,17 +291,24 @@ def _gnn_units(folder: Path, data: Path | None, options: DataOptions) -> list[Ex
         if key in builder_config and not Path(builder_config[key]).is_absolute():
             builder_config[key] = str(folder / builder_config[key])
     label_pt_min = _read_json(folder / "model.json").get("data", {}).get("label_pt_min")
-    graphs = event_graphs(data, spec["builder"], builder_config, label_pt_min,
-                          limit=options.n_eval or 3)  # fmt: skip
+
+    def graphs_of(events: Path) -> list[Graph]:
+        return event_graphs(events, spec["builder"], builder_config, label_pt_min,
+                            limit=options.n_eval or 3)  # fmt: skip
+
+    graphs = graphs_of(data)
+    cal = None if options.calibration is None else graphs_of(options.calibration)
     n_calibration = options.n_calibration
     if spec.get("filter"):
         from tracklearn.graph.subgraph import edge_subgraph
         from tracklearn.models.edge_model import EdgeModel
 
-        attach_edge_data(units[0], graphs, n_calibration)
+        attach_edge_data(units[0], graphs, n_calibration, cal)
         filt = EdgeModel.load(folder / spec["filter"])
         graphs = [edge_subgraph(g, filt.scores(g) >= filt.threshold) for g in graphs]
-    attach_edge_data(units[-1], graphs, n_calibration)
+        if cal is not None:
+            cal = [edge_subgraph(g, filt.scores(g) >= filt.threshold) for g in cal]
+    attach_edge_data(units[-1], graphs, n_calibration, cal)
     return units
 
 
@@ -320,8 +335,8 @@ def _muon_data(unit: ExportUnit, data: Path | None, options: DataOptions) -> Non
     n_calibration = options.n_calibration
 
     def calibration() -> list[Arrays]:
-        if data is not None:
-            imgs = load_muon_images(data).hits[: 16 * n_calibration]
+        if options.calibration is not None:
+            imgs = load_muon_images(options.calibration).hits[: 16 * n_calibration]
         else:  # the first training epoch's images (training/muon.py: chunks 10⁶ + k)
             imgs = generate_muon_images(16 * n_calibration, train_seed, sim,
                                         first_chunk=1_000_000).hits  # fmt: skip
@@ -329,7 +344,8 @@ def _muon_data(unit: ExportUnit, data: Path | None, options: DataOptions) -> Non
 
     def evaluate(run: Runner) -> dict[str, float]:
         hit_m, fake_m = [], []
-        for batch in iter_muon_images(n_eval, TEST_SEED, sim):
+        source = [load_muon_images(data)] if data is not None else None
+        for batch in source or iter_muon_images(n_eval, TEST_SEED, sim):
             for i in range(0, len(batch), 250):
                 hits = batch.hits[i : i + 250]
                 z = np.asarray(run({"hits": hits.astype(np.float32)})[0])
