@@ -272,7 +272,7 @@ def bench(
         list[str] | None,
         typer.Option(
             help="Suites to run (repeatable): simulation, baselines, graphs, gnn, classical, "
-            "toys. Default: simulation and baselines."
+            "toys, muon-trigger, export. Default: simulation and baselines."
         ),
     ] = None,
 ) -> None:

@@ -8,7 +8,11 @@ Suites (each writes its own table under ``benchmarks/results/``):
 * ``gnn``: the shipped ``gnn`` model next to ``dbscan``, the real event and the
   real Interaction-Network graphs (``gnn.md``);
 * ``classical``: triplet seeding + CKF next to ``dbscan`` (``classical.md``);
-* ``toys``: the HEP.TrkX toy models and the g-2 track finder (``toy-models.md``).
+* ``toys``: the HEP.TrkX toy models and the g-2 track finder (``toy-models.md``);
+* ``muon-trigger``: the muon-chamber CNN trigger (fp32, int8) next to the road
+  look-up on 300,000 test images (``muon-trigger.md``);
+* ``export``: every network exported to ONNX (parity, int8, pruning), throughput
+  vs batch size, reconstruct time per backend (``export.md``).
 
 Simulated datasets are generated once per run into a scratch folder with fixed
 seeds (training events seed 1, held-out events seed 2) so suites compare the
@@ -27,7 +31,9 @@ from tracklearn.io import find_events
 
 log = logging.getLogger(__name__)
 
-SUITES: tuple[str, ...] = ("simulation", "baselines", "graphs", "gnn", "classical", "toys")
+SUITES: tuple[str, ...] = (
+    "simulation", "baselines", "graphs", "gnn", "classical", "toys", "muon-trigger", "export",
+)  # fmt: skip
 
 
 def simulated_events(
@@ -53,6 +59,20 @@ def simulated_events(
             },
             first_event_id=1000 * seed,
         )
+    return folder
+
+
+def training_events(work: Path, geometry: Path, n: int) -> Path:
+    """``work/mu200_train_default``: the first ``n`` training events of the shipped ``gnn``
+    model (``scripts/train_default.sh``: tt̄ + μ=200, seed 101, ids from 1000), made once."""
+    from tracklearn.simulation.run import simulate_to_disk
+
+    folder = work / "mu200_train_default"
+    if not folder.exists():
+        log.info("bench: simulating %d training events of the default model (seed 101)", n)
+        simulate_to_disk(detector="trackml", n_events=n, seed=101, out=folder, fmt="csv",
+                         geometry=geometry, workers=2, overrides={"generator.pileup": 200.0},
+                         first_event_id=1000)  # fmt: skip
     return folder
 
 
@@ -134,6 +154,23 @@ def run_suites(
                 from tracklearn.bench.toys import run_toy_bench
 
                 written.append(run_toy_bench(out, quick=quick))
+            elif suite == "muon-trigger":
+                from tracklearn.bench.muon_trigger import run_muon_trigger_bench
+
+                written.append(run_muon_trigger_bench(out, quick=quick))
+            elif suite == "export":
+                from tracklearn.bench.export import run_export_bench
+
+                held_out: Path | None = None
+                calib: Path | None = None
+                if geometry.exists():
+                    held_out = simulated_events(work, "mu200_test", 200, n_test, 2, geometry)
+                    calib = training_events(work, geometry, 1 if quick else 2)
+                in_graphs = root / "trackml_graphs" / "interaction_network_paper"
+                written.append(
+                    run_export_bench(out, quick=quick, test_events=held_out, train_events=calib,
+                                     in_graphs=in_graphs if in_graphs.exists() else None)
+                )  # fmt: skip
             else:
                 log.warning("bench: suite %s skipped (no real TrackML data at %s)", suite, root)
     return written

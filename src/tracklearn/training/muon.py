@@ -6,7 +6,8 @@ images is held out for validation; the rest trains, or, with
 ``fresh_images > 0``, every epoch trains on that many *new* images generated
 chunk by chunk with the folder's simulation config (chunks ``10⁶ · (epoch + 1)
 + k`` of the folder's seed, never those of the folder itself; shuffled within
-a chunk of 1000), so the training set never sits in memory.  The loss is the weighted
+a chunk of 1000), so the training set never sits in memory; ``noise_scale``
+varies the noise level from chunk to chunk (augmentation).  The loss is the weighted
 binary cross-entropy of :func:`~tracklearn.models.muon_cnn.weighted_bce` over
 the fired voxels.  Validation metrics per epoch: ``val_loss``,
 ``val_efficiency`` (matched images with pT ≥ 10 GeV) and ``val_fake_rate``
@@ -35,6 +36,7 @@ from tracklearn.models.muon_model import MuonCNNModel
 from tracklearn.models.registry import get_model
 from tracklearn.provenance import provenance
 from tracklearn.simulation.muon_chamber import (
+    CHUNK_IMAGES,
     MuonChamberConfig,
     MuonImages,
     iter_muon_images,
@@ -60,6 +62,9 @@ class MuonStageConfig(BaseModel):
     batch_size: int = Field(64, ge=1)
     val_fraction: float = Field(0.1, gt=0, lt=1)
     fresh_images: int = Field(0, ge=0)  # new training images per epoch (0: the data's)
+    # fresh images: every chunk of 1000 scales the noise (noise_strips, background_clusters)
+    # by a factor uniform in this range, so the network learns more than one noise level
+    noise_scale: tuple[float, float] = (1.0, 1.0)
     train: TrainConfig = TrainConfig()
 
 
@@ -121,9 +126,16 @@ def run_muon_stage(config: dict[str, Any], data: Path, out: Path, resume: bool) 
                 yield tx[idx], ty[idx]
             return
         # fresh images chunk by chunk (never all in memory), shuffled within a chunk
-        for chunk in iter_muon_images(
-            cfg.fresh_images, sim_seed, sim_cfg, first_chunk=1_000_000 * (epoch + 1)
-        ):
+        rng = np.random.default_rng([sim_seed, epoch])
+        first = 1_000_000 * (epoch + 1)
+        for k in range(-(-cfg.fresh_images // CHUNK_IMAGES)):
+            scale = rng.uniform(*cfg.noise_scale)
+            noisy = sim_cfg.model_copy(update={
+                "noise_strips": sim_cfg.noise_strips * scale,
+                "background_clusters": sim_cfg.background_clusters * scale,
+            })  # fmt: skip
+            n = min(CHUNK_IMAGES, cfg.fresh_images - k * CHUNK_IMAGES)
+            (chunk,) = iter_muon_images(n, sim_seed, noisy, first_chunk=first + k)
             x, y = _tensors(chunk)
             for idx in torch.randperm(len(x), generator=gen).split(cfg.batch_size):
                 yield x[idx], y[idx]
@@ -159,7 +171,8 @@ def run_muon_stage(config: dict[str, Any], data: Path, out: Path, resume: bool) 
             "beta": cfg.beta,
             "simulation": sim_cfg.model_dump(mode="json"),
             "data": {"path": str(data), "seed": sim_seed, "n_images": len(images),
-                     "n_val": n_val, "fresh_images_per_epoch": cfg.fresh_images},
+                     "n_val": n_val, "fresh_images_per_epoch": cfg.fresh_images,
+                     "noise_scale": list(cfg.noise_scale)},
             "train": cfg.train.model_dump(mode="json"),
             "best_epoch": history.best_epoch,
             "val_metrics": final,
