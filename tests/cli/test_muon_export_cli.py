@@ -1,4 +1,4 @@
-"""CLI round trip: simulate muon-chamber → train muon_cnn → export --int8 → trigger (both backends)."""
+"""CLI round trip: simulate muon-chamber, train muon_cnn, export --int8, trigger (2 backends)."""
 
 from __future__ import annotations
 
