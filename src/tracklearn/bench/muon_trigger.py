@@ -266,7 +266,9 @@ def _markdown(main: dict[str, MethodRun], stress: list[tuple[str, dict[str, Meth
         "## Outside the training conditions",
         "",
         f"{n_stress:,} images per setting (seed {TEST_SEED + 1}); the CNN was trained on the "
-        "default chamber only.",
+        "default chamber with its noise scaled by a random factor in "
+        f"{info.get('data', {}).get('noise_scale', [1, 1])} per 1000 images, never with extra "
+        "muons.",
         "",
         "| setting | method | efficiency (pT ≥ 10 GeV) | fake rate |",
         "|---|---|---|---|",
