@@ -127,9 +127,19 @@ def export_onnx(core: nn.Module, spec: ExportSpec, example: Arrays, path: str | 
 
 
 def max_abs_delta(
-    core: nn.Module, spec: ExportSpec, onnx_path: str | Path, inputs: Iterable[Arrays]
+    core: nn.Module,
+    spec: ExportSpec,
+    onnx_path: str | Path,
+    inputs: Iterable[Arrays],
+    *,
+    relative: bool = False,
 ) -> float:
-    """Largest ``|onnxruntime − torch|`` over every output element of every input set."""
+    """Largest ``|onnxruntime − torch|`` over every output element of every input set.
+
+    With ``relative``, each difference is divided by ``max(1, |torch|)`` (for
+    real inputs, whose logits can reach tens, where float32 rounding alone
+    exceeds 1e-5 in absolute terms).
+    """
     session = make_session(onnx_path, threads=1)
     worst = 0.0
     for item in inputs:
@@ -139,7 +149,11 @@ def max_abs_delta(
             if w.shape != g.shape:
                 raise ExportError(f"{onnx_path}: output shape {g.shape}, torch gives {w.shape}")
             if w.size:
-                worst = max(worst, float(np.max(np.abs(w.astype(np.float64) - g))))
+                w64 = w.astype(np.float64)
+                delta = np.abs(w64 - g)
+                if relative:
+                    delta = delta / np.maximum(1.0, np.abs(w64))
+                worst = max(worst, float(np.max(delta)))
     return worst
 
 
@@ -150,8 +164,15 @@ def quantize_int8(
     op_types: Sequence[str],
     *,
     per_channel: bool = True,
-) -> None:
-    """Static int8 quantisation of ``fp32_path`` into ``out_path`` (see the module docstring)."""
+    keep_first_float: bool = False,
+) -> list[str]:
+    """Static int8 quantisation of ``fp32_path`` into ``out_path`` (see the module docstring).
+
+    ``keep_first_float`` leaves the first layers in float: the ``op_types``
+    nodes that read the model inputs with no quantised op in between (raw
+    features of very different scales share one activation scale badly).
+    Returns the names of the nodes left in float.
+    """
     from onnxruntime.quantization import (
         CalibrationDataReader,
         CalibrationMethod,
@@ -175,6 +196,7 @@ def quantize_int8(
             source = pre
         except Exception:  # the optimiser cannot handle every graph; quantise as exported
             source = Path(fp32_path)
+        excluded = first_layer_nodes(source, op_types) if keep_first_float else []
         with atomic_path(out_path) as tmp:
             quantize_static(
                 str(source),
@@ -186,8 +208,27 @@ def quantize_int8(
                 activation_type=QuantType.QUInt8,
                 weight_type=QuantType.QInt8,
                 calibrate_method=CalibrationMethod.MinMax,
+                nodes_to_exclude=excluded,
             )
     out_path.with_suffix(".pre.onnx").unlink(missing_ok=True)
+    return excluded
+
+
+def first_layer_nodes(path: str | Path, op_types: Sequence[str]) -> list[str]:
+    """Nodes of ``op_types`` whose inputs come from the graph inputs through other ops only."""
+    import onnx
+
+    graph = onnx.load(str(path)).graph
+    raw = {i.name for i in graph.input}  # tensors computed from the inputs by non-layer ops
+    first = []
+    for node in graph.node:  # ONNX nodes are stored in topological order
+        reads_raw = any(t in raw for t in node.input)
+        if node.op_type in op_types:
+            if reads_raw:
+                first.append(node.name)
+        elif reads_raw:
+            raw.update(node.output)
+    return first
 
 
 def _prunable(module: nn.Module) -> list[tuple[nn.Module, str]]:

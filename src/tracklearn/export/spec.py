@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -59,6 +59,9 @@ class ExportSpec:
         (``"none"``, or ``"edge:<features>"`` for the edge models).
     quantize_op_types
         ONNX op types int8 static quantisation converts (the rest stays float).
+    keep_first_float
+        Leave the first layers (those reading the inputs) in float: for inputs of
+        mixed scales, such as the edge models' features.
     """
 
     input_names: tuple[str, ...]
@@ -68,7 +71,7 @@ class ExportSpec:
     core: Callable[[nn.Module, Mapping[str, Any]], nn.Module] = _same
     front_end: str = "none"
     quantize_op_types: tuple[str, ...] = ("Conv", "MatMul", "Gemm")
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    keep_first_float: bool = False
 
 
 _SPECS: dict[str, ExportSpec] = {}

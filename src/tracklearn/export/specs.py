@@ -71,6 +71,7 @@ for _name in ("filter_mlp", "interaction_network", "edge_network"):
             core=_edge_core,
             front_end="edge",
             quantize_op_types=("MatMul", "Gemm"),
+            keep_first_float=True,  # features of mixed scales (m, rad/m, flags, log distances)
         ),
     )
 

@@ -222,10 +222,25 @@ def _edge_scores(run: Runner, features: str, per_edge: bool, g: Graph) -> npt.ND
     return 1.0 / (1.0 + np.exp(-z))
 
 
+def _phi_sector(g: Graph, rng: np.random.Generator) -> npt.NDArray[np.bool_]:
+    """Edges with both hits in a random φ sector holding about CALIBRATION_EDGES edges.
+
+    A φ sector keeps every edge of the hits inside it, so node degrees and the
+    sums a message-passing network aggregates are those of whole graphs (the
+    edge classifiers also train on φ sectors).  Node feature 1 is φ/π.
+    """
+    n_sectors = int(np.ceil(g.n_edges / CALIBRATION_EDGES))
+    width = 2.0 / n_sectors  # in units of π
+    phi = np.asarray(g.x[:, 1], np.float64)
+    inside = np.mod(phi - rng.uniform(-1.0, 1.0), 2.0) < width
+    keep: npt.NDArray[np.bool_] = inside[g.edge_index[0]] & inside[g.edge_index[1]]
+    return keep
+
+
 def attach_edge_data(unit: ExportUnit, graphs: Sequence[Graph], n_calibration: int,
                      calibration_graphs: Sequence[Graph] | None = None,
                      seed: int = 0) -> None:  # fmt: skip
-    """Calibrate ``unit`` on sub-graphs of ``calibration_graphs`` (default ``graphs``);
+    """Calibrate ``unit`` on φ sectors of ``calibration_graphs`` (default ``graphs``);
     measure it on ``graphs`` whole."""
     from tracklearn.graph.subgraph import edge_subgraph
     from tracklearn.metrics.edges import label_metrics
@@ -242,11 +257,7 @@ def attach_edge_data(unit: ExportUnit, graphs: Sequence[Graph], n_calibration: i
                 if g.n_edges <= CALIBRATION_EDGES:
                     items.append(_edge_arrays(features, g))
                     break
-                # a contiguous block of edges (neighbouring hits stay together)
-                start = int(rng.integers(0, g.n_edges - CALIBRATION_EDGES))
-                keep = np.zeros(g.n_edges, bool)
-                keep[start : start + CALIBRATION_EDGES] = True
-                items.append(_edge_arrays(features, edge_subgraph(g, keep)))
+                items.append(_edge_arrays(features, edge_subgraph(g, _phi_sector(g, rng))))
         return items[:n_calibration]
 
     def evaluate(run: Runner) -> dict[str, float]:
