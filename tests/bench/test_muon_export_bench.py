@@ -16,7 +16,7 @@ def test_muon_trigger_bench_writes_table_floors_and_plots(tmp_path: Path) -> Non
     path = run_muon_trigger_bench(tmp_path, quick=True)
     text = path.read_text()
     for needle in ("## Floors (issue 13)", "| roads |", "| cnn int8 |", "load average",
-                   "2,000 fresh test images", "the same voxels as torch"):  # fmt: skip
+                   "1,000 fresh test images", "the same voxels as torch"):  # fmt: skip
         assert needle in text
     assert {p.name for p in (tmp_path / "muon-trigger").iterdir()} == {
         "efficiency_pt.png", "fake_rate_pt.png", "example_image.png",

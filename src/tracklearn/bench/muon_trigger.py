@@ -125,7 +125,7 @@ def run_muon_trigger_bench(
     from tracklearn.pipeline.trigger import DEFAULT_MUON_MODEL
 
     if quick:
-        n_images, n_stress = 2000, 500
+        n_images, n_stress = 1000, 200
     torch.set_num_threads(1)
     folder = Path(model) if model is not None else DEFAULT_MUON_MODEL
     cnn = MuonCNNModel.load(folder)
