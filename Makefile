@@ -61,7 +61,7 @@ validate-simulation: $(STAMP)
 	  --note "The real events with hits (hits_only/) are the lower-occupancy part of the real sample (only files under 4 MiB were published). The judged per-volume rows compare with the real means scaled by (mean sum of nhits over all 38 real particle lists + mean noise) / mean hits; the raw ratios are listed too." \
 	  --note "Particles with pT < 0.15 GeV are listed but not propagated, as in the real data, where 90 % of the primaries below 0.15 GeV have no hits."
 
-# every suite (about an hour on 2 cores); `tracklearn bench --suite NAME` runs one
+# every suite (about 1.5 hours on 2 cores; muon-trigger ~20 min, export ~15 min + waiting for quiet cores); `tracklearn bench --suite NAME` runs one
 bench: $(STAMP)
 	$(BIN)/tracklearn bench --out benchmarks/results --suite simulation --suite baselines \
 	  --suite graphs --suite gnn --suite classical --suite toys --suite muon-trigger --suite export
