@@ -83,6 +83,11 @@ def test_export_measures_both_networks_on_events(exported_gnn: tuple[Path, Path]
         for key in ("edge_efficiency", "edge_purity"):
             assert metrics["ort_fp32"][key] == pytest.approx(metrics["torch_fp32"][key])
     assert (folder / "pipeline.json").exists() and (folder / "filter" / "model.onnx").exists()
+    import onnx
+
+    ops = [n.op_type for n in onnx.load(str(folder / "model.onnx")).graph.node]
+    # the message-passing sums (2 per iteration) run as row-wise ScatterND
+    assert ops.count("ScatterND") == 4 and "ScatterElements" not in ops
 
 
 def test_onnxruntime_backend_imports_no_torch_and_matches_torch(
