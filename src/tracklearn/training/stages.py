@@ -25,6 +25,7 @@ _PROVIDERS: list[str] = [
     "tracklearn.training.toy",
     "tracklearn.graph.stages",
     "tracklearn.training.edge_stages",
+    "tracklearn.training.muon",
 ]
 
 
