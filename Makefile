@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DATA ?= $(or $(TRACKLEARN_DATA),$(abspath ../shared/data))
 DEMO := demo-output
 
-.PHONY: setup demo test bench bench-toys lint clean validate-simulation train-default train-gnn
+.PHONY: setup demo test bench bench-toys lint clean validate-simulation train-default train-gnn train-muon-cnn
 
 setup: $(STAMP)
 
@@ -62,10 +62,10 @@ validate-simulation: $(STAMP)
 	  --note "The real events with hits (hits_only/) are the lower-occupancy part of the real sample (only files under 4 MiB were published). The judged per-volume rows compare with the real means scaled by (mean sum of nhits over all 38 real particle lists + mean noise) / mean hits; the raw ratios are listed too." \
 	  --note "Particles with pT < 0.15 GeV are listed but not propagated, as in the real data, where 90 % of the primaries below 0.15 GeV have no hits."
 
-# every suite (about an hour on 2 cores); `tracklearn bench --suite NAME` runs one
+# every suite (about 1.5 hours on 2 cores; muon-trigger ~20 min, export ~15 min + waiting for quiet cores); `tracklearn bench --suite NAME` runs one
 bench: $(STAMP)
 	$(BIN)/tracklearn bench --out benchmarks/results --suite simulation --suite baselines \
-	  --suite graphs --suite gnn --suite classical --suite toys --suite hashing --suite scale-out --suite fullspectrum
+	  --suite graphs --suite gnn --suite classical --suite toys --suite hashing --suite scale-out --suite muon-trigger --suite export --suite fullspectrum
 
 bench-toys: $(STAMP)
 	$(BIN)/tracklearn bench --out benchmarks/results --suite toys
@@ -75,6 +75,9 @@ train-default: $(STAMP)  # retrain the shipped fullspectrum model (the default m
 
 train-gnn: $(STAMP)  # retrain the shipped gnn model (measured: 31 min on 2 cores shared with one other job)
 	PYTHON=$(abspath $(BIN))/python scripts/train_default.sh build/train-default
+
+train-muon-cnn: $(STAMP)  # retrain the shipped muon-trigger CNN (about 15 min on one core)
+	PYTHON=$(abspath $(BIN))/python scripts/train_muon_cnn.sh build/train-muon-cnn
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests scripts

@@ -113,7 +113,9 @@ def simulate(
             help="quick (built-in cylinders, toy physics) or trackml (Pythia 8 + the real "
             "TrackML geometry and field map); toys, settings by --config only: toy2d "
             "(10 layers x 50 pixels), toy3d (10 x 32 x 32), toy_cylinder (variable-size "
-            "layers), g2 (straw station; --events fills, written as 100 ns time islands)."
+            "layers), g2 (straw station; --events fills, written as 100 ns time islands), "
+            "muon-chamber (6 layers x 8 partitions x 384 strips; --events images, written "
+            "as muon-chamber.npz)."
         ),
     ] = "quick",
     events: Annotated[int, typer.Option(min=1, help="Number of events.")] = 10,
@@ -161,7 +163,7 @@ def simulate(
         "generator.hard_process": process,
     }
     given, other = (toy, real) if detector == "quick" else (real, toy)
-    if detector in ("toy2d", "toy3d", "toy_cylinder", "g2"):  # HEP.TrkX / g-2 toys
+    if detector in ("toy2d", "toy3d", "toy_cylinder", "g2", "muon-chamber"):  # toys
         given, other = {}, {**toy, **real}
     if any(v is not None for v in other.values()):
         flags = ", ".join(k for k, v in other.items() if v is not None)
@@ -210,6 +212,14 @@ def reconstruct(
             "and write their parameters too (TrackML geometry only; counts in the time)."
         ),
     ] = False,
+    backend: Annotated[
+        str | None,
+        typer.Option(
+            help="ML methods: torch (default) or onnxruntime (--model must then be a folder "
+            "made by tracklearn export; torch is not imported; 'precision: int8' in --config "
+            "runs its int8 networks)."
+        ),
+    ] = None,
 ) -> None:
     from tracklearn.io import find_events
     from tracklearn.parallel.reconstruct import reconstruct_events
@@ -221,6 +231,10 @@ def reconstruct(
     cfg = _load_yaml(config) or {}
     if model is not None:
         cfg = {**cfg, "model": str(model)}
+    if backend is not None:
+        if backend not in ("torch", "onnxruntime"):
+            raise ConfigError(f"unknown backend {backend!r}; valid: onnxruntime, torch")
+        cfg = {**cfg, "backend": backend}
     get_method(name, cfg or None)  # fail fast on an unknown name or a bad config
     prefixes = find_events(events)
     with progress_bar(f"reconstruct ({name})", len(prefixes)) as advance:
@@ -335,7 +349,7 @@ def bench(
         list[str] | None,
         typer.Option(
             help="Suites to run (repeatable): simulation, baselines, graphs, gnn, classical, "
-            "toys, hashing, scale-out. Default: simulation and baselines."
+            "toys, hashing, scale-out, muon-trigger, export. Default: simulation and baselines."
         ),
     ] = None,
 ) -> None:
@@ -407,6 +421,77 @@ def train(
     prepare_out_dir(out, create=False)  # a bad --out fails now, not after loading the data
     metrics = run_stage(stage, cfg, data, out, resume, nproc)
     typer.echo(" ".join(f"{k}={v:.4g}" for k, v in metrics.items()) + f"; model in {out}")
+
+
+@app.command(
+    help="Export a trained model folder (gnn model, edge model, muon_cnn, toy-model run) to "
+    "ONNX with parity checks against torch; --int8 adds a statically quantised model "
+    "calibrated on training data; a config can add magnitude pruning (prune_fraction). "
+    "The output folder runs with --backend onnxruntime."
+)
+def export(
+    model_dir: Annotated[Path, typer.Argument(help="Trained model folder.")],
+    out: Annotated[Path, typer.Option(help="Output folder for the exported model.")],
+    fmt: Annotated[str, typer.Option("--format", help="Export format: onnx.")] = "onnx",
+    int8: Annotated[bool, typer.Option(help="Also write an int8 model.")] = False,
+    config: Annotated[
+        Path | None, typer.Option(help="YAML export config (see configs/export/).")
+    ] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            help="Data to calibrate int8 and measure accuracy: events (gnn, edge models), "
+            "graph .npz files, toy.npz / g2.npz (toy models; required), muon-chamber.npz."
+        ),
+    ] = None,
+    calibration_data: Annotated[
+        Path | None,
+        typer.Option(help="Training data to calibrate int8 on when --data is held out."),
+    ] = None,
+) -> None:
+    from tracklearn.config import validate
+    from tracklearn.export.run import ExportConfig, export_model, report_rows
+    from tracklearn.report import print_table
+
+    raw = _load_yaml(config) or {}
+    if int8:
+        raw["int8"] = True
+    cfg = validate(ExportConfig, raw, f"{config or 'export'} config")
+    reports = export_model(
+        model_dir, out, fmt=fmt, config=cfg, data=data, calibration_data=calibration_data
+    )
+    print_table("export", report_rows(reports))
+    typer.echo(f"exported {len(reports)} network(s) to {out}")
+
+
+@app.command()
+def trigger(
+    data: Annotated[Path, typer.Argument(help="muon-chamber.npz or its folder.")],
+    out: Annotated[Path, typer.Option(help="Output folder: trigger.npz, trigger-metrics.json.")],
+    method: Annotated[str, typer.Option(help="cnn (default) or roads (pattern look-up).")] = "cnn",
+    model: Annotated[
+        Path | None, typer.Option(help="cnn: model folder, or an export with onnxruntime.")
+    ] = None,
+    backend: Annotated[str, typer.Option(help="cnn: torch or onnxruntime.")] = "torch",
+    int8: Annotated[bool, typer.Option(help="onnxruntime: run the int8 network.")] = False,
+    config: Annotated[Path | None, typer.Option(help="YAML config of the method.")] = None,
+) -> None:
+    """Run the muon trigger on chamber images: efficiency and fake rate per pT bin."""
+    from tracklearn.pipeline.trigger import run_trigger
+
+    cfg = _load_yaml(config) or {}
+    if method == "cnn":
+        cfg = {**cfg, "backend": backend, "precision": "int8" if int8 else "fp32"}
+        if model is not None:
+            cfg["model"] = str(model)
+    elif model is not None or backend != "torch" or int8:
+        raise ConfigError(f"--model, --backend and --int8 apply to --method cnn, not {method}")
+    res = run_trigger(data, out, method, cfg)
+    typer.echo(
+        f"{res['n_images']} images, {method}: efficiency (pT >= 10 GeV) "
+        f"{res['efficiency_pt10']:.4f}, fake rate {res['fake_rate']:.4f}, "
+        f"{1e6 * res['seconds_per_image']:.0f} us/image; outputs in {out}"
+    )
 
 
 @app.command("evaluate-edges")

@@ -14,7 +14,11 @@ Suites (each writes its own table under ``benchmarks/results/``):
   held-out μ=200 events, the long luminous region, the real events, efficiency curves,
   where the score weight is lost, time vs μ and per stage, ablation (``fullspectrum.md``);
 * ``scale-out``: events/s vs workers (local pool and Dask), Dask overhead, a worker
-  killed mid-run, Ctrl-C, DDP on 1 vs 2 processes, a 100-event soak (``scale-out.md``).
+  killed mid-run, Ctrl-C, DDP on 1 vs 2 processes, a 100-event soak (``scale-out.md``);
+* ``muon-trigger``: the muon-chamber CNN trigger (fp32, int8) next to the road
+  look-up on 300,000 test images (``muon-trigger.md``);
+* ``export``: every network exported to ONNX (parity, int8, pruning), throughput
+  vs batch size, reconstruct time per backend (``export.md``).
 
 Simulated datasets are generated once per run into a scratch folder with fixed
 seeds (training events seed 1, held-out events seed 2) so suites compare the
@@ -42,6 +46,8 @@ SUITES: tuple[str, ...] = (
     "toys",
     "hashing",
     "scale-out",
+    "muon-trigger",
+    "export",
     "fullspectrum",
 )
 
@@ -79,6 +85,20 @@ def simulated_events(
             },
             first_event_id=1000 * seed,
         )
+    return folder
+
+
+def training_events(work: Path, geometry: Path, n: int) -> Path:
+    """``work/mu200_train_default``: the first ``n`` training events of the shipped ``gnn``
+    model (``scripts/train_default.sh``: tt̄ + μ=200, seed 101, ids from 1000), made once."""
+    from tracklearn.parallel.simulate import simulate_to_disk
+
+    folder = work / "mu200_train_default"
+    if not folder.exists():
+        log.info("bench: simulating %d training events of the default model (seed 101)", n)
+        simulate_to_disk(detector="trackml", n_events=n, seed=101, out=folder, fmt="csv",
+                         geometry=geometry, workers=2, overrides={"generator.pileup": 200.0},
+                         first_event_id=1000)  # fmt: skip
     return folder
 
 
@@ -193,6 +213,23 @@ def run_suites(
                 from tracklearn.bench.toys import run_toy_bench
 
                 written.append(run_toy_bench(out, quick=quick))
+            elif suite == "muon-trigger":
+                from tracklearn.bench.muon_trigger import run_muon_trigger_bench
+
+                written.append(run_muon_trigger_bench(out, quick=quick))
+            elif suite == "export":
+                from tracklearn.bench.export import run_export_bench
+
+                held_out: Path | None = None
+                calib: Path | None = None
+                if geometry.exists():
+                    held_out = simulated_events(work, "mu200_test", 200, n_test, 2, geometry)
+                    calib = training_events(work, geometry, 1 if quick else 2)
+                in_graphs = root / "trackml_graphs" / "interaction_network_paper"
+                written.append(
+                    run_export_bench(out, quick=quick, test_events=held_out, train_events=calib,
+                                     in_graphs=in_graphs if in_graphs.exists() else None)
+                )  # fmt: skip
             else:
                 log.warning("bench: suite %s skipped (no real TrackML data at %s)", suite, root)
     return written

@@ -10,7 +10,9 @@ A model folder (``--model``; default: the weights shipped in
 ``tracklearn/models/default``) holds ``pipeline.json`` (graph builder and its
 config, the filter folder or null, track building), the classifier
 (``model.json`` + ``weights.pt``) and ``provenance.json``.  Torch is imported
-only when the method is built, so listing methods stays light.
+only when the method is built, so listing methods stays light; with
+``backend: onnxruntime`` the folder is an export (``tracklearn export``) and its
+ONNX networks run in onnxruntime, with no torch import at all.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -51,16 +53,28 @@ class GNNConfig(BaseModel):
     min_layers: int | None = Field(None, ge=0)  # track selection: distinct layers
     pt_min: float | None = Field(None, ge=0)  # GeV: track selection by circle-fit pT
     threads: int = Field(2, ge=1)  # torch threads (2 cores; use 1 per worker with --workers)
+    # onnxruntime: run the networks of an exported folder (tracklearn export) without torch
+    backend: Literal["torch", "onnxruntime"] = "torch"
+    precision: Literal["fp32", "int8"] = "fp32"  # onnxruntime: the exported network to run
 
 
 class GNNReconstructor:
     """Event → track candidates with a trained model folder (see the module docstring)."""
 
     def __init__(self, config: GNNConfig) -> None:
-        import torch
+        load: Any
+        if config.backend == "onnxruntime":  # no torch import on this path
+            from tracklearn.export.runtime import OrtEdgeModel
 
-        from tracklearn.models.edge_model import EdgeModel
+            def load(f: Path) -> OrtEdgeModel:
+                return OrtEdgeModel.load(f, config.precision, config.threads)
+        else:
+            import torch
 
+            from tracklearn.models.edge_model import EdgeModel
+
+            torch.set_num_threads(config.threads)
+            load = EdgeModel.load
         self.config = config
         folder = Path(config.model) if config.model else DEFAULT_MODEL
         spec_path = folder / "pipeline.json"
@@ -73,8 +87,8 @@ class GNNReconstructor:
             if key in builder_config and not Path(builder_config[key]).is_absolute():
                 builder_config[key] = str(folder / builder_config[key])
         self.graph_builder = make_builder(spec["builder"], builder_config)
-        self.filter = EdgeModel.load(folder / spec["filter"]) if spec.get("filter") else None
-        self.classifier = EdgeModel.load(folder / spec.get("classifier", "."))
+        self.filter = load(folder / spec["filter"]) if spec.get("filter") else None
+        self.classifier = load(folder / spec.get("classifier", "."))
         build = spec.get("building", {})
         threshold = next(
             t
@@ -100,7 +114,6 @@ class GNNReconstructor:
         )
         self.pt_min = config.pt_min if config.pt_min is not None else build.get("pt_min")
         self.bz = float(build.get("bz", 2.0))
-        torch.set_num_threads(config.threads)
 
     def __call__(self, event: Event) -> TrackCandidates:
         graph = self.graph_builder(event)

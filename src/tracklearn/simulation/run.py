@@ -22,8 +22,9 @@ from tracklearn.simulation.quick import QuickConfig, generate_events
 
 log = logging.getLogger(__name__)
 
-# toy detectors (HEP.TrkX pixel toys, g-2 straw station): written as .npz, see _simulate_toy
-TOY_DETECTORS = ("toy2d", "toy3d", "toy_cylinder", "g2")
+# toy detectors (HEP.TrkX pixel toys, g-2 straw station, muon strip chamber): written as
+# .npz, see _simulate_toy
+TOY_DETECTORS = ("toy2d", "toy3d", "toy_cylinder", "g2", "muon-chamber")
 DETECTORS = ("quick", "trackml", *TOY_DETECTORS)
 FORMATS = ("csv", "csv.gz", "parquet")
 
@@ -100,11 +101,17 @@ def simulate_generated(
 
 
 def _simulate_toy(detector: str, n_events: int, seed: int, out: Path, raw: dict[str, Any]) -> int:
-    """Toy detectors: ``toy.npz`` (events) or ``g2.npz`` (time islands of ``n_events`` fills)."""
-    from tracklearn.simulation import g2, toy
+    """Toy detectors: ``toy.npz`` (events), ``g2.npz`` (time islands of ``n_events`` fills)
+    or ``muon-chamber.npz`` (``n_events`` chamber images)."""
+    from tracklearn.simulation import g2, muon_chamber, toy
 
-    cfg: g2.G2Config | toy.ToyConfig
-    if detector == "g2":
+    cfg: g2.G2Config | toy.ToyConfig | muon_chamber.MuonChamberConfig
+    if detector == "muon-chamber":
+        cfg = validate(muon_chamber.MuonChamberConfig, raw, "simulation config")
+        muon_chamber.save_muon_images(
+            muon_chamber.iter_muon_images(n_events, seed, cfg), out / muon_chamber.FILE_NAME
+        )
+    elif detector == "g2":
         cfg = validate(g2.G2Config, raw, "simulation config")
         prepare_out_dir(out)
         g2.save_islands(g2.generate_islands(n_events, seed, cfg), out / "g2.npz")

@@ -26,6 +26,7 @@ _PROVIDERS: list[str] = [
     "tracklearn.graph.stages",
     "tracklearn.training.edge_stages",
     "tracklearn.training.fullspectrum",
+    "tracklearn.training.muon",
 ]
 
 

@@ -65,7 +65,7 @@ class ConvLSTMRegressor(nn.Module):
         self.register_buffer("sigma_scale", torch.ones(2))
 
     def forward(self, hits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        enc = self.encoder(hits.reshape(len(hits), 1, *self.shape))
+        enc = self.encoder(hits.reshape(hits.shape[0], 1, *self.shape))
         h, _ = self.lstm(enc[:, None, :].expand(-1, self.max_tracks, -1))
         out = self.head(h)
         mean = out[..., :2]
