@@ -96,6 +96,29 @@ register_export_spec(
     ),
 )
 
+# ---------------------------------------------------------------- fullspectrum classifiers
+
+
+def _candidate_inputs(module: nn.Module, meta: Mapping[str, Any], size: int,
+                      rng: np.random.Generator) -> Arrays:  # fmt: skip
+    """``size`` feature rows spread like the training data (its mean and scale)."""
+    mean = np.asarray(meta["mean"], np.float32)
+    scale = np.asarray(meta["scale"], np.float32)
+    x = mean + scale * rng.standard_normal((max(size, 1), len(mean))).astype(np.float32)
+    return {"features": x.astype(np.float32)}
+
+
+register_export_spec(
+    "candidate_mlp",
+    ExportSpec(
+        input_names=("features",),
+        output_names=("logits",),
+        dynamic_axes={"features": {0: "batch"}, "logits": {0: "batch"}},
+        example_inputs=_candidate_inputs,
+        keep_first_float=True,  # features of mixed scales (mm, rad, counts)
+    ),
+)
+
 # ---------------------------------------------------------------- toy models
 
 

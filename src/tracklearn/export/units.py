@@ -134,6 +134,10 @@ def load_units(model_dir: str | Path, data: str | Path | None = None,
         raise ConfigError(f"{folder}: not a model folder")
     if (folder / "pipeline.json").exists():
         return _gnn_units(folder, data_path, opts)
+    if (folder / "model.json").exists() and "tracklearn.fullspectrum" in (
+        folder / "model.json"
+    ).read_text():
+        return _fullspectrum_units(folder)
     if (folder / "model.json").exists():
         unit = _model_json_unit(folder, ".")
         hook = _DATA_HOOKS.get(unit.model_name)
@@ -170,6 +174,23 @@ def _model_json_unit(folder: Path, name: str) -> ExportUnit:
     return ExportUnit(
         name, model_name, module, info, folder, copy_files=("model.json", "weights.pt")
     )
+
+
+def _fullspectrum_units(folder: Path) -> list[ExportUnit]:
+    """Seed and candidate classifiers of a ``fullspectrum`` model folder, one unit each."""
+    from tracklearn.fullspectrum.mlp import NumpyMLP
+    from tracklearn.models.candidate_mlp import CandidateMLP
+
+    units = []
+    for path in sorted(folder.glob("seed_*.npz")) + sorted(folder.glob("track_*.npz")):
+        net = NumpyMLP.load(path)
+        module = CandidateMLP.from_numpy(net)
+        meta = {"model": "candidate_mlp", "features": list(net.feature_names),
+                "mean": net.mean.tolist(), "scale": net.scale.tolist()}  # fmt: skip
+        units.append(ExportUnit(path.stem, "candidate_mlp", module, meta, folder))
+    if not units:
+        raise ConfigError(f"{folder}: a fullspectrum model folder without networks")
+    return units
 
 
 # ---------------------------------------------------------------- edge models

@@ -60,6 +60,18 @@ class CandidateMLP(nn.Module):
         out: torch.Tensor = self.net((features - mean) / scale).squeeze(-1)
         return out
 
+    @classmethod
+    def from_numpy(cls, net: NumpyMLP) -> CandidateMLP:
+        """The torch network of a :class:`NumpyMLP` (for ONNX export), same outputs."""
+        hidden = tuple(int(w.shape[1]) for w in net.weights[:-1])
+        model = cls(len(net.feature_names), hidden, net.mean, net.scale)
+        lin = [m for m in model.net if isinstance(m, nn.Linear)]
+        with torch.no_grad():
+            for layer, w, b in zip(lin, net.weights, net.biases, strict=True):
+                layer.weight.copy_(torch.from_numpy(np.ascontiguousarray(w.T)))
+                layer.bias.copy_(torch.from_numpy(b))
+        return model.eval()
+
     def to_numpy(self, feature_names: tuple[str, ...]) -> NumpyMLP:
         """The same network as a :class:`NumpyMLP` (weights transposed to (in, out))."""
         lin = [m for m in self.net if isinstance(m, nn.Linear)]
