@@ -9,11 +9,13 @@ in this order:
 
 1. ``hit_shift_u``: real hit − value-weighted cell centroid along u, per volume
    (mean and spread over all real hits);
-2. ``thickness_scale`` and the Lorentz slope ``k = side · tan θ_L`` per volume:
-   a grid over both, refined around the best point (k is what the cluster
-   shape sees: the u slope of the drifted path changes by −k);
-3. ``lorentz_tan`` from the centroid − truth offset along u, which is
-   ``tan θ_L · t / 2`` (the mean drift), and ``readout_side = sign(k / tan θ_L)``;
+2. ``thickness_scale``, the Lorentz slope ``k = side · tan θ_L`` and the
+   ``readout_side`` per volume: for each side a grid over (scale, k), refined
+   around its best point (the drifted path's u slope changes by −k and its
+   centre moves by ``tan θ_L · t / 2``, so the cell sets fix both k and the side);
+   ``lorentz_tan = side · k`` where |k| > 0.01;
+3. a cross-check of ``tan θ_L`` from the centroid − truth offset along u, which
+   is ``tan θ_L · t / 2`` (the mean drift);
 4. ``value_smearing``: the spread of real value / path length of single-cell
    pixel hits, where the path is exact;
 5. ``diffusion_sigma`` × ``threshold``: a grid with the fitted geometry;
@@ -40,14 +42,12 @@ from tracklearn.datapaths import shared_data_dir
 from tracklearn.edm.detector import Detector
 from tracklearn.io.trackml import read_detector, read_event
 from tracklearn.simulation.digitisation import (
-    TRACKML_STRIP_VOLUMES,
     DigitisationConfig,
     _cell_centres,
     digitise,
 )
 
 VOLUMES = (7, 8, 9, 12, 13, 14, 16, 17, 18)
-BARREL = (8, 13, 17)
 PIXEL = (7, 8, 9)
 
 
@@ -319,7 +319,7 @@ def main() -> int:
 
     d, row = simulate(x, chosen)
     real = shape_stats(x.real_row, x.real_keys >> 20 & 0xFFFFF, x.real_keys & 0xFFFFF, x.volume)
-    old = DigitisationConfig.geometric(binary_volumes=TRACKML_STRIP_VOLUMES)
+    old = DigitisationConfig.geometric()  # the readout before this fit
     d_old, row_old = simulate(x, old)
     table = pd.concat(
         {
