@@ -413,7 +413,7 @@ def markdown(result: ValidationResult, inputs: ValidationInputs, plots: Sequence
         f"- **Clusters**: {CLUSTER_DEFINITION}. The real side is the one real event with "
         "cells (a 5 % subsample), so its ± is the standard error of the mean over its hits; "
         f"a cluster row passes within ±{FLOOR_CLUSTER:.0%} or, where that event is too "
-        f"small for it, within {CLUSTER_FLOOR_SIGMAS:g} standard errors of sim/real "
+        f"small for it, within {CLUSTER_FLOOR_SIGMAS:g} standard errors of sim − real "
         "(the row's floor).",
         "- Plots: entries per event, error bars Poisson (√N / events); values outside the "
         "axis range are counted in the first or last bin.",

@@ -341,6 +341,11 @@ def test_negative_offsets_are_judged_by_their_magnitude() -> None:
     assert not within_floor(0.0301, -0.0301, 0.10)  # the wrong direction
     assert not within_floor(0.0, -0.0301, 0.10)  # no shift at all
     assert ValidationRow("offset", -0.03, 0.0, -0.027, 0.10).ratio == pytest.approx(0.9)
+    # an unshifted simulation fails, however noisy its own (zero) mean
+    real = _clusters([13] * 4, [0.1] * 4, [1] * 4, [-0.0301, -0.0302, -0.0300, -0.0301])
+    sim = _clusters([13] * 4, [0.1] * 4, [1] * 4, [1e-4, -1e-4, 2e-4, -2e-4])
+    row = cluster_row("offset", real, sim, "offset_u")
+    assert (row.floor, row.passed) == (FLOOR_CLUSTER, False)
 
 
 def test_cluster_rows_and_plots_in_compare_samples() -> None:

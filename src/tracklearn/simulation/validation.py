@@ -593,7 +593,7 @@ CLUSTER_REWEIGHT_ETA_BINS = np.linspace(0.0, 4.0, 81)
 #: barrel; 1 ... 15 elsewhere)
 CLUSTER_SIZE_BINS = np.arange(0.5, 41.5)
 #: a cluster row passes within ±10 % of the real mean, or within 3 standard errors of
-#: sim/real where the one real event with cells is too small for 10 %
+#: sim − real where the one real event with cells is too small for 10 %
 FLOOR_CLUSTER = 0.10
 CLUSTER_FLOOR_SIGMAS = 3.0
 
@@ -960,14 +960,15 @@ def cluster_row(
 
     The real spread column holds the standard error of the real mean; the floor
     is ±:data:`FLOOR_CLUSTER`, or :data:`CLUSTER_FLOOR_SIGMAS` standard errors of
-    sim/real when larger (in whole percent).
+    sim − real (relative to the real mean) when larger, in whole percent.
     """
     rm, re_ = _mean_and_err(getattr(real, quantity), real.weight)
     sm, se = _mean_and_err(getattr(sim, quantity), sim.weight)
     floor = None
     if judged:
+        # standard error of sim − real, relative to the real mean
         with np.errstate(divide="ignore", invalid="ignore"):
-            rel = float(np.hypot(re_ / rm, se / sm))
+            rel = float(np.hypot(re_, se) / abs(rm))
         floor = FLOOR_CLUSTER
         if np.isfinite(rel):
             floor = max(floor, float(np.ceil(CLUSTER_FLOOR_SIGMAS * rel * 100) / 100))
