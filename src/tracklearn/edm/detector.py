@@ -39,9 +39,10 @@ class Detector(Table):
     rot_xu ... rot_zw : float64, shape (M,)
         Rotation matrix elements (global row x/y/z, local column u/v/w).
     module_t : float64, shape (M,)
-        Sensor thickness along w [mm].  Measured on the real event: cluster
-        lengths grow as ``module_t · tan(incidence)``, so this is the full
-        thickness, not half of it.
+        Sensor thickness along w [mm].  Measured on the real event: barrel
+        cluster lengths grow as ``module_t · tan(incidence)``, so this is the
+        full thickness there; end-cap clusters are those of ``2 · module_t``
+        (see :mod:`tracklearn.simulation.digitisation`).
     module_minhu, module_maxhu, module_hv : float64, shape (M,)
         Trapezoid half lengths [mm].
     pitch_u, pitch_v : float64, shape (M,)
