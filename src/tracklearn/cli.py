@@ -349,7 +349,8 @@ def bench(
         list[str] | None,
         typer.Option(
             help="Suites to run (repeatable): simulation, baselines, graphs, gnn, classical, "
-            "toys, hashing, scale-out, muon-trigger, export. Default: simulation and baselines."
+            "toys, hashing, scale-out, muon-trigger, export, fullspectrum. "
+            "Default: simulation and baselines."
         ),
     ] = None,
 ) -> None:

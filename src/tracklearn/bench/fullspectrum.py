@@ -341,7 +341,7 @@ def _markdown(data: dict[str, Any], plots: list[str], test: Path, quick: bool) -
         "# `fullspectrum`: every particle the TrackML score weighs",
         "",
         f"Written by `tracklearn bench --suite fullspectrum` on {_dt.date.today()} "
-        f"(tracklearn {prov.get('version')}, git {prov.get('git_revision')}); "
+        f"(tracklearn {prov.get('tracklearn_version')}, git {prov.get('git_revision')}); "
         f"{'quick settings; ' if quick else ''}total {data['seconds']:.0f} s on 2 cores. "
         "Held-out events: `tracklearn simulate --detector trackml` (tt̄ + μ=200, noise as in "
         f"the real data) with seeds never used in training or tuning (`{test.name}`). "
