@@ -279,3 +279,26 @@ def test_tables_learnt_from_toy_truth() -> None:
     assert [tuple(x) for x in t.seed_triplets] == [(0, 1, 2)]
     assert {(k, k + 1) for k in range(len(RADII) - 1)} <= {tuple(s) for s in t.successors}
     assert np.all(np.isfinite(t.sigma)) and t.sigma.shape == (2, len(table), len(table), 2, 3)
+
+
+def test_mlp_logits_do_not_depend_on_the_block_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tracklearn.fullspectrum.mlp as mlp
+
+    rng = np.random.default_rng(3)
+    net = mlp.NumpyMLP(
+        mean=np.zeros(4, np.float32),
+        scale=np.ones(4, np.float32),
+        weights=[
+            rng.standard_normal((4, 8)).astype(np.float32),
+            rng.standard_normal((8, 1)).astype(np.float32),
+        ],
+        biases=[np.zeros(8, np.float32), np.full(1, 0.5, np.float32)],
+        feature_names=("a", "b", "c", "d"),
+    )
+    x = rng.standard_normal((23, 4))
+    whole = net.logit(x)
+    monkeypatch.setattr(mlp, "BLOCK_ROWS", 5)
+    blocks = net.logit(x)
+    assert np.allclose(whole, blocks, rtol=1e-6, atol=1e-6)  # BLAS may sum small blocks apart
+    h = np.maximum(x.astype(np.float32) @ net.weights[0], 0) @ net.weights[1] + 0.5
+    assert np.allclose(whole, h[:, 0], rtol=1e-5)

@@ -19,6 +19,9 @@ from tracklearn.errors import DataError
 FloatArray = npt.NDArray[np.float64]
 F32 = npt.NDArray[np.float32]
 
+#: rows per block in :meth:`NumpyMLP.logit` (bounds its memory: 2^17 rows × 64 floats = 32 MB)
+BLOCK_ROWS = 1 << 17
+
 
 @dataclass(frozen=True, eq=False)
 class NumpyMLP:
@@ -53,14 +56,22 @@ class NumpyMLP:
             raise DataError("mlp", "the last layer must have one output")
 
     def logit(self, features: npt.ArrayLike) -> FloatArray:
-        """Logits, shape (N,), of features of shape (N, F)."""
-        h = (np.asarray(features, np.float32) - self.mean) / self.scale
+        """Logits, shape (N,), of features of shape (N, F).
+
+        Rows are evaluated in blocks of :data:`BLOCK_ROWS`, so the hidden layers of
+        millions of seeds never sit in memory at once.
+        """
+        x = np.asarray(features, np.float32)
+        out = np.empty(len(x), np.float64)
         last = len(self.weights) - 1
-        for k, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
-            h = h @ w + b
-            if k < last:
-                np.maximum(h, 0.0, out=h)
-        return h[:, 0].astype(np.float64)
+        for start in range(0, len(x), BLOCK_ROWS):
+            h = (x[start : start + BLOCK_ROWS] - self.mean) / self.scale
+            for k, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+                h = h @ w + b
+                if k < last:
+                    np.maximum(h, 0.0, out=h)
+            out[start : start + BLOCK_ROWS] = h[:, 0]
+        return out
 
     def predict(self, features: npt.ArrayLike) -> FloatArray:
         """Probabilities, shape (N,)."""
