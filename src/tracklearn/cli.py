@@ -149,6 +149,15 @@ def reconstruct(
             "and write their parameters too (TrackML geometry only; counts in the time)."
         ),
     ] = False,
+    mc_samples: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="MC-dropout samples of the edge classifier (gnn): tracks from the mean score; "
+            "writes event<id>-edge-scores.parquet (score, score_std) and "
+            "event<id>-track-scores.csv. 0: off.",
+        ),
+    ] = 0,
 ) -> None:
     from tracklearn.io import find_events
     from tracklearn.pipeline import DEFAULT_METHOD, get_method
@@ -159,6 +168,8 @@ def reconstruct(
     cfg = _load_yaml(config) or {}
     if model is not None:
         cfg = {**cfg, "model": str(model)}
+    if mc_samples:
+        cfg = {**cfg, "mc_samples": mc_samples}
     get_method(name, cfg or None)  # fail fast on an unknown name or a bad config
     prefixes = find_events(events)
     with progress_bar(f"reconstruct ({name})", len(prefixes)) as advance:
@@ -204,20 +215,35 @@ def evaluate(
     pt_min: Annotated[float, typer.Option(help="Target particles: minimum pT [GeV].")] = 1.0,
     eta_max: Annotated[float, typer.Option(help="Target particles: maximum |eta|.")] = 4.0,
     min_layers: Annotated[int, typer.Option(help="Target particles: minimum distinct layers.")] = 5,
+    val_truth: Annotated[
+        list[Path] | None,
+        typer.Option(help="Validation events with truth: fit a temperature to their edge scores."),
+    ] = None,
+    val_tracks: Annotated[
+        Path | None,
+        typer.Option(help="reconstruct output (edge scores) of the --val-truth events."),
+    ] = None,
 ) -> None:
     """Score tracks against truth: metrics.json, efficiency plots and a summary table.
 
     When the tracks folder also holds event<id>-track-params.parquet (ckf, or
     reconstruct --fit), adds resolution.json (sigma(pT)/pT per pT bin for the barrel
     |eta|<1 and all, pull widths of d0, z0, phi, theta, q/p), resolution_pt.png and
-    pulls.png.
+    pulls.png.  Edge-score files (reconstruct --mc-samples N, or gnn save_edge_scores)
+    add calibration.json and reliability.png (reliability diagram, ECE, MC-dropout
+    spread against errors); --val-truth with --val-tracks fits a temperature on
+    those validation events and reports the test scores before and after it.
     """
     from tracklearn.evaluation import evaluate_folder
     from tracklearn.metrics import TargetSelection
     from tracklearn.report import print_table
 
     targets = TargetSelection(pt_min=pt_min, eta_max=eta_max, min_layers=min_layers)
-    result = evaluate_folder(truth, tracks, out, targets)
+    if (val_truth is None) != (val_tracks is None):
+        typer.echo("error: --val-truth and --val-tracks go together", err=True)
+        raise typer.Exit(2)
+    validation = (val_truth, val_tracks) if val_truth and val_tracks else None
+    result = evaluate_folder(truth, tracks, out, targets, validation=validation)
     print_table("metrics", result.table_rows())
     typer.echo(f"metrics: {result.metrics_path}")
     if result.resolution is not None:
@@ -226,6 +252,11 @@ def evaluate(
         for line in resolution_lines(result.resolution):
             typer.echo(line)
         typer.echo(f"resolution: {result.resolution_path}")
+    if result.calibration is not None:
+        from tracklearn.evaluation import calibration_lines
+
+        for line in calibration_lines(result.calibration):
+            typer.echo(line)
     typer.echo(f"plots:   {', '.join(str(p) for p in result.plots)}")
 
 

@@ -61,9 +61,10 @@ class ToyStageConfig(BaseModel):
 
 
 class RegressionStageConfig(ToyStageConfig):
-    """The Conv+LSTM regression stage: MSE warm-up, then the NLL, then calibration."""
+    """The Conv+LSTM regression stage: MSE warm-up, the NLL, covariance-only epochs."""
 
     warmup_epochs: int = Field(2, ge=0)  # epochs of MSE on the means before the NLL
+    cov_epochs: int = Field(0, ge=0)  # last epochs: NLL of the covariance head alone
     calibrate: bool = True  # scale σ so that the validation pulls have unit width
 
 
@@ -211,17 +212,25 @@ def train_regression(
     resume: bool = False,
     stored_config: dict[str, Any] | None = None,
     warmup_epochs: int = 0,
+    cov_epochs: int = 0,
     fresh: Callable[[int], ToySample] | None = None,
 ) -> History:
     """Train the Conv+LSTM regressor; history has ``val_loss`` (the NLL) and ``val_pull_std``.
 
     The first ``warmup_epochs`` epochs minimise the mean squared error of the
-    means only (the covariance head is untouched), the rest the Gaussian NLL:
+    means only (the covariance head is untouched), then the Gaussian NLL:
     an NLL started from random means first inflates Σ to cover the large early
-    residuals and then shrinks it slowly.  ``fresh(epoch)`` as in
-    :func:`train_seeded` (new training events every epoch).
+    residuals and then shrinks it slowly, and it still lags behind the
+    residuals when the means stop improving (pulls narrower than 1).  The last
+    ``cov_epochs`` epochs therefore train the covariance head alone on the
+    NLL with the means held fixed (everything else frozen): Σ then follows the
+    residuals of the final means, which is what unit pulls ask for.
+    ``fresh(epoch)`` as in :func:`train_seeded` (new training events every epoch).
     """
     k = int(getattr(model, "max_tracks", 1))
+    if cov_epochs and not hasattr(model, "cov_head"):
+        raise ValueError("cov_epochs needs a model with a separate cov_head")
+    first_cov = config.epochs - cov_epochs
 
     def tensors(s: ToySample) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         y_np, m_np = regression_targets(s, k)
@@ -229,11 +238,16 @@ def train_regression(
 
     data = dict(zip("xym", tensors(train_set), strict=True))
     vx, vy, vm = tensors(val_set)
-    state = {"mse": warmup_epochs > 0}
+    state = {"mse": warmup_epochs > 0, "cov": False}
 
     def step(mod: torch.nn.Module, idx: torch.Tensor) -> torch.Tensor:
-        mean, chol = mod(data["x"][idx])
         y, m = data["y"][idx], data["m"][idx]
+        if state["cov"]:  # the covariance head alone, on fixed features and means
+            with torch.no_grad():
+                feats = mod.features(data["x"][idx])  # type: ignore[operator]
+            mean, chol = mod.heads(feats)  # type: ignore[operator]
+            return gaussian_nll(mean.detach(), chol, y, m)
+        mean, chol = mod(data["x"][idx])
         if state["mse"]:
             w = m.to(mean.dtype)[..., None]
             return ((mean - y) ** 2 * w).sum() / w.sum().clamp(min=1)
@@ -241,6 +255,10 @@ def train_regression(
 
     def epoch_batches(epoch: int, gen: torch.Generator) -> Iterator[torch.Tensor]:
         state["mse"] = epoch < warmup_epochs
+        state["cov"] = cov_epochs > 0 and epoch >= first_cov
+        if state["cov"]:  # frozen parameters get no gradient, so the optimiser skips them
+            for name, p in model.named_parameters():
+                p.requires_grad_(name.startswith("cov_head."))
         if fresh is not None:
             data.update(zip("xym", tensors(fresh(epoch)), strict=True))
         return _batches(len(data["x"]), batch_size, gen)
@@ -253,10 +271,14 @@ def train_regression(
             "val_pull_std": float(pull.std()) if len(pull) > 1 else float("nan"),
         }
 
-    return train(
-        model, step, epoch_batches, evaluate, config, out,
-        resume=resume, stored_config=stored_config,
-    )  # fmt: skip
+    try:
+        return train(
+            model, step, epoch_batches, evaluate, config, out,
+            resume=resume, stored_config=stored_config,
+        )  # fmt: skip
+    finally:
+        for p in model.parameters():
+            p.requires_grad_(True)
 
 
 def calibrate_regression(model: torch.nn.Module, val_set: ToySample) -> FloatArray:
@@ -295,6 +317,55 @@ def predict_regression(
             pulls(mean, chol, y).numpy().astype(np.float64),
             m_np,
         )
+
+
+def predict_regression_full(
+    model: torch.nn.Module, sample: ToySample, *, mc_samples: int = 0, seed: int = 0
+) -> dict[str, npt.NDArray[np.float64] | npt.NDArray[np.bool_]]:
+    """Predictions with their full covariance, optionally with MC dropout.
+
+    Without MC dropout: ``mean`` (N, K, 2), ``cov`` = Σ = Lc Lcᵀ (N, K, 2, 2),
+    ``y``, ``mask`` and ``chi2`` = (y − f)ᵀ Σ⁻¹ (y − f) (N, K).  With
+    ``mc_samples > 1`` the model runs that many times with dropout active:
+    ``mean`` is the mean of the sampled means, ``cov_aleatoric`` the mean of
+    the sampled Σ, ``cov_epistemic`` the covariance of the sampled means and
+    ``cov`` their sum (the total predictive covariance of Gal & Ghahramani),
+    ``spread`` the square root of the diagonal of ``cov_epistemic``.
+    """
+    from tracklearn.models.mc_dropout import mc_dropout_mode
+
+    k = int(getattr(model, "max_tracks", 1))
+    y_np, m_np = regression_targets(sample, k)
+    x = torch.from_numpy(sample.hits)
+    model.eval()
+    out: dict[str, npt.NDArray[np.float64] | npt.NDArray[np.bool_]] = {"y": y_np, "mask": m_np}
+    with torch.no_grad():
+        if mc_samples > 1:
+            means, covs = [], []
+            with torch.random.fork_rng(devices=[]), mc_dropout_mode(model):
+                torch.manual_seed(seed)
+                for _ in range(mc_samples):
+                    mu, ch = model(x)
+                    means.append(mu.double())
+                    covs.append((ch @ ch.transpose(-1, -2)).double())
+            mu_s = torch.stack(means)  # (S, N, K, 2)
+            mean = mu_s.mean(0)
+            d = mu_s - mean
+            epi = torch.einsum("snki,snkj->nkij", d, d) / mc_samples
+            alea = torch.stack(covs).mean(0)
+            cov = alea + epi
+            out |= {
+                "cov_aleatoric": alea.numpy(),
+                "cov_epistemic": epi.numpy(),
+                "spread": torch.sqrt(torch.diagonal(epi, dim1=-2, dim2=-1)).numpy(),
+            }
+        else:
+            mu, ch = model(x)
+            mean, cov = mu.double(), (ch @ ch.transpose(-1, -2)).double()
+    r = torch.from_numpy(y_np) - mean
+    chi2 = (r.unsqueeze(-2) @ torch.linalg.solve(cov, r.unsqueeze(-1))).squeeze(-1).squeeze(-1)
+    out |= {"mean": mean.numpy(), "cov": cov.numpy(), "chi2": chi2.numpy()}
+    return out
 
 
 # ---------------------------------------------------------------- g-2 finder
@@ -366,6 +437,176 @@ def predict_g2(model: torch.nn.Module, islands: G2Islands, batch_size: int = 512
     return torch.cat(out).numpy().astype(np.int64)
 
 
+# ---------------------------------------------------------------- g-2 voting finder
+
+#: DBSCAN of the votes: neighbourhood [straws] in (x, slope, curvature) space, and
+#: the track-probability cut below which a cell is noise
+VOTE_EPS = 0.6
+VOTE_THRESHOLD = 0.5
+#: weight of the curvature in the clustering metric (it is the least precise vote)
+VOTE_CURVATURE_WEIGHT = 0.5
+
+
+def vote_targets(
+    islands: G2Islands, cfg: G2Config | None = None
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """Per cell: 1 if it is on a track, and that track's ``(x, slope, curvature)``.
+
+    Each track of an island gets the least-squares parabola through its cells'
+    straw centres, ``x(u) = a + b u + c u²`` with ``u = (z − z_mid) / z_half``
+    in [−1, 1] over the station and ``x`` in straw units (straw ``s`` of layer
+    ``l`` is at ``s + 0.5 + stagger_l / pitch``); its ``(a, b, c)`` are the
+    votes its cells should cast.  Tracks on fewer than 3 layers are kept
+    straight by a small ridge on ``c``.
+
+    Shapes: returns (N, L, S) float32 (track cells 1, else 0) and (N, L, S, 3)
+    float32 (0 off tracks).
+    """
+    geom = (cfg or G2Config(n_straws=islands.occupancy.shape[2])).geometry()
+    own = islands.owner
+    _, n_layers, n_straws = own.shape
+    if geom.n_layers != n_layers:
+        geom = G2Config(n_modules=n_layers, layers_per_module=1, n_straws=n_straws).geometry()
+    z = geom.layer_z
+    z_mid, z_half = 0.5 * (z.max() + z.min()), max(0.5 * (z.max() - z.min()), 1e-9)
+    is_track = (own > 0).astype(np.float32)
+    votes = np.zeros((*own.shape, 3), np.float32)
+    i, lay, st = np.nonzero(own > 0)
+    if len(i) == 0:
+        return is_track, votes
+    k = own[i, lay, st]
+    u = (z[lay] - z_mid) / z_half
+    x = st + 0.5 + geom.layer_offset[lay] / geom.pitch
+    key = i * (int(k.max()) + 1) + k
+    _, group = np.unique(key, return_inverse=True)
+    basis = np.stack([np.ones_like(u), u, u * u], axis=1)  # (M, 3)
+    a = np.zeros((group.max() + 1, 3, 3))
+    b = np.zeros((group.max() + 1, 3))
+    # normal equations of every track at once: Σ φφᵀ and Σ x φ per group
+    np.add.at(a, group, basis[:, :, None] * basis[:, None, :])
+    np.add.at(b, group, basis * x[:, None])
+    a += np.diag([1e-6, 1e-6, 1e-2])  # keeps 1- and 2-layer tracks solvable (and straight)
+    coef = np.linalg.solve(a, b[..., None])[..., 0]
+    votes[i, lay, st] = coef[group].astype(np.float32)
+    return is_track, votes
+
+
+def _vote_loss(
+    out: torch.Tensor, occ: torch.Tensor, is_track: torch.Tensor, votes: torch.Tensor
+) -> torch.Tensor:
+    hit = occ > 0
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(out[..., 0][hit], is_track[hit])
+    on = is_track > 0
+    reg = (
+        torch.nn.functional.smooth_l1_loss(out[..., 1:][on], votes[on])
+        if on.any()
+        else out.sum() * 0
+    )
+    return bce + reg
+
+
+def predict_votes(
+    model: torch.nn.Module, islands: G2Islands, batch_size: int = 512
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """Track probability (N, L, S) and votes (N, L, S, 3) of every cell (evaluation mode)."""
+    x = torch.from_numpy(islands.occupancy)
+    model.eval()
+    with torch.no_grad():
+        out = torch.cat([model(x[i : i + batch_size]) for i in range(0, len(x), batch_size)])
+    return torch.sigmoid(out[..., 0]).numpy(), out[..., 1:].numpy()
+
+
+def cluster_votes(
+    prob: npt.NDArray[np.float32],
+    votes: npt.NDArray[np.float32],
+    occupancy: npt.NDArray[np.float32],
+    *,
+    eps: float = VOTE_EPS,
+    threshold: float = VOTE_THRESHOLD,
+    curvature_weight: float = VOTE_CURVATURE_WEIGHT,
+    min_samples: int = 3,
+) -> IntArray:
+    """Candidates from votes: DBSCAN per island of the cells with ``prob ≥ threshold``.
+
+    Each cluster is a candidate (1, 2, ... per island); unclustered cells and
+    cells below the threshold are noise (0).  Shapes: (N, L, S) in, (N, L, S) out.
+    """
+    from sklearn.cluster import DBSCAN
+
+    pred = np.zeros(prob.shape, np.int64)
+    scale = np.array([1.0, 1.0, curvature_weight], np.float32)
+    for n in range(len(prob)):
+        cells = np.argwhere((occupancy[n] > 0) & (prob[n] >= threshold))
+        if len(cells) < min_samples:
+            continue
+        v = votes[n][cells[:, 0], cells[:, 1]] * scale
+        lab = DBSCAN(eps=eps, min_samples=min_samples).fit_predict(v)
+        pred[n][cells[:, 0], cells[:, 1]] = lab + 1  # DBSCAN noise (-1) → 0
+    return pred
+
+
+def train_g2_voting(
+    model: torch.nn.Module,
+    train_set: G2Islands,
+    val_set: G2Islands,
+    config: TrainConfig,
+    out: str | Path,
+    *,
+    batch_size: int = 64,
+    resume: bool = False,
+    stored_config: dict[str, Any] | None = None,
+    fresh: Callable[[int], G2Islands] | None = None,
+) -> History:
+    """Train the voting finder; history has ``val_loss``, ``val_efficiency``, ``val_purity``.
+
+    ``fresh(epoch)``, if given, returns the training islands of each epoch
+    (new fills every epoch; the generator is cheap).
+    """
+
+    def tensors(isl: G2Islands) -> dict[str, torch.Tensor]:
+        t, v = vote_targets(isl)
+        return {
+            "x": torch.from_numpy(isl.occupancy),
+            "t": torch.from_numpy(t),
+            "v": torch.from_numpy(v),
+        }
+
+    data = tensors(train_set)
+    val = tensors(val_set)
+
+    def step(mod: torch.nn.Module, idx: torch.Tensor) -> torch.Tensor:
+        return _vote_loss(mod(data["x"][idx]), data["x"][idx], data["t"][idx], data["v"][idx])
+
+    def epoch_batches(epoch: int, gen: torch.Generator) -> Iterator[torch.Tensor]:
+        if fresh is not None and epoch > 0:
+            data.update(tensors(fresh(epoch)))
+        return _batches(len(data["x"]), batch_size, gen)
+
+    def evaluate(mod: torch.nn.Module) -> dict[str, float]:
+        out_v = mod(val["x"])
+        prob = torch.sigmoid(out_v[..., 0]).numpy()
+        pred = cluster_votes(prob, out_v[..., 1:].numpy(), val_set.occupancy)
+        counts = island_candidate_counts(pred, val_set.owner)
+        eff, pur = counts.efficiency(), counts.purity()
+        return {
+            "val_loss": float(_vote_loss(out_v, val["x"], val["t"], val["v"])),
+            "val_efficiency": eff,
+            "val_purity": pur,
+            "val_eff_pur": eff + pur,
+        }
+
+    return train(
+        model, step, epoch_batches, evaluate, config, out,
+        resume=resume, stored_config=stored_config,
+    )  # fmt: skip
+
+
+def predict_g2_voting(model: torch.nn.Module, islands: G2Islands) -> IntArray:
+    """Candidate (≥ 1) or noise (0) of every cell by clustering the votes. Shapes: (N, L, S)."""
+    prob, votes = predict_votes(model, islands)
+    return cluster_votes(prob, votes, islands.occupancy)
+
+
 # ---------------------------------------------------------------- stages
 
 
@@ -406,6 +647,7 @@ def _run_regression(
     hist = train_regression(
         model, sample.subset(tr), sample.subset(va), cfg.train, out,
         batch_size=cfg.batch_size, resume=resume, warmup_epochs=cfg.warmup_epochs,
+        cov_epochs=cfg.cov_epochs,
         stored_config={"stage": "toy_conv_lstm_regression", **cfg.model_dump(mode="json")},
     )  # fmt: skip
     final = _final(hist)
