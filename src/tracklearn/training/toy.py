@@ -437,174 +437,193 @@ def predict_g2(model: torch.nn.Module, islands: G2Islands, batch_size: int = 512
     return torch.cat(out).numpy().astype(np.int64)
 
 
-# ---------------------------------------------------------------- g-2 voting finder
+def predict_g2_tracks(model: torch.nn.Module, islands: G2Islands, seed: int = 0) -> IntArray:
+    """The g-2 finder's track candidates: the network's slots guiding :func:`ransac_candidates`.
 
-#: DBSCAN of the votes: neighbourhood [straws] in (x, slope, curvature) space, and
-#: the track-probability cut below which a cell is noise
-VOTE_EPS = 0.6
-VOTE_THRESHOLD = 0.5
-#: weight of the curvature in the clustering metric (it is the least precise vote)
-VOTE_CURVATURE_WEIGHT = 0.5
-
-
-def vote_targets(
-    islands: G2Islands, cfg: G2Config | None = None
-) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
-    """Per cell: 1 if it is on a track, and that track's ``(x, slope, curvature)``.
-
-    Each track of an island gets the least-squares parabola through its cells'
-    straw centres, ``x(u) = a + b u + c u²`` with ``u = (z − z_mid) / z_half``
-    in [−1, 1] over the station and ``x`` in straw units (straw ``s`` of layer
-    ``l`` is at ``s + 0.5 + stagger_l / pitch``); its ``(a, b, c)`` are the
-    votes its cells should cast.  Tracks on fewer than 3 layers are kept
-    straight by a small ridge on ``c``.
-
-    Shapes: returns (N, L, S) float32 (track cells 1, else 0) and (N, L, S, 3)
-    float32 (0 off tracks).
+    Shapes: (N, L, S), 0 noise, ``k ≥ 1`` candidate.
     """
-    geom = (cfg or G2Config(n_straws=islands.occupancy.shape[2])).geometry()
-    own = islands.owner
-    _, n_layers, n_straws = own.shape
+    return ransac_candidates(predict_g2(model, islands), islands.occupancy, seed=seed)
+
+
+def g2_hit_scores(
+    model: torch.nn.Module,
+    islands: G2Islands,
+    *,
+    mc_samples: int = 0,
+    rate: float | None = None,
+    seed: int = 0,
+    batch_size: int = 512,
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """Per cell the probability of being on a track, ``1 − P(noise class)``, and its MC spread.
+
+    With ``mc_samples > 0`` the mean and standard deviation over MC-dropout
+    samples (:func:`tracklearn.models.mc_dropout.mc_dropout`); otherwise the
+    evaluation-mode score and zeros.  Shapes: (N, L, S) both (empty cells too).
+    """
+    from tracklearn.models.mc_dropout import mc_dropout
+
+    x = torch.from_numpy(islands.occupancy)
+    means, stds = [], []
+    for i in range(0, len(x), batch_size):
+        xb = x[i : i + batch_size]
+
+        def forward(xb: torch.Tensor = xb) -> torch.Tensor:
+            return 1.0 - torch.softmax(model(xb), dim=-1)[..., 0]
+
+        if mc_samples > 0:
+            m, s = mc_dropout(model, forward, mc_samples, rate=rate, seed=seed + i)
+        else:
+            model.eval()
+            with torch.no_grad():
+                m = forward()
+            s = torch.zeros_like(m)
+        means.append(m)
+        stds.append(s)
+    return torch.cat(means).numpy(), torch.cat(stds).numpy()
+
+
+#: g-2 track building (:func:`ransac_candidates`): a cell belongs to a parabola within
+#: this many straws (a track's cells sit within ±0.5 of it, crosstalk 1 straw away)
+RANSAC_TOLERANCE = 0.75
+#: a candidate needs this many cells on this many distinct layers
+RANSAC_MIN_CELLS = 5
+RANSAC_MIN_LAYERS = 4
+#: random three-cell parabolas tried per RANSAC fit
+RANSAC_TRIALS = 64
+
+
+def cell_positions(n_layers: int, n_straws: int) -> npt.NDArray[np.float32]:
+    """x of every cell in straw units (straw centre plus the layer's stagger). Shapes: (L, S)."""
+    geom = G2Config(n_straws=n_straws).geometry()
+    if geom.n_layers != n_layers:
+        geom = G2Config(n_modules=n_layers, layers_per_module=1, n_straws=n_straws).geometry()
+    x = np.arange(n_straws)[None, :] + 0.5 + geom.layer_offset[:, None] / geom.pitch
+    return x.astype(np.float32)
+
+
+def _layer_u(n_layers: int, n_straws: int) -> npt.NDArray[np.float64]:
+    """Normalised z of every layer, ``u = (z − z_mid) / z_half`` in [-1, 1]. Shapes: (L,)."""
+    geom = G2Config(n_straws=n_straws).geometry()
     if geom.n_layers != n_layers:
         geom = G2Config(n_modules=n_layers, layers_per_module=1, n_straws=n_straws).geometry()
     z = geom.layer_z
-    z_mid, z_half = 0.5 * (z.max() + z.min()), max(0.5 * (z.max() - z.min()), 1e-9)
-    is_track = (own > 0).astype(np.float32)
-    votes = np.zeros((*own.shape, 3), np.float32)
-    i, lay, st = np.nonzero(own > 0)
-    if len(i) == 0:
-        return is_track, votes
-    k = own[i, lay, st]
-    u = (z[lay] - z_mid) / z_half
-    x = st + 0.5 + geom.layer_offset[lay] / geom.pitch
-    key = i * (int(k.max()) + 1) + k
-    _, group = np.unique(key, return_inverse=True)
-    basis = np.stack([np.ones_like(u), u, u * u], axis=1)  # (M, 3)
-    a = np.zeros((group.max() + 1, 3, 3))
-    b = np.zeros((group.max() + 1, 3))
-    # normal equations of every track at once: Σ φφᵀ and Σ x φ per group
-    np.add.at(a, group, basis[:, :, None] * basis[:, None, :])
-    np.add.at(b, group, basis * x[:, None])
-    a += np.diag([1e-6, 1e-6, 1e-2])  # keeps 1- and 2-layer tracks solvable (and straight)
-    coef = np.linalg.solve(a, b[..., None])[..., 0]
-    votes[i, lay, st] = coef[group].astype(np.float32)
-    return is_track, votes
+    return np.asarray((z - 0.5 * (z.max() + z.min())) / max(0.5 * (z.max() - z.min()), 1e-9))
 
 
-def _vote_loss(
-    out: torch.Tensor, occ: torch.Tensor, is_track: torch.Tensor, votes: torch.Tensor
-) -> torch.Tensor:
-    hit = occ > 0
-    bce = torch.nn.functional.binary_cross_entropy_with_logits(out[..., 0][hit], is_track[hit])
-    on = is_track > 0
-    reg = (
-        torch.nn.functional.smooth_l1_loss(out[..., 1:][on], votes[on])
-        if on.any()
-        else out.sum() * 0
-    )
-    return bce + reg
+def _lsq_parabola(u: FloatArray, x: FloatArray) -> FloatArray:
+    phi = np.stack([np.ones_like(u), u, u * u], axis=1)
+    a = phi.T @ phi + np.diag([1e-6, 1e-6, 1e-2])  # a small ridge keeps few-layer fits straight
+    return np.asarray(np.linalg.solve(a, phi.T @ x))
 
 
-def predict_votes(
-    model: torch.nn.Module, islands: G2Islands, batch_size: int = 512
-) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
-    """Track probability (N, L, S) and votes (N, L, S, 3) of every cell (evaluation mode)."""
-    x = torch.from_numpy(islands.occupancy)
-    model.eval()
-    with torch.no_grad():
-        out = torch.cat([model(x[i : i + batch_size]) for i in range(0, len(x), batch_size)])
-    return torch.sigmoid(out[..., 0]).numpy(), out[..., 1:].numpy()
+def ransac_parabola(
+    u: FloatArray,
+    x: FloatArray,
+    rng: np.random.Generator,
+    tolerance: float = RANSAC_TOLERANCE,
+    trials: int = RANSAC_TRIALS,
+    groups: IntArray | None = None,
+) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+    """The parabola ``x = a + b u + c u²`` with the most cells within ``tolerance``.
+
+    Tries ``trials`` parabolas through three cells on distinct layers (all
+    solved at once), keeps the one with most inliers and refits it to them by
+    least squares.  Without ``groups`` the three cells are drawn at random;
+    with ``groups`` (a label per cell, e.g. the finder's candidates, ≤ 0 for
+    none) half of the trials draw their three cells from one group, so that in
+    a crowded island most trials start on one track.  Returns the coefficients
+    (3,) and the inlier mask (M,).  Shapes: ``u``, ``x``, ``groups`` (M,), M ≥ 3.
+    """
+    m = len(u)
+    idx = np.stack([rng.choice(m, 3, replace=False) for _ in range(trials)])  # (T, 3)
+    if groups is not None:
+        labels, counts = np.unique(groups[groups > 0], return_counts=True)
+        labels = labels[counts >= 3]
+        for t in range(trials // 2 if len(labels) else 0):
+            members = np.flatnonzero(groups == labels[t % len(labels)])
+            idx[t] = rng.choice(members, 3, replace=False)
+    uu, xx = u[idx], x[idx]
+    phi = np.stack([np.ones_like(uu), uu, uu * uu], axis=-1)  # (T, 3, 3)
+    ok = np.abs(np.linalg.det(phi)) > 1e-9  # distinct layers
+    coef = np.zeros((trials, 3))
+    coef[ok] = np.linalg.solve(phi[ok], xx[ok][..., None])[..., 0]
+    resid = np.abs(coef[:, :1] + coef[:, 1:2] * u + coef[:, 2:] * u * u - x)  # (T, M)
+    counts_in = np.where(ok, (resid <= tolerance).sum(1), -1)
+    inl = resid[int(np.argmax(counts_in))] <= tolerance
+    best = _lsq_parabola(u[inl], x[inl]) if inl.sum() >= 3 else coef[int(np.argmax(counts_in))]
+    inl = np.abs(best[0] + best[1] * u + best[2] * u * u - x) <= tolerance
+    return best, inl
 
 
-def cluster_votes(
-    prob: npt.NDArray[np.float32],
-    votes: npt.NDArray[np.float32],
+def ransac_candidates(
+    pred: IntArray,
     occupancy: npt.NDArray[np.float32],
     *,
-    eps: float = VOTE_EPS,
-    threshold: float = VOTE_THRESHOLD,
-    curvature_weight: float = VOTE_CURVATURE_WEIGHT,
-    min_samples: int = 3,
+    tolerance: float = RANSAC_TOLERANCE,
+    min_cells: int = RANSAC_MIN_CELLS,
+    min_layers: int = RANSAC_MIN_LAYERS,
+    guided: bool = True,
+    seed: int = 0,
 ) -> IntArray:
-    """Candidates from votes: DBSCAN per island of the cells with ``prob ≥ threshold``.
+    """Parabola track candidates by sequential RANSAC, guided by the finder's labels.
 
-    Each cluster is a candidate (1, 2, ... per island); unclustered cells and
-    cells below the threshold are noise (0).  Shapes: (N, L, S) in, (N, L, S) out.
+    Per island (x in straw units, :func:`cell_positions`; ``u`` the normalised z of the layer):
+
+    1. sequential RANSAC over the occupied cells: the parabola with most cells
+       within ``tolerance`` straws (:func:`ransac_parabola`; with ``guided``,
+       half of its trials start from three cells of one finder candidate)
+       becomes a track if it holds ≥ ``min_cells`` cells on ≥ ``min_layers``
+       layers; its cells leave the pool; repeat until no parabola qualifies;
+    2. every occupied cell goes to the parabola passing nearest to it at its
+       layer if within ``tolerance``, else to noise; each parabola is refitted
+       to its cells and this runs once more;
+    3. candidates left below ``min_cells`` cells or ``min_layers`` layers dissolve.
+
+    ``guided=False`` ignores ``pred``: a purely classical finder (the reference
+    the learned one is measured against).  Shapes: ``pred``, ``occupancy``
+    (N, L, S); returns (N, L, S) labels (0 noise).
     """
-    from sklearn.cluster import DBSCAN
+    n_layers, n_straws = occupancy.shape[1:]
+    cell_x = cell_positions(n_layers, n_straws).astype(np.float64)
+    u_layer = _layer_u(n_layers, n_straws)
+    rng = np.random.default_rng(seed)
+    out = np.zeros(np.shape(pred), dtype=np.int64)
 
-    pred = np.zeros(prob.shape, np.int64)
-    scale = np.array([1.0, 1.0, curvature_weight], np.float32)
-    for n in range(len(prob)):
-        cells = np.argwhere((occupancy[n] > 0) & (prob[n] >= threshold))
-        if len(cells) < min_samples:
+    def enough(lay_sel: IntArray) -> bool:
+        return len(lay_sel) >= min_cells and len(np.unique(lay_sel)) >= min_layers
+
+    for n in range(len(out)):
+        lay, st = np.nonzero(occupancy[n] > 0)
+        if len(lay) == 0:
             continue
-        v = votes[n][cells[:, 0], cells[:, 1]] * scale
-        lab = DBSCAN(eps=eps, min_samples=min_samples).fit_predict(v)
-        pred[n][cells[:, 0], cells[:, 1]] = lab + 1  # DBSCAN noise (-1) → 0
-    return pred
-
-
-def train_g2_voting(
-    model: torch.nn.Module,
-    train_set: G2Islands,
-    val_set: G2Islands,
-    config: TrainConfig,
-    out: str | Path,
-    *,
-    batch_size: int = 64,
-    resume: bool = False,
-    stored_config: dict[str, Any] | None = None,
-    fresh: Callable[[int], G2Islands] | None = None,
-) -> History:
-    """Train the voting finder; history has ``val_loss``, ``val_efficiency``, ``val_purity``.
-
-    ``fresh(epoch)``, if given, returns the training islands of each epoch
-    (new fills every epoch; the generator is cheap).
-    """
-
-    def tensors(isl: G2Islands) -> dict[str, torch.Tensor]:
-        t, v = vote_targets(isl)
-        return {
-            "x": torch.from_numpy(isl.occupancy),
-            "t": torch.from_numpy(t),
-            "v": torch.from_numpy(v),
-        }
-
-    data = tensors(train_set)
-    val = tensors(val_set)
-
-    def step(mod: torch.nn.Module, idx: torch.Tensor) -> torch.Tensor:
-        return _vote_loss(mod(data["x"][idx]), data["x"][idx], data["t"][idx], data["v"][idx])
-
-    def epoch_batches(epoch: int, gen: torch.Generator) -> Iterator[torch.Tensor]:
-        if fresh is not None and epoch > 0:
-            data.update(tensors(fresh(epoch)))
-        return _batches(len(data["x"]), batch_size, gen)
-
-    def evaluate(mod: torch.nn.Module) -> dict[str, float]:
-        out_v = mod(val["x"])
-        prob = torch.sigmoid(out_v[..., 0]).numpy()
-        pred = cluster_votes(prob, out_v[..., 1:].numpy(), val_set.occupancy)
-        counts = island_candidate_counts(pred, val_set.owner)
-        eff, pur = counts.efficiency(), counts.purity()
-        return {
-            "val_loss": float(_vote_loss(out_v, val["x"], val["t"], val["v"])),
-            "val_efficiency": eff,
-            "val_purity": pur,
-            "val_eff_pur": eff + pur,
-        }
-
-    return train(
-        model, step, epoch_batches, evaluate, config, out,
-        resume=resume, stored_config=stored_config,
-    )  # fmt: skip
-
-
-def predict_g2_voting(model: torch.nn.Module, islands: G2Islands) -> IntArray:
-    """Candidate (≥ 1) or noise (0) of every cell by clustering the votes. Shapes: (N, L, S)."""
-    prob, votes = predict_votes(model, islands)
-    return cluster_votes(prob, votes, islands.occupancy)
+        u, xs = u_layer[lay], cell_x[lay, st]
+        lab = np.asarray(pred)[n, lay, st] if guided else None
+        curves: list[FloatArray] = []
+        pool = np.arange(len(xs))
+        while enough(lay[pool]):
+            groups = None if lab is None else lab[pool]
+            coef, inl = ransac_parabola(u[pool], xs[pool], rng, tolerance, groups=groups)
+            if not enough(lay[pool[inl]]):
+                break
+            curves.append(coef)
+            pool = pool[~inl]
+        if not curves:
+            continue
+        assign = np.full(len(xs), -1)
+        for _ in range(2):  # nearest parabola, refit, once more
+            c_arr = np.stack(curves)
+            dist = np.abs(c_arr[:, :1] + c_arr[:, 1:2] * u + c_arr[:, 2:] * u * u - xs)
+            best = np.argmin(dist, axis=0)
+            assign = np.where(dist[best, np.arange(len(xs))] <= tolerance, best, -1)
+            curves = [
+                _lsq_parabola(u[assign == k], xs[assign == k]) if np.sum(assign == k) >= 3 else c
+                for k, c in enumerate(curves)
+            ]
+        keep = [k for k in range(len(curves)) if enough(lay[assign == k])]
+        relabel = np.zeros(len(curves) + 1, np.int64)  # index -1 → last entry → 0
+        relabel[keep] = np.arange(1, len(keep) + 1)
+        out[n, lay, st] = relabel[assign]
+    return out
 
 
 # ---------------------------------------------------------------- stages

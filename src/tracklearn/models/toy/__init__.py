@@ -32,7 +32,7 @@ SEEDED_MODELS = (
     "track_follower",
 )
 #: files that register models (imported on first lookup)
-_MODULES = (*SEEDED_MODELS, "conv_lstm_regression", "g2_finder", "g2_voting_finder")
+_MODULES = (*SEEDED_MODELS, "conv_lstm_regression", "g2_finder")
 
 T = TypeVar("T", bound=type[torch.nn.Module])
 
