@@ -77,6 +77,7 @@ def test_finder_tracks_and_hit_scores_on_generated_islands() -> None:
     assert score.shape == islands.owner.shape and np.all(spread == 0)
     assert np.all((score >= 0) & (score <= 1))
     mc, mc_spread = g2_hit_scores(model, islands, mc_samples=5)
+    assert np.all((mc >= 0) & (mc <= 1))
     assert np.all(mc_spread >= 0) and mc_spread.max() > 0
     off, off_spread = g2_hit_scores(model, islands, mc_samples=3, rate=0.0)
     np.testing.assert_allclose(off, score, rtol=1e-6)
