@@ -64,7 +64,7 @@ validate-simulation: $(STAMP)
 # every suite (about an hour on 2 cores); `tracklearn bench --suite NAME` runs one
 bench: $(STAMP)
 	$(BIN)/tracklearn bench --out benchmarks/results --suite simulation --suite baselines \
-	  --suite graphs --suite gnn --suite classical --suite toys --suite hashing
+	  --suite graphs --suite gnn --suite classical --suite toys --suite hashing --suite uncertainty
 
 bench-toys: $(STAMP)
 	$(BIN)/tracklearn bench --out benchmarks/results --suite toys

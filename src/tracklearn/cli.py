@@ -289,7 +289,7 @@ def bench(
         list[str] | None,
         typer.Option(
             help="Suites to run (repeatable): simulation, baselines, graphs, gnn, classical, "
-            "toys, hashing. Default: simulation and baselines."
+            "toys, hashing, uncertainty. Default: simulation and baselines."
         ),
     ] = None,
 ) -> None:

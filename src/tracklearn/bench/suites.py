@@ -9,7 +9,9 @@ Suites (each writes its own table under ``benchmarks/results/``):
   real Interaction-Network graphs (``gnn.md``);
 * ``classical``: triplet seeding + CKF next to ``dbscan`` (``classical.md``);
 * ``toys``: the HEP.TrkX toy models and the g-2 track finder (``toy-models.md``);
-* ``hashing``: hashing / ANN buckets of hits and the learned metric (``hashing.md``).
+* ``hashing``: hashing / ANN buckets of hits and the learned metric (``hashing.md``);
+* ``uncertainty``: calibration, MC dropout and pulls of every model that gives an
+  uncertainty, the g-2 finder and the toy LSTM (``uncertainty.md``).
 
 Simulated datasets are generated once per run into a scratch folder with fixed
 seeds (training events seed 1, held-out events seed 2) so suites compare the
@@ -36,6 +38,7 @@ SUITES: tuple[str, ...] = (
     "classical",
     "toys",
     "hashing",
+    "uncertainty",
 )
 
 
@@ -145,6 +148,32 @@ def run_suites(
                 train = simulated_events(work, "mu200_train", 200, 2 if quick else 10, 1, geometry)
                 test = simulated_events(work, "mu200_test", 200, n_test, 2, geometry)
                 written.append(run_hashing_bench(out, train, test, quick=quick))
+            elif suite == "uncertainty":
+                from tracklearn.bench.uncertainty import run_uncertainty_bench
+
+                real = root / "trackml" / "event000000001"
+                kwargs: dict[str, object] = {}
+                if geometry.exists():
+                    train = simulated_events(
+                        work, "mu200_train", 200, 2 if quick else 10, 1, geometry
+                    )
+                    test = simulated_events(work, "mu200_test", 200, n_test, 2, geometry)
+                    fit = simulated_events(work, "mu20_test", 20, 2, 2, geometry)
+                    kwargs = {
+                        "val_events": find_events([train])[: 1 if quick else 2],
+                        "test_events": find_events([test])[: 1 if quick else 2],
+                        "fit_events": find_events([fit]),
+                    }
+                written.append(
+                    run_uncertainty_bench(
+                        out,
+                        real_prefix=real
+                        if real.with_name(real.name + "-hits.csv.gz").exists()
+                        else None,
+                        quick=quick,
+                        **kwargs,  # type: ignore[arg-type]
+                    )
+                )
             elif suite == "toys":
                 from tracklearn.bench.toys import run_toy_bench
 
