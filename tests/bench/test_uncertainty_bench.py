@@ -57,3 +57,14 @@ def test_quick_bench_writes_every_section(real_prefix: Path, tmp_path: Path) -> 
     doc = json.loads((tmp_path / "uncertainty.json").read_text())
     assert set(doc) >= {"regression", "kalman", "g2", "lstm", "times_s", "provenance"}
     assert doc["kalman"]["real event000000001 (5 %)"]["ckf"]["n"] > 20
+
+
+def test_causal_line_oracle_is_perfect_without_noise_and_below_the_hough_oracle() -> None:
+    from tracklearn.bench.toys import REFERENCE_SETTINGS, hough_oracle_accuracy
+    from tracklearn.bench.uncertainty import causal_line_oracle
+    from tracklearn.simulation.toy import generate_toy
+
+    clean = REFERENCE_SETTINGS["noise20"][1].model_copy(update={"noise_prob": 0.0})
+    assert causal_line_oracle(generate_toy(20, 1, clean)) == 1.0
+    noisy = generate_toy(30, 2, REFERENCE_SETTINGS["noise20"][1])
+    assert 0.9 < causal_line_oracle(noisy) < hough_oracle_accuracy(noisy, 30)
