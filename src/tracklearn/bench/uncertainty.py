@@ -61,11 +61,17 @@ REG_DROPOUT, REG_MC_SAMPLES = 0.1, 20
 G2_FILLS, G2_EPOCHS, G2_HIDDEN, G2_DROPOUT, G2_MC_SAMPLES = 100, 16, 96, 0.1, 10
 #: occupancies of the g-2 test fills [tracks per 2 µs fill]; 30 is the default
 G2_OCCUPANCIES = (10, 20, 30, 45, 60, 90)
-#: toy LSTM rows: (label, model, options, epochs)
-LSTM_ROWS: tuple[tuple[str, str, dict[str, Any], int], ...] = (
-    ("LSTM, hit masking", "lstm", {"hidden": 100, "mask_hits": True}, 40),
-    ("LSTM, no masking (HEP.TrkX's model)", "lstm", {"hidden": 100, "mask_hits": False}, 40),
-    ("bidirectional LSTM, hit masking", "bilstm", {"hidden": 100, "mask_hits": True}, 16),
+#: toy LSTM rows: (label, model, options, epochs, learning rate)
+LSTM_ROWS: tuple[tuple[str, str, dict[str, Any], int, float], ...] = (
+    ("LSTM, hit masking", "lstm", {"hidden": 100, "mask_hits": True}, 40, 1e-2),
+    ("LSTM, no masking (HEP.TrkX's model)", "lstm", {"hidden": 100, "mask_hits": False}, 40, 1e-2),
+    (
+        "bidirectional LSTM (2 layers), hit masking",
+        "bilstm",
+        {"hidden": 100, "num_layers": 2, "mask_hits": True},
+        40,
+        5e-3,
+    ),
 )
 PARAMS = ("d0", "z0", "phi", "theta", "qop")
 
@@ -484,7 +490,6 @@ def _lstm_section(work: Path, seed: int, quick: bool) -> list[dict[str, Any]]:
     import torch
 
     from tracklearn.bench.toys import (
-        REF_LR,
         REFERENCE,
         REFERENCE_SETTINGS,
         _fresh,
@@ -511,14 +516,14 @@ def _lstm_section(work: Path, seed: int, quick: bool) -> list[dict[str, Any]]:
     ):  # fmt: skip
         rows.append({"label": label, "oracle": True, "after_seeds": acc,
                      "all": (ns + (nl - ns) * acc) / nl})  # fmt: skip
-    for label, name, opts, epochs in LSTM_ROWS:
+    for label, name, opts, epochs, lr in LSTM_ROWS:
         n_ep = 1 if quick else epochs
         torch.manual_seed(seed)
         model = seeded_model(name, sets[0], **opts)
         t0 = time.perf_counter()
         folder = work / f"lstm-{name}-{opts['mask_hits']}"
         train_seeded(
-            model, sets[0], sets[1], _train_cfg(name, n_ep, seed, lr=REF_LR["lstm"]), folder,
+            model, sets[0], sets[1], _train_cfg(name, n_ep, seed, lr=lr), folder,
             batch_size=64, fresh=_fresh(sets[0], n_train, seed, cfg),
         )  # fmt: skip
         train_s = time.perf_counter() - t0

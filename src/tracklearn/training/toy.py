@@ -703,4 +703,11 @@ def _run_g2(config: dict[str, Any], data: Path, out: Path, resume: bool) -> dict
         batch_size=cfg.batch_size, resume=resume,
         stored_config={"stage": "g2_lstm", **cfg.model_dump(mode="json")},
     )  # fmt: skip
-    return _final(hist)
+    # the finder's tracks (network-guided RANSAC) with the best epoch's weights
+    model.load_state_dict(torch.load(Path(out) / "best.pt", weights_only=False)["model"])
+    val = islands.subset(va)
+    counts = island_candidate_counts(predict_g2_tracks(model, val), val.owner)
+    return _final(hist) | {
+        "val_finder_efficiency": counts.efficiency(),
+        "val_finder_purity": counts.purity(),
+    }
