@@ -63,8 +63,8 @@ G2_FILLS, G2_EPOCHS, G2_HIDDEN, G2_DROPOUT, G2_MC_SAMPLES = 100, 16, 96, 0.1, 10
 G2_OCCUPANCIES = (10, 20, 30, 45, 60, 90)
 #: toy LSTM rows: (label, model, options, epochs, learning rate)
 LSTM_ROWS: tuple[tuple[str, str, dict[str, Any], int, float], ...] = (
-    ("LSTM, hit masking", "lstm", {"hidden": 100, "mask_hits": True}, 40, 1e-2),
-    ("LSTM, no masking (HEP.TrkX's model)", "lstm", {"hidden": 100, "mask_hits": False}, 40, 1e-2),
+    ("LSTM, hit masking", "lstm", {"hidden": 100, "mask_hits": True}, 16, 1e-2),
+    ("LSTM, no masking (HEP.TrkX's model)", "lstm", {"hidden": 100, "mask_hits": False}, 16, 1e-2),
     (
         "bidirectional LSTM (2 layers), hit masking",
         "bilstm",
