@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tracklearn.errors import ConfigError, TracklearnError
+from tracklearn.errors import ConfigError, RunInterrupted, TracklearnError
 
 app = typer.Typer(
     add_completion=False,
@@ -41,6 +41,52 @@ def _methods_help() -> str:
     return f"Reconstruction method (default {DEFAULT_METHOD}). Available: " + "; ".join(lines)
 
 
+def _scheduler(value: str | None) -> str | None:
+    """Validate ``--scheduler`` at parse time (a bad value is a usage error, exit 2)."""
+    if value is None:
+        return None
+    from tracklearn.parallel.scheduler import parse_scheduler
+
+    try:
+        parse_scheduler(value)
+    except ConfigError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    return value
+
+
+WorkersOpt = Annotated[
+    int,
+    typer.Option(
+        min=1, help="Local processes, events in parallel (capped at the cores, with a warning)."
+    ),
+]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option(
+        callback=_scheduler,
+        help="Run on Dask: local[:N] starts N worker processes here (loopback only); "
+        "tcp://HOST:PORT joins a cluster started with `dask scheduler` / `dask worker` "
+        "(workers need tracklearn and the same paths). A worker that dies is replaced and "
+        "its events retried.",
+    ),
+]
+ForceOpt = Annotated[
+    bool,
+    typer.Option(
+        help="Redo every event, and replace the outputs of an earlier run with other "
+        "settings. Without it, a rerun resumes: events already done are skipped."
+    ),
+]
+
+
+def _parallel_args(workers: int, scheduler: str | None) -> Any:
+    from tracklearn.parallel.scheduler import parse_scheduler
+
+    if scheduler is not None and workers != 1:
+        raise typer.BadParameter("give --workers or --scheduler, not both")
+    return None if scheduler is None else parse_scheduler(scheduler)
+
+
 @app.command()
 def info(
     events: EventsArg,
@@ -67,7 +113,9 @@ def simulate(
             help="quick (built-in cylinders, toy physics) or trackml (Pythia 8 + the real "
             "TrackML geometry and field map); toys, settings by --config only: toy2d "
             "(10 layers x 50 pixels), toy3d (10 x 32 x 32), toy_cylinder (variable-size "
-            "layers), g2 (straw station; --events fills, written as 100 ns time islands)."
+            "layers), g2 (straw station; --events fills, written as 100 ns time islands), "
+            "muon-chamber (6 layers x 8 partitions x 384 strips; --events images, written "
+            "as muon-chamber.npz)."
         ),
     ] = "quick",
     events: Annotated[int, typer.Option(min=1, help="Number of events.")] = 10,
@@ -92,13 +140,22 @@ def simulate(
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="csv, csv.gz or parquet.")] = "csv.gz",
     first_event_id: Annotated[int, typer.Option(help="Id of the first event.")] = 1000,
-    workers: Annotated[int, typer.Option(min=1, help="trackml: parallel processes.")] = 1,
+    workers: Annotated[
+        int, typer.Option(min=1, help="trackml: local processes (capped at the cores).")
+    ] = 1,
+    scheduler: SchedulerOpt = None,
+    force: ForceOpt = False,
     verbose: Annotated[bool, typer.Option(help="Show Pythia's own output.")] = False,
 ) -> None:
-    """Generate events with truth and write them in TrackML format."""
-    from tracklearn.report import progress_bar
-    from tracklearn.simulation.run import simulate_to_disk
+    """Generate events with truth and write them in TrackML format.
 
+    trackml: events run in parallel (--workers or --scheduler); rerunning the same
+    command resumes, simulation.json is written last.
+    """
+    from tracklearn.parallel.simulate import simulate_to_disk
+    from tracklearn.report import progress_bar
+
+    spec = _parallel_args(workers, scheduler)
     toy = {"n_particles": particles, "noise_fraction": noise}
     real = {
         "generator.pileup": pileup,
@@ -106,7 +163,7 @@ def simulate(
         "generator.hard_process": process,
     }
     given, other = (toy, real) if detector == "quick" else (real, toy)
-    if detector in ("toy2d", "toy3d", "toy_cylinder", "g2"):  # HEP.TrkX / g-2 toys
+    if detector in ("toy2d", "toy3d", "toy_cylinder", "g2", "muon-chamber"):  # toys
         given, other = {}, {**toy, **real}
     if any(v is not None for v in other.values()):
         flags = ", ".join(k for k, v in other.items() if v is not None)
@@ -122,6 +179,8 @@ def simulate(
             overrides={k: v for k, v in given.items() if v is not None},
             first_event_id=first_event_id,
             workers=workers,
+            scheduler=spec,
+            force=force,
             geometry=geometry,
             verbose=verbose,
             on_done=lambda _id: advance(),
@@ -133,7 +192,9 @@ def simulate(
     help="Reconstruct tracks; writes event<id>-tracks.csv (hit_id,track_id) per event and, "
     "for methods that fit their tracks (ckf, or any method with --fit), "
     "event<id>-track-params.parquet (perigee d0, z0, phi, theta, q/p, pT, eta, charge, "
-    "chi2, ndf and the 15 upper-triangle covariance entries; one row per fitted track)."
+    "chi2, ndf and the 15 upper-triangle covariance entries; one row per fitted track). "
+    "Rerunning the same command resumes (only events without outputs are done); "
+    "run.json is written last, when every event succeeded; Ctrl-C keeps finished events."
 )
 def reconstruct(
     events: EventsArg,
@@ -141,7 +202,9 @@ def reconstruct(
     method: Annotated[str | None, typer.Option(help=_methods_help())] = None,
     config: Annotated[Path | None, typer.Option(help="YAML config of the method.")] = None,
     model: Annotated[Path | None, typer.Option(help="Trained model (ML methods).")] = None,
-    workers: Annotated[int, typer.Option(min=1, help="Events processed in parallel.")] = 1,
+    workers: WorkersOpt = 1,
+    scheduler: SchedulerOpt = None,
+    force: ForceOpt = False,
     fit: Annotated[
         bool,
         typer.Option(
@@ -158,42 +221,63 @@ def reconstruct(
             "event<id>-track-scores.csv. 0: off.",
         ),
     ] = 0,
+    backend: Annotated[
+        str | None,
+        typer.Option(
+            help="ML methods: torch (default) or onnxruntime (--model must then be a folder "
+            "made by tracklearn export; torch is not imported; 'precision: int8' in --config "
+            "runs its int8 networks)."
+        ),
+    ] = None,
 ) -> None:
     from tracklearn.io import find_events
+    from tracklearn.parallel.reconstruct import reconstruct_events
     from tracklearn.pipeline import DEFAULT_METHOD, get_method
-    from tracklearn.pipeline.run import reconstruct_events
     from tracklearn.report import progress_bar
 
+    spec = _parallel_args(workers, scheduler)
     name = method or DEFAULT_METHOD
     cfg = _load_yaml(config) or {}
     if model is not None:
         cfg = {**cfg, "model": str(model)}
+    if backend is not None:
+        if backend not in ("torch", "onnxruntime"):
+            raise ConfigError(f"unknown backend {backend!r}; valid: onnxruntime, torch")
+        cfg = {**cfg, "backend": backend}
     if mc_samples:
         cfg = {**cfg, "mc_samples": mc_samples}
     get_method(name, cfg or None)  # fail fast on an unknown name or a bad config
     prefixes = find_events(events)
     with progress_bar(f"reconstruct ({name})", len(prefixes)) as advance:
-        runs = reconstruct_events(
+        result = reconstruct_events(
             prefixes,
             name,
             out,
             config=cfg or None,
             workers=workers,
+            scheduler=spec,
+            force=force,
             fit=fit,
             on_done=lambda r: advance(),
         )
-    failed = [r for r in runs if r.error]
-    for r in failed:
+    for r in result.failed:
         typer.echo(f"error: {r.error}", err=True)
-    ok = [r for r in runs if not r.error]
-    if ok:
-        mean_t = sum(r.time_s for r in ok) / len(ok)
-        peak = max(r.peak_rss_mb for r in ok)
+    ok = [r for r in result.runs if not r.error]
+    done = [r for r in ok if not r.resumed]
+    if done:
+        mean_t = sum(r.time_s for r in done) / len(done)
+        peak = max(r.peak_rss_mb for r in done)
         typer.echo(
-            f"{len(ok)} events reconstructed with {name}: {mean_t:.2f} s/event, "
+            f"{len(done)} events reconstructed with {name}: {mean_t:.2f} s/event, "
             f"peak RSS {peak:.0f} MB; tracks in {out}"
         )
-    if failed:
+    if result.resumed:
+        typer.echo(f"{len(result.resumed)} events were already done (resumed; --force redoes them)")
+    if result.retried:
+        names = ", ".join(Path(r.prefix).name for r in result.retried)
+        typer.echo(f"retried after a worker died: {names}")
+    if result.failed:
+        typer.echo(f"{len(result.failed)} of {len(result.runs)} events failed; no run.json written")
         raise typer.Exit(1)
 
 
@@ -212,9 +296,15 @@ def evaluate(
     truth: Annotated[list[Path], typer.Option(help="Events with truth (prefixes or folders).")],
     tracks: Annotated[Path, typer.Option(help="Folder with event<id>-tracks.csv files.")],
     out: Annotated[Path, typer.Option(help="Output folder: metrics.json, plots, summary.md.")],
-    pt_min: Annotated[float, typer.Option(help="Target particles: minimum pT [GeV].")] = 1.0,
-    eta_max: Annotated[float, typer.Option(help="Target particles: maximum |eta|.")] = 4.0,
-    min_layers: Annotated[int, typer.Option(help="Target particles: minimum distinct layers.")] = 5,
+    pt_min: Annotated[
+        float, typer.Option(min=0.0, help="Target particles: minimum pT [GeV].")
+    ] = 1.0,
+    eta_max: Annotated[float, typer.Option(min=0.0, help="Target particles: maximum |eta|.")] = 4.0,
+    min_layers: Annotated[
+        int, typer.Option(min=0, help="Target particles: minimum distinct layers.")
+    ] = 5,
+    workers: WorkersOpt = 1,
+    scheduler: SchedulerOpt = None,
     val_truth: Annotated[
         list[Path] | None,
         typer.Option(help="Validation events with truth: fit a temperature to their edge scores."),
@@ -234,16 +324,19 @@ def evaluate(
     spread against errors); --val-truth with --val-tracks fits a temperature on
     those validation events and reports the test scores before and after it.
     """
-    from tracklearn.evaluation import evaluate_folder
     from tracklearn.metrics import TargetSelection
+    from tracklearn.parallel.evaluate import evaluate_events
     from tracklearn.report import print_table
 
+    spec = _parallel_args(workers, scheduler)
     targets = TargetSelection(pt_min=pt_min, eta_max=eta_max, min_layers=min_layers)
     if (val_truth is None) != (val_tracks is None):
         typer.echo("error: --val-truth and --val-tracks go together", err=True)
         raise typer.Exit(2)
     validation = (val_truth, val_tracks) if val_truth and val_tracks else None
-    result = evaluate_folder(truth, tracks, out, targets, validation=validation)
+    result = evaluate_events(
+        truth, tracks, out, targets, workers=workers, scheduler=spec, validation=validation
+    )
     print_table("metrics", result.table_rows())
     typer.echo(f"metrics: {result.metrics_path}")
     if result.resolution is not None:
@@ -289,7 +382,8 @@ def bench(
         list[str] | None,
         typer.Option(
             help="Suites to run (repeatable): simulation, baselines, graphs, gnn, classical, "
-            "toys, hashing, uncertainty. Default: simulation and baselines."
+            "toys, hashing, scale-out, muon-trigger, export, uncertainty. Default: simulation "
+            "and baselines."
         ),
     ] = None,
 ) -> None:
@@ -339,14 +433,99 @@ def train(
     config: Annotated[Path, typer.Option(help="YAML config (see configs/gnn/).")],
     data: Annotated[Path, typer.Option(help="Folder of events with truth.")],
     out: Annotated[Path, typer.Option(help="Output folder: checkpoints, curves, model.")],
-    resume: Annotated[bool, typer.Option(help="Continue from out/checkpoint.pt.")] = False,
+    resume: Annotated[
+        bool,
+        typer.Option(help="Continue from out/checkpoint.pt (same config; train.epochs may grow)."),
+    ] = False,
+    nproc: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Processes for data-parallel training (DistributedDataParallel, gloo, CPU); "
+            "train.batches_per_step must be a multiple of it (the global batch).",
+        ),
+    ] = 1,
 ) -> None:
     """Train one stage; the output folder holds the model, its config and curves."""
     from tracklearn.config import load_yaml
-    from tracklearn.training.stages import get_stage
+    from tracklearn.io.outdir import prepare_out_dir
+    from tracklearn.training.stages import run_stage
 
-    metrics = get_stage(stage)(load_yaml(config), data, out, resume)
+    cfg = load_yaml(config)
+    prepare_out_dir(out, create=False)  # a bad --out fails now, not after loading the data
+    metrics = run_stage(stage, cfg, data, out, resume, nproc)
     typer.echo(" ".join(f"{k}={v:.4g}" for k, v in metrics.items()) + f"; model in {out}")
+
+
+@app.command(
+    help="Export a trained model folder (gnn model, edge model, muon_cnn, toy-model run) to "
+    "ONNX with parity checks against torch; --int8 adds a statically quantised model "
+    "calibrated on training data; a config can add magnitude pruning (prune_fraction). "
+    "The output folder runs with --backend onnxruntime."
+)
+def export(
+    model_dir: Annotated[Path, typer.Argument(help="Trained model folder.")],
+    out: Annotated[Path, typer.Option(help="Output folder for the exported model.")],
+    fmt: Annotated[str, typer.Option("--format", help="Export format: onnx.")] = "onnx",
+    int8: Annotated[bool, typer.Option(help="Also write an int8 model.")] = False,
+    config: Annotated[
+        Path | None, typer.Option(help="YAML export config (see configs/export/).")
+    ] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            help="Data to calibrate int8 and measure accuracy: events (gnn, edge models), "
+            "graph .npz files, toy.npz / g2.npz (toy models; required), muon-chamber.npz."
+        ),
+    ] = None,
+    calibration_data: Annotated[
+        Path | None,
+        typer.Option(help="Training data to calibrate int8 on when --data is held out."),
+    ] = None,
+) -> None:
+    from tracklearn.config import validate
+    from tracklearn.export.run import ExportConfig, export_model, report_rows
+    from tracklearn.report import print_table
+
+    raw = _load_yaml(config) or {}
+    if int8:
+        raw["int8"] = True
+    cfg = validate(ExportConfig, raw, f"{config or 'export'} config")
+    reports = export_model(
+        model_dir, out, fmt=fmt, config=cfg, data=data, calibration_data=calibration_data
+    )
+    print_table("export", report_rows(reports))
+    typer.echo(f"exported {len(reports)} network(s) to {out}")
+
+
+@app.command()
+def trigger(
+    data: Annotated[Path, typer.Argument(help="muon-chamber.npz or its folder.")],
+    out: Annotated[Path, typer.Option(help="Output folder: trigger.npz, trigger-metrics.json.")],
+    method: Annotated[str, typer.Option(help="cnn (default) or roads (pattern look-up).")] = "cnn",
+    model: Annotated[
+        Path | None, typer.Option(help="cnn: model folder, or an export with onnxruntime.")
+    ] = None,
+    backend: Annotated[str, typer.Option(help="cnn: torch or onnxruntime.")] = "torch",
+    int8: Annotated[bool, typer.Option(help="onnxruntime: run the int8 network.")] = False,
+    config: Annotated[Path | None, typer.Option(help="YAML config of the method.")] = None,
+) -> None:
+    """Run the muon trigger on chamber images: efficiency and fake rate per pT bin."""
+    from tracklearn.pipeline.trigger import run_trigger
+
+    cfg = _load_yaml(config) or {}
+    if method == "cnn":
+        cfg = {**cfg, "backend": backend, "precision": "int8" if int8 else "fp32"}
+        if model is not None:
+            cfg["model"] = str(model)
+    elif model is not None or backend != "torch" or int8:
+        raise ConfigError(f"--model, --backend and --int8 apply to --method cnn, not {method}")
+    res = run_trigger(data, out, method, cfg)
+    typer.echo(
+        f"{res['n_images']} images, {method}: efficiency (pT >= 10 GeV) "
+        f"{res['efficiency_pt10']:.4f}, fake rate {res['fake_rate']:.4f}, "
+        f"{1e6 * res['seconds_per_image']:.0f} us/image; outputs in {out}"
+    )
 
 
 @app.command("evaluate-edges")
@@ -374,6 +553,9 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         app()
+    except RunInterrupted as exc:
+        typer.echo(str(exc), err=True)
+        sys.exit(130)
     except TracklearnError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -46,3 +47,21 @@ def validation_problems(exc: ValidationError) -> str:
     return "; ".join(
         f"{'.'.join(str(x) for x in err['loc']) or '(root)'}: {err['msg']}" for err in exc.errors()
     )
+
+
+def first_difference(old: Any, new: Any, path: str = "") -> str | None:
+    """``"method: 'dbscan' -> 'ckf'"`` for the first differing leaf, or None when equal."""
+    if isinstance(old, Mapping) and isinstance(new, Mapping):
+        for k in [*new, *(k for k in old if k not in new)]:  # the new settings' order
+            sub = f"{path}.{k}" if path else str(k)
+            if k not in old:
+                return f"{sub}: (not set) -> {new[k]!r}"
+            if k not in new:
+                return f"{sub}: {old[k]!r} -> (not set)"
+            diff = first_difference(old[k], new[k], sub)
+            if diff:
+                return diff
+        return None
+    if old != new:
+        return f"{path or 'settings'}: {old!r} -> {new!r}"
+    return None

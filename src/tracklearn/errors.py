@@ -40,3 +40,11 @@ class UnknownNameError(ConfigError, KeyError):
 
     def __str__(self) -> str:  # KeyError would add quotes
         return str(self.args[0])
+
+
+class RunInterrupted(TracklearnError):
+    """Ctrl-C stopped a run; ``done`` of ``total`` events had finished (exit code 130)."""
+
+    def __init__(self, done: int, total: int, message: str | None = None) -> None:
+        self.done, self.total = done, total
+        super().__init__(message or f"interrupted after {done} of {total} events")

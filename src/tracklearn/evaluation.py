@@ -24,7 +24,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -41,7 +41,8 @@ from tracklearn.io import (
     track_params_path,
 )
 from tracklearn.io.atomic import write_text_atomic
-from tracklearn.io.tracks import tracks_path
+from tracklearn.io.outdir import prepare_out_dir
+from tracklearn.io.tracks import hits_digest, tracks_path
 from tracklearn.metrics import (
     DESIGN_KEYS,
     ParticleTable,
@@ -59,6 +60,33 @@ from tracklearn.provenance import provenance
 PT_BINS = np.array([1.0, 1.5, 2.0, 3.0, 5.0, 7.5, 10.0, 20.0, 50.0, 100.0])
 #: η bin edges of the efficiency plot
 ETA_BINS = np.linspace(-4.0, 4.0, 17)
+
+
+#: every file ``evaluate`` may write; removed from the output folder before it starts
+REPORT_FILES = (
+    "metrics.json",
+    "summary.md",
+    "efficiency_pt.png",
+    "efficiency_eta.png",
+    "track_length.png",
+    "resolution.json",
+    "resolution_pt.png",
+    "pulls.png",
+    "calibration.json",
+    "reliability.png",
+)
+
+
+def _check_digest(timing: dict[str, Any] | None, event: Event, tracks_dir: str | Path) -> None:
+    """Tracks made from other hits (another event with the same hit ids) are an error."""
+    if timing is None or "hits_digest" not in timing:
+        return
+    if timing["hits_digest"] != hits_digest(event):
+        raise DataError(
+            tracks_path(tracks_dir, event.event_id),
+            f"was reconstructed from other hits than {event.source} "
+            "(tracks of another event, or the hits changed since)",
+        )
 
 
 @dataclass
@@ -85,58 +113,155 @@ class EvaluationResult:
         return rows
 
 
+@dataclass(frozen=True)
+class EventScore:
+    """Everything ``evaluate`` needs of one event (computed where the event is read)."""
+
+    event_id: int
+    metrics: TrackingMetrics
+    row: dict[str, Any]
+    table: ParticleTable
+    lengths: npt.NDArray[np.int64]
+    residuals: Residuals | None
+    time_s: float | None
+    peak_rss_mb: float
+    #: the event's edge scores with truth labels, when ``reconstruct`` wrote them
+    edges: EdgeSample | None = None
+
+
+@dataclass(frozen=True)
+class ScoreJob:
+    """Score one truth event (item: its prefix) against ``tracks_dir``; picklable for workers."""
+
+    tracks_dir: str
+    targets: TargetSelection
+
+    @property
+    def cache_key(self) -> str:
+        return "evaluate"
+
+    def setup(self) -> None:
+        return None
+
+    def run(self, state: None, item: str) -> EventScore:
+        return score_event(item, self.tracks_dir, self.targets)
+
+
+@dataclass(frozen=True)
+class EdgeSampleJob:
+    """Read one truth event's edge scores from ``tracks_dir`` with their labels (item: its
+    prefix); None when it has none.  Picklable for workers."""
+
+    tracks_dir: str
+
+    @property
+    def cache_key(self) -> str:
+        return "evaluate"
+
+    def setup(self) -> None:
+        return None
+
+    def run(self, state: None, item: str) -> EdgeSample | None:
+        return _edge_sample(self.tracks_dir, _read_truth_event(item))
+
+
+def score_event(prefix: str | Path, tracks_dir: str | Path, targets: TargetSelection) -> EventScore:
+    """Read one event with truth and its tracks, and score them."""
+    event = _read_truth_event(prefix)
+    tracks, track_ids = read_tracks_labelled(tracks_path(tracks_dir, event.event_id), event)
+    timing = read_timing(tracks_dir, event.event_id)
+    _check_digest(timing, event, tracks_dir)
+    tracks = _with_parameters(tracks_dir, event, tracks, track_ids)
+    residuals = None
+    if tracks.parameters is not None:
+        residuals = track_residuals(event, tracks, targets=targets)
+    m = evaluate_event(event, tracks, targets)
+    row = m.to_dict()
+    time_s, rss = None, float("nan")
+    if timing is not None and "time_s" in timing:  # other tools may write no time
+        row.update({k: timing[k] for k in ("time_s", "peak_rss_mb") if k in timing})
+        time_s = float(timing["time_s"])
+        rss = float(timing.get("peak_rss_mb", np.nan))
+    return EventScore(
+        event.event_id,
+        m,
+        row,
+        particle_table(event, tracks, targets),
+        tracks.lengths,
+        residuals,
+        time_s,
+        rss,
+        _edge_sample(tracks_dir, event),
+    )
+
+
+_T = TypeVar("_T")
+_T_co = TypeVar("_T_co", covariant=True)
+
+
+class EventJob(Protocol[_T_co]):
+    """Per-event work of ``evaluate`` (:class:`ScoreJob`, :class:`EdgeSampleJob`)."""
+
+    @property
+    def cache_key(self) -> str: ...
+
+    def setup(self) -> None: ...
+
+    def run(self, state: None, item: str) -> _T_co: ...
+
+
+class ScoreMap(Protocol):
+    """Runs a job over event prefixes; returns its results in input order."""
+
+    def __call__(self, prefixes: list[Path], job: EventJob[_T]) -> list[_T]: ...
+
+
+def _map_here(prefixes: list[Path], job: EventJob[_T]) -> list[_T]:
+    """Run ``job`` over the events in this process, one by one."""
+    return [job.run(None, str(p)) for p in prefixes]
+
+
 def evaluate_folder(
     truth: Sequence[str | Path],
     tracks_dir: str | Path,
     out_dir: str | Path,
     targets: TargetSelection | None = None,
     *,
+    map_events: ScoreMap | None = None,
     validation: tuple[Sequence[str | Path], str | Path] | None = None,
 ) -> EvaluationResult:
     """Score every truth event against ``tracks_dir`` and write the report to ``out_dir``.
 
-    ``validation`` = (truth events, their tracks folder): edge scores of other
-    events to fit a temperature on (see the module docstring).
+    ``map_events(prefixes, job)`` runs ``job`` over the events (in worker processes or
+    on a cluster: :func:`tracklearn.parallel.evaluate.evaluate_events`); by default
+    they are scored here one by one.  ``validation`` = (truth events, their tracks
+    folder): edge scores of other events to fit a temperature on (see the module
+    docstring); they are read by the same ``map_events`` and the temperature is
+    fitted here, once, on all of them.
     """
     targets = targets or TargetSelection()
-    out = Path(out_dir)
-    per_event: dict[int, dict[str, Any]] = {}
-    metrics: list[TrackingMetrics] = []
-    tables: list[ParticleTable] = []
-    lengths: list[npt.NDArray[np.int64]] = []
-    times: list[float] = []
-    rss: list[float] = []
-    residuals: list[Residuals] = []
-    edge_parts: list[EdgeSample] = []
-    for prefix in find_events(truth):
-        event = read_event(
-            prefix, parts=("hits", "truth", "particles"), require=("hits", "truth", "particles")
-        )
-        tracks, track_ids = read_tracks_labelled(tracks_path(tracks_dir, event.event_id), event)
-        tracks = _with_parameters(tracks_dir, event, tracks, track_ids)
-        if tracks.parameters is not None:
-            residuals.append(track_residuals(event, tracks, targets=targets))
-        edge_sample = _edge_sample(tracks_dir, event)
-        if edge_sample is not None:
-            edge_parts.append(edge_sample)
-        m = evaluate_event(event, tracks, targets)
-        metrics.append(m)
-        row = m.to_dict()
-        timing = read_timing(tracks_dir, event.event_id)
-        if timing is not None:
-            row.update({k: timing[k] for k in ("time_s", "peak_rss_mb") if k in timing})
-            times.append(float(timing["time_s"]))
-            rss.append(float(timing.get("peak_rss_mb", np.nan)))
-        per_event[event.event_id] = row
-        tables.append(particle_table(event, tracks, targets))
-        lengths.append(tracks.lengths)
+    out = prepare_out_dir(out_dir)
+    # a report of an earlier evaluation must not mix with this one (nor survive its failure)
+    for name in REPORT_FILES:
+        (out / name).unlink(missing_ok=True)
+    run_map: ScoreMap = map_events or _map_here
+    scores = run_map(find_events(truth), ScoreJob(str(tracks_dir), targets))
+    per_event = {sc.event_id: sc.row for sc in scores}
+    metrics = [sc.metrics for sc in scores]
+    tables = [sc.table for sc in scores]
+    lengths = [sc.lengths for sc in scores]
+    residuals = [sc.residuals for sc in scores if sc.residuals is not None]
+    times = [sc.time_s for sc in scores if sc.time_s is not None]
+    rss = [sc.peak_rss_mb for sc in scores if sc.time_s is not None]
+    edge_parts = [sc.edges for sc in scores if sc.edges is not None]
     if not metrics:
         raise DataError(str(truth), "no events to evaluate")
     overall = aggregate(metrics).to_dict()
     if times:
         overall["time_s"] = float(np.mean(times))
         overall["time_s_median"] = float(np.median(times))
-        overall["peak_rss_mb"] = float(np.nanmax(rss))
+        if np.isfinite(rss).any():
+            overall["peak_rss_mb"] = float(np.nanmax(rss))
     overall["n_events"] = len(metrics)
     doc = {
         "targets": targets.model_dump(),
@@ -144,7 +269,6 @@ def evaluate_folder(
         **{str(k): v for k, v in per_event.items()},
         "provenance": provenance(),
     }
-    out.mkdir(parents=True, exist_ok=True)
     metrics_path = out / "metrics.json"
     write_text_atomic(metrics_path, json.dumps(doc, indent=1, default=_json_default))
     result = EvaluationResult(per_event, overall, metrics_path)
@@ -163,11 +287,8 @@ def evaluate_folder(
         test = EdgeSample.concatenate(edge_parts)
         val = None
         if validation is not None:
-            val_parts = [
-                s
-                for p in find_events(validation[0])
-                if (s := _edge_sample(validation[1], _read_truth_event(p))) is not None
-            ]
+            edge_job = EdgeSampleJob(str(validation[1]))
+            val_parts = [s for s in run_map(find_events(validation[0]), edge_job) if s is not None]
             if not val_parts:
                 raise DataError(str(validation[1]), "no edge scores for the validation events")
             val = EdgeSample.concatenate(val_parts)

@@ -7,7 +7,11 @@ are in :mod:`tracklearn.simulation.validation`, the plots in
 
 - ``hits_only/``: full real events with hits and particles (hit-level and
   particle-level statistics);
-- ``particles_only/``: further real particle lists (particle-level only; optional).
+- ``particles_only/``: further real particle lists (particle-level only; optional);
+
+and the cluster-shape rows from the events with cells directly in it (the 5 %
+event ``event000000001``, with truth and particles), against the geometry
+``detectors.csv(.gz)`` beside them.
 
 Every input is read and checked before anything is written, so bad input
 leaves no partial report.
@@ -23,20 +27,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tracklearn.edm import Particles
+from tracklearn.edm.detector import Detector
 from tracklearn.errors import DataError
 from tracklearn.io import atomic_path, event_id_from_prefix, find_events, read_event, read_table
 from tracklearn.io.atomic import write_text_atomic
+from tracklearn.io.trackml import part_path
 from tracklearn.provenance import provenance
 from tracklearn.simulation.validation import (
+    CLUSTER_DEFINITION,
+    CLUSTER_FLOOR_SIGMAS,
+    CLUSTER_PT_MIN,
+    FLOOR_CLUSTER,
     FLOOR_PT_SPECTRUM,
     PARTICLE_DEFINITION,
     PT_FLOOR_RANGE,
     PT_MIN,
+    ClusterStats,
     HitEventStats,
     ParticleEventStats,
     Sample,
     ValidationResult,
     ValidationRow,
+    cluster_stats,
     compare_samples,
     hit_event_stats,
     particle_event_stats,
@@ -63,6 +75,11 @@ class ValidationInputs:
         Real event prefixes with hits and particles (``real_dir/hits_only``).
     real_particle_files
         Further real ``particles`` files (``real_dir/particles_only``).
+    real_cell_events
+        Real event prefixes with cells, truth and particles (directly in
+        ``real_dir``): cluster shapes only.
+    geometry
+        ``real_dir/detectors.csv(.gz)`` when present (needed for cluster shapes).
     """
 
     sim_dir: Path
@@ -70,11 +87,14 @@ class ValidationInputs:
     sim_events: tuple[Path, ...]
     real_hit_events: tuple[Path, ...]
     real_particle_files: tuple[Path, ...] = ()
+    real_cell_events: tuple[Path, ...] = ()
+    geometry: Path | None = None
 
     @property
     def n_events(self) -> int:
         """Events to read in all (for a progress bar)."""
-        return len(self.sim_events) + len(self.real_hit_events) + len(self.real_particle_files)
+        real = len(self.real_hit_events) + len(self.real_particle_files)
+        return len(self.sim_events) + real + len(self.real_cell_events)
 
 
 def find_inputs(sim_dir: str | Path, real_dir: str | Path) -> ValidationInputs:
@@ -96,19 +116,37 @@ def find_inputs(sim_dir: str | Path, real_dir: str | Path) -> ValidationInputs:
     particle_files: list[Path] = []
     if particles_only.is_dir():
         particle_files = sorted(p for p in particles_only.iterdir() if _PARTICLES_RE.search(p.name))
+    cell_events = sorted(
+        prefix
+        for prefix in (_normalise(p) for p in real.glob("event*-cells.csv*"))
+        if all(part_path(prefix, part) for part in ("hits", "truth", "particles"))
+    )
+    geometry = next(
+        (g for g in (real / "detectors.csv.gz", real / "detectors.csv") if g.is_file()), None
+    )
     return ValidationInputs(
         sim_dir=sim,
         real_dir=real,
         sim_events=tuple(find_events([sim])),
         real_hit_events=tuple(find_events([hits_only])),
         real_particle_files=tuple(particle_files),
+        real_cell_events=tuple(cell_events),
+        geometry=geometry,
     )
+
+
+def _normalise(path: Path) -> Path:
+    """``dir/event000000001-cells.csv.gz`` → ``dir/event000000001``."""
+    return path.with_name(path.name.split("-")[0])
 
 
 def read_sample(
     hit_events: Sequence[Path],
     particle_files: Sequence[Path] = (),
     on_event: Callable[[], None] | None = None,
+    *,
+    cell_events: Sequence[Path] | None = None,
+    detector: Detector | None = None,
 ) -> Sample:
     """Read events into a :class:`Sample`.
 
@@ -120,17 +158,32 @@ def read_sample(
         Further particles files (particle-level statistics only).
     on_event
         Called after each event or file is read.
+    cell_events
+        Event prefixes whose cells give the cluster shapes (they need truth and
+        particles); None: those of ``hit_events`` that have cells and truth.
+    detector
+        Geometry for the cluster shapes; without it the sample has none.
     """
     hits: list[HitEventStats] = []
     particles: list[ParticleEventStats] = []
+    clusters: list[ClusterStats] = []
+    with_cells = detector is not None and cell_events is None
     for prefix in hit_events:
-        event = read_event(
-            prefix, parts=("hits", "truth", "particles"), require=("hits", "particles")
+        parts = (
+            ("hits", "truth", "particles", "cells")
+            if with_cells
+            else ("hits", "truth", "particles")
         )
+        event = read_event(prefix, parts=parts, require=("hits", "particles"))
         assert event.particles is not None  # required above
         truth_pid = None if event.truth is None else event.truth.particle_id
         hits.append(hit_event_stats(event.event_id, event.hits, event.particles, truth_pid))
         particles.append(particle_event_stats(event.event_id, event.particles))
+        if with_cells and event.cells is not None and truth_pid is not None:
+            assert detector is not None
+            clusters.append(
+                cluster_stats(event.hits, event.cells, truth_pid, event.particles, detector)
+            )
         if on_event:
             on_event()
     for path in particle_files:
@@ -138,7 +191,24 @@ def read_sample(
         particles.append(particle_event_stats(event_id, read_table(path, Particles)))
         if on_event:
             on_event()
-    return Sample(tuple(hits), tuple(particles))
+    if detector is not None:
+        for prefix in cell_events or ():
+            event = read_event(
+                prefix,
+                parts=("hits", "truth", "particles", "cells"),
+                require=("hits", "truth", "particles", "cells"),
+            )
+            assert event.truth is not None and event.particles is not None
+            assert event.cells is not None
+            clusters.append(
+                cluster_stats(
+                    event.hits, event.cells, event.truth.particle_id, event.particles, detector
+                )
+            )
+            if on_event:
+                on_event()
+    cluster_sample = ClusterStats.concat(clusters) if clusters else None
+    return Sample(tuple(hits), tuple(particles), cluster_sample)
 
 
 @dataclass
@@ -185,8 +255,19 @@ def run_validation(
     ValidationReport
         Floors that fail are reported in it, not raised.
     """
-    sim = read_sample(inputs.sim_events, on_event=on_event)
-    real = read_sample(inputs.real_hit_events, inputs.real_particle_files, on_event=on_event)
+    detector = None
+    if inputs.geometry is not None and inputs.real_cell_events:
+        from tracklearn.io.trackml import read_detector
+
+        detector = read_detector(inputs.geometry)
+    sim = read_sample(inputs.sim_events, on_event=on_event, detector=detector)
+    real = read_sample(
+        inputs.real_hit_events,
+        inputs.real_particle_files,
+        on_event=on_event,
+        cell_events=inputs.real_cell_events,
+        detector=detector,
+    )
     result = compare_samples(real, sim, notes)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -224,15 +305,26 @@ def write_plots(result: ValidationResult, out: Path) -> list[Path]:
         kw = plot_kwargs(name)
         if name == "pt":
             kw = {**kw, "floor": FLOOR_PT_SPECTRUM, "floor_range": PT_FLOOR_RANGE}
+        if name.startswith("cluster_"):
+            kw = {**kw, "sim_label": "simulation, |η| reweighted", "real_label": "real (5 % event)"}
+            if "per_volume" in name or "_eta" in name:
+                kw["floor"] = FLOOR_CLUSTER
         with validation_style():
             wide = len(comparison.labels) > 12
             fig = Figure(figsize=(12 if wide else 8, 7), layout="constrained")
             ax, ax_ratio = add_ratio_axes(fig)
             plot_sim_vs_real(ax, ax_ratio, comparison, **kw)
-            hit_level = name in _HIT_LEVEL_PLOTS
-            n_real = n["real_hits"] if hit_level else n["real_particles"]
-            n_sim = n["sim_hits"] if hit_level else n["sim_particles"]
-            ax.set_title(f"{n_sim} simulated vs {n_real} real events", fontsize="medium")
+            if name.startswith("cluster_"):
+                title = (
+                    f"{n['sim_cells']} sim. vs {n['real_cells']} real event, "
+                    f"primaries $p_T$ > {CLUSTER_PT_MIN:g} GeV"
+                )
+            else:
+                hit_level = name in _HIT_LEVEL_PLOTS
+                n_real = n["real_hits"] if hit_level else n["real_particles"]
+                n_sim = n["sim_hits"] if hit_level else n["sim_particles"]
+                title = f"{n_sim} simulated vs {n_real} real events"
+            ax.set_title(title, fontsize="small" if name.startswith("cluster_") else "medium")
             path = out / f"{name}.png"
             with atomic_path(path) as tmp:
                 fig.savefig(tmp, dpi=100, format="png")
@@ -286,7 +378,14 @@ def markdown(result: ValidationResult, inputs: ValidationInputs, plots: Sequence
         f"Simulated: {n['sim_hits']} events from `{inputs.sim_dir}`. "
         f"Real: {n['real_hits']} full events with hits (`hits_only`) for hit-level rows, "
         f"{n['real_particles']} particle lists (`hits_only` + `particles_only`) for "
-        f"particle-level rows, from `{inputs.real_dir}`.",
+        f"particle-level rows, from `{inputs.real_dir}`"
+        + (
+            f"; cluster rows: {n['real_cells']} real event with cells "
+            f"({', '.join(f'`{p.name}`' for p in inputs.real_cell_events)}) vs "
+            f"{n['sim_cells']} simulated."
+            if n.get("real_cells")
+            else "."
+        ),
         "",
         f"**Floors: {result.n_judged - result.n_failed} of {result.n_judged} pass.**",
         "",
@@ -311,6 +410,11 @@ def markdown(result: ValidationResult, inputs: ValidationInputs, plots: Sequence
         "hits − Σ particles.nhits; simulated noise is given both that way and from truth "
         "(`particle_id == 0`).",
         f"- **pT cut**: the real lists carry a generator cut at pT = {PT_MIN} GeV.",
+        f"- **Clusters**: {CLUSTER_DEFINITION}. The real side is the one real event with "
+        "cells (a 5 % subsample), so its ± is the standard error of the mean over its hits; "
+        f"a cluster row passes within ±{FLOOR_CLUSTER:.0%} or, where that event is too "
+        f"small for it, within {CLUSTER_FLOOR_SIGMAS:g} standard errors of sim − real "
+        "(the row's floor).",
         "- Plots: entries per event, error bars Poisson (√N / events); values outside the "
         "axis range are counted in the first or last bin.",
         "",

@@ -22,7 +22,7 @@ from tracklearn.geometry.field import TRACKML_FIELD
 from tracklearn.geometry.planar import ModuleLookup
 from tracklearn.io import read_track_params, write_event
 from tracklearn.metrics import match_tracks
-from tracklearn.pipeline.run import reconstruct_events
+from tracklearn.parallel.reconstruct import reconstruct_events
 from tracklearn.simulation.propagation import (
     MaterialConfig,
     PropagationConfig,

@@ -24,6 +24,18 @@ def test_simulate_trackml_then_reconstruct_and_evaluate(shared_data: Path, tmp_p
     assert manifest["seed"] == 5
     assert manifest["config"]["generator"]["pileup"] == 2
     assert manifest["config"]["digitisation"]["noise_hits"] == 50
+    # a run that died before writing event 1001's last file: the same command redoes only it
+    import gzip
+
+    truth = out / "event000001001-truth.csv.gz"
+    before = gzip.decompress(truth.read_bytes())
+    truth.unlink()
+    (out / "simulation.json").unlink()
+    kept = (out / "event000001000-hits.csv.gz").stat().st_mtime_ns
+    run(*args, "--config", cfg, "--out", out, "--workers", "2")
+    assert (out / "event000001000-hits.csv.gz").stat().st_mtime_ns == kept
+    assert gzip.decompress(truth.read_bytes()) == before
+    assert (out / "simulation.json").exists()
     # same seed, one worker, parquet: the same events bit for bit
     store = tmp_path / "store"
     run(*args, "--config", cfg, "--out", store, "--format", "parquet")

@@ -30,11 +30,18 @@ def test_ckf_parameters_through_reconstruct_and_evaluate(real_prefix: Path, tmp_
     for name in ("resolution_pt.png", "pulls.png"):
         assert (report / name).stat().st_size > 1000
     assert "Track parameters" in (report / "summary.md").read_text()
-    # a method without a fit, into the same folder, removes the stale parameters
-    run("reconstruct", real_prefix, "--method", "hough", "--out", out)
+    # another method into the same folder is refused without --force (outputs would mix)
+    proc = run("reconstruct", real_prefix, "--method", "hough", "--out", out, check=False)
+    assert proc.returncode == 1 and "method: 'ckf' -> 'hough'" in proc.stderr
+    assert params_file.exists()
+    # with --force, a method without a fit removes the stale parameters
+    run("reconstruct", real_prefix, "--method", "hough", "--out", out, "--force")
     assert not params_file.exists()
-    run("evaluate", "--truth", real_prefix, "--tracks", out, "--out", tmp_path / "r2")
-    assert not (tmp_path / "r2" / "resolution.json").exists()
+    # and evaluating into the same report folder leaves no resolution of the earlier one
+    run("evaluate", "--truth", real_prefix, "--tracks", out, "--out", report)
+    for name in ("resolution.json", "resolution_pt.png", "pulls.png"):
+        assert not (report / name).exists(), name
+    assert (report / "metrics.json").exists()
 
 
 def test_help_mentions_the_new_outputs() -> None:

@@ -72,7 +72,10 @@ def test_report_against_real_data(shared_data: Path, sim_dir: Path, tmp_path: Pa
         "real_particles": 38,
         "sim_hits": 2,
         "sim_particles": 2,
+        "real_cells": 1,  # the 5 % event event000000001
+        "sim_cells": 0,  # quick events have no cells: no cluster rows
     }
+    assert any("no simulated events with cells" in note for note in doc["notes"])
     for key in ("definitions", "rows", "histograms", "notes", "n_failed", "provenance"):
         assert key in doc, key
     assert len([r for r in doc["rows"] if r["floor"] is not None]) == 12
@@ -109,3 +112,35 @@ def test_missing_real_data_is_an_error(sim_dir: Path, tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert "no real data" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_cluster_rows_of_the_real_event_against_itself(shared_data: Path, tmp_path: Path) -> None:
+    """The real event with cells as the 'simulation': every cluster row has sim/real = 1."""
+    sim = tmp_path / "sim"
+    sim.mkdir()
+    for part in ("hits", "truth", "particles", "cells"):
+        name = f"event000000001-{part}.csv.gz"
+        (sim / name).symlink_to(shared_data / "trackml" / name)
+    out = tmp_path / "report"
+    proc = run(sim, "--real", shared_data / "trackml", "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads((out / "validation.json").read_text())
+    assert (doc["n_events"]["real_cells"], doc["n_events"]["sim_cells"]) == (1, 1)
+    rows = [r for r in doc["rows"] if r["quantity"].startswith(("cluster", "hit - cell"))]
+    assert len(rows) == 51
+    for row in rows:
+        assert row["ratio"] == pytest.approx(1.0, abs=1e-9), row["quantity"]
+        assert row["passed"] in (True, None), row["quantity"]
+    offsets = {r["quantity"]: r["real_mean"] for r in rows if r["quantity"].startswith("hit")}
+    assert offsets["hit - cell centroid along u [mm], volume 13"] == pytest.approx(
+        -0.0301, abs=2e-4
+    )
+    md = (out / "simulation-validation.md").read_text()
+    assert "| cluster cells per hit, volume 8, 0 <= \\|eta\\| < 0.5 (reweighted) |" in md
+    for name in (
+        "cluster_size_per_volume",
+        "cluster_extent_u_pixel_barrel_eta",
+        "cluster_size_strips",
+    ):
+        assert (out / f"{name}.png").stat().st_size > 1000, name

@@ -37,7 +37,7 @@ def test_default_model_is_small_and_has_provenance() -> None:
 
 @pytest.mark.slow
 def test_default_model_reconstructs_a_generated_event(tmp_path: Path) -> None:
-    from tracklearn.simulation.run import simulate_to_disk
+    from tracklearn.parallel.simulate import simulate_to_disk
 
     simulate_to_disk(
         detector="trackml", n_events=1, seed=11, out=tmp_path,

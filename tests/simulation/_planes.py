@@ -15,16 +15,18 @@ def barrel_plane_detector(
     pitch: tuple[float, float] = (0.05, 0.05),
     phi: float = 0.0,
     max_half_u: float | None = None,
+    volume: int | list[int] = 8,
 ) -> Detector:
     """One flat module per layer, normal along (cos φ, sin φ, 0) at distance d.
 
-    Local axes: u = (−sin φ, cos φ, 0), v = z, w = the normal.
+    Local axes: u = (−sin φ, cos φ, 0), v = z, w = the normal.  ``volume``: the
+    volume id of every layer, or one per layer.
     """
     n = len(distances)
     c, s = np.cos(phi), np.sin(phi)
     d = np.asarray(distances, dtype=np.float64)
     cols = {
-        "volume_id": np.full(n, 8),
+        "volume_id": np.broadcast_to(np.asarray(volume), (n,)).copy(),
         "layer_id": 2 * np.arange(1, n + 1),
         "module_id": np.ones(n, dtype=np.int64),
         "cx": d * c,

@@ -7,12 +7,17 @@ import json
 import numpy as np
 import pytest
 
-from tracklearn.edm import Hits, Particles
+from tracklearn.edm import Cells, Hits, Particles
 from tracklearn.simulation.validation import (
+    FLOOR_CLUSTER,
     VOLUMES,
     BinnedComparison,
+    ClusterStats,
     Sample,
+    ValidationRow,
     binned_counts,
+    cluster_row,
+    cluster_stats,
     compare_means,
     compare_samples,
     hit_event_stats,
@@ -210,3 +215,181 @@ def test_occupancy_correction_rescales_a_low_occupancy_hit_selection() -> None:
     real = Sample(low.hit_events, (*low.particle_events, *busy.particle_events))
     assert occupancy_correction(real) == pytest.approx(21 / 11)
     assert occupancy_correction(low) == pytest.approx(1.0)
+
+
+# --------------------------------------------------------------------------- cluster shapes
+
+
+def test_docstring_examples_hold() -> None:
+    import doctest
+
+    import tracklearn.simulation.digitisation as digitisation
+    import tracklearn.simulation.validation as validation
+
+    for module in (validation, digitisation):
+        assert doctest.testmod(module).failed == 0, module.__name__
+
+
+def _cluster_event():  # type: ignore[no-untyped-def]
+    """One module (pitch 0.05 × 0.1 mm, u channel 200 = [0, 0.05)) and five hits.
+
+    1: primary, pT 1 GeV, η 0: cells (200, 5) value 1, (201, 5) value 3, (201, 6) value 0
+       → size 3, extents 2 × 2, centroid u = (0.025 + 3 · 0.075) / 4 = 0.0625; the hit
+       sits at u = 0.08: offset 0.0175 mm
+    2: noise; 3: a secondary (generation 1); 4: primary with pT 0.3 GeV (all left out)
+    5: primary, pT 2 GeV, η = asinh(1): one cell (300, 7) at its centre → offset 0
+    """
+    from tests.simulation._planes import barrel_plane_detector
+
+    det = barrel_plane_detector([100.0], half_u=10.0, half_v=10.0, pitch=(0.05, 0.1))
+    u = np.array([0.08, 1.0, 2.0, 3.0, 5.025])  # local u = global y for this module
+    hits = Hits(
+        hit_id=np.array([11, 12, 13, 14, 15]),
+        x=np.full(5, 100.0),
+        y=u,
+        z=np.array([0.0, 0.0, 0.0, 0.0, -9.25]),
+        volume_id=np.full(5, 8, dtype=np.int32),
+        layer_id=np.full(5, 2, dtype=np.int32),
+        module_id=np.ones(5, dtype=np.int32),
+    )
+    cells = Cells(
+        hit_id=np.array([11, 11, 11, 12, 13, 14, 15]),
+        ch0=np.array([200, 201, 201, 220, 240, 260, 300], dtype=np.int32),
+        ch1=np.array([5, 5, 6, 1, 1, 1, 7], dtype=np.int32),
+        value=np.array([1.0, 3.0, 0.0, 1, 1, 1, 1], dtype=np.float32),
+    )
+    secondary = (1 << 36) | (1 << 24)  # generation bits 24-35 = 1
+    pids = np.array([1 << 36, secondary, 3 << 36, 4 << 36], dtype=np.int64)
+    particles = Particles(
+        particle_id=pids,
+        vx=np.zeros(4),
+        vy=np.zeros(4),
+        vz=np.zeros(4),
+        px=np.array([1.0, 1.0, 0.3, 2.0]),
+        py=np.zeros(4),
+        pz=np.array([0.0, 0.0, 0.0, 2.0]),
+        q=np.ones(4, dtype=np.int32),
+        nhits=np.ones(4, dtype=np.int32),
+    )
+    hit_pid = np.array([pids[0], 0, secondary, pids[2], pids[3]])
+    return hits, cells, hit_pid, particles, det
+
+
+def test_cluster_stats_of_a_hand_made_event() -> None:
+    c = cluster_stats(*_cluster_event())
+    assert len(c) == 2 and c.n_events == 1  # hits 11 and 15
+    assert c.volume.tolist() == [8, 8]
+    assert c.size.tolist() == [3, 1]
+    assert c.extent_u.tolist() == [2, 1]
+    assert c.extent_v.tolist() == [2, 1]
+    np.testing.assert_allclose(c.offset_u, [0.0175, 0.0], atol=1e-12)
+    np.testing.assert_allclose(c.abs_eta, [0.0, np.arcsinh(1.0)])
+    assert c.weight.tolist() == [1.0, 1.0]
+
+
+def _clusters(volume, eta, size, offset=None):  # type: ignore[no-untyped-def]
+    n = len(volume)
+    return ClusterStats(
+        volume=np.asarray(volume, dtype=np.int64),
+        abs_eta=np.asarray(eta, dtype=np.float64),
+        size=np.asarray(size, dtype=np.int64),
+        extent_u=np.ones(n, dtype=np.int64),
+        extent_v=np.asarray(size, dtype=np.int64),
+        offset_u=np.zeros(n) if offset is None else np.asarray(offset, dtype=np.float64),
+        weight=np.ones(n),
+    )
+
+
+def test_reweighting_removes_a_difference_in_the_eta_mix() -> None:
+    # size = 1 at |η| < 1, 5 above, in both samples; real: half low, half high;
+    # sim: 3 low for each high → unweighted mean 2, reweighted 3 (the real one)
+    real = _clusters([8] * 4, [0.2, 0.2, 1.5, 1.5], [1, 1, 5, 5])
+    sim = _clusters([8] * 8, [0.2] * 6 + [1.5] * 2, [1] * 6 + [5] * 2)
+    w = sim.reweighted_to(real)
+    np.testing.assert_allclose(w.weight, [2 / 3] * 6 + [2.0] * 2)
+    assert cluster_row("size", real, sim, "size").sim_mean == pytest.approx(2.0)
+    row = cluster_row("size", real, w, "size")
+    assert (row.real_mean, row.sim_mean, row.passed) == (3.0, pytest.approx(3.0), True)
+    # volumes are reweighted separately (share in the real bin / own share: 0.5 / 1);
+    # a volume or bin the real sample lacks gets weight 0
+    other = _clusters([8, 7, 7], [0.2, 3.0, 0.2], [1, 1, 1]).reweighted_to(real)
+    assert other.weight.tolist() == [0.5, 0.0, 0.0]
+
+
+def test_cluster_row_floor_is_ten_percent_or_three_standard_errors() -> None:
+    real = _clusters([8] * 3, [0.1] * 3, [3, 3, 3])  # no spread: the floor is 10 %
+    for sizes, passed in (([3, 4, 3, 3, 3, 3, 3, 3, 3, 2], True), ([4] * 4, False)):
+        row = cluster_row(
+            "size", real, _clusters([8] * len(sizes), [0.1] * len(sizes), sizes), "size"
+        )
+        assert row.passed is passed
+    sim = _clusters([8] * 10, [0.1] * 10, [3] * 9 + [6])  # mean 3.3: +10 %, on the floor
+    assert cluster_row("size", real, sim, "size").floor > FLOOR_CLUSTER  # sim spread widens it
+    assert ValidationRow("q", 3.0, 0.0, 3.3, FLOOR_CLUSTER).passed is True
+    assert ValidationRow("q", 3.0, 0.0, 3.31, FLOOR_CLUSTER).passed is False
+    # real sizes 2 and 4 (mean 3, standard error 1): 3 σ of 1/3 → a 100 % floor
+    wide = cluster_row("size", _clusters([8, 8], [0.1, 0.1], [2, 4]), real, "size")
+    assert (wide.real_mean, wide.real_spread, wide.floor) == (3.0, 1.0, 1.0)
+    exact = cluster_row("size", real, real, "size")
+    assert (exact.floor, exact.ratio, exact.passed) == (0.10, 1.0, True)
+    assert cluster_row("size", real, real, "size", judged=False).floor is None
+
+
+def test_negative_offsets_are_judged_by_their_magnitude() -> None:
+    assert within_floor(-0.0301, -0.0301, 0.10)
+    assert within_floor(-0.0280, -0.0301, 0.10)
+    assert not within_floor(0.0301, -0.0301, 0.10)  # the wrong direction
+    assert not within_floor(0.0, -0.0301, 0.10)  # no shift at all
+    assert ValidationRow("offset", -0.03, 0.0, -0.027, 0.10).ratio == pytest.approx(0.9)
+    # an unshifted simulation fails, however noisy its own (zero) mean
+    real = _clusters([13] * 4, [0.1] * 4, [1] * 4, [-0.0301, -0.0302, -0.0300, -0.0301])
+    sim = _clusters([13] * 4, [0.1] * 4, [1] * 4, [1e-4, -1e-4, 2e-4, -2e-4])
+    row = cluster_row("offset", real, sim, "offset_u")
+    assert (row.floor, row.passed) == (FLOOR_CLUSTER, False)
+
+
+def test_cluster_rows_and_plots_in_compare_samples() -> None:
+    volumes = list(VOLUMES)
+    n = len(volumes)
+    real_c = _clusters(volumes * 2, [0.3] * n + [1.2] * n, [2] * n + [4] * n, [0.01] * 2 * n)
+    sim_c = _clusters(volumes * 3, [0.3] * 2 * n + [1.2] * n, [2] * 2 * n + [4] * n, [0.01] * 3 * n)
+    real, sim = _sample(10, 10, 1), _sample(10, 10, 1)
+    real = Sample(real.hit_events, real.particle_events, real_c)
+    sim = Sample(sim.hit_events, sim.particle_events, ClusterStats.concat([sim_c, sim_c]))
+    result = compare_samples(real, sim)
+    rows = {r.quantity: r for r in result.rows}
+    reweighted = "(sim reweighted to the real |eta|)"
+    size8 = rows[f"cluster cells per hit, volume 8 {reweighted}"]
+    assert (size8.real_mean, size8.sim_mean, size8.passed) == (3.0, pytest.approx(3.0), True)
+    raw8 = rows["cluster cells per hit, volume 8 (raw)"]
+    assert (raw8.sim_mean, raw8.passed) == (pytest.approx(8 / 3), None)
+    eta_row = rows["cluster extent along (v) [cells], volume 8, 1 <= |eta| < 1.5 (reweighted)"]
+    assert (eta_row.real_mean, eta_row.sim_mean) == (4.0, 4.0)
+    assert rows["hit - cell centroid along u [mm], volume 13"].passed is True
+    # judged: 3 pixel volumes × 3 + 6 strip volumes + 6 |η| bins × 3 + 3 barrel offsets
+    n_cluster = sum(r.quantity.startswith(("cluster", "hit - cell")) for r in result.rows)
+    n_judged = sum(
+        r.floor is not None for r in result.rows if r.quantity.startswith(("cluster", "hit -"))
+    )
+    assert (n_cluster, n_judged) == (36 + 15, 36)
+    # bins without real hits (|η| > 1.5) give NaN means, which fail
+    assert rows["cluster cells per hit, volume 8, 2 <= |eta| < 2.5 (reweighted)"].passed is False
+    assert result.n_events["real_cells"] == 1 and result.n_events["sim_cells"] == 2
+    names = {
+        "cluster_size_per_volume",
+        "cluster_extent_v_pixel_barrel_eta",
+        "cluster_size_pixel_barrel",
+        "cluster_size_strips",
+    }
+    assert names <= set(result.histograms)
+    dist = result.histograms["cluster_size_strips"]
+    np.testing.assert_allclose(dist.real_mean[:4], [0.0, 0.5, 0.0, 0.5])
+    np.testing.assert_allclose(dist.sim_mean[:4], [0.0, 0.5, 0.0, 0.5])  # reweighted
+    json.dumps(result.to_dict(), allow_nan=False)
+
+
+def test_no_cluster_rows_without_cells() -> None:
+    result = compare_samples(_sample(10, 10, 1), _sample(10, 10, 1))
+    assert not any(r.quantity.startswith("cluster") for r in result.rows)
+    assert any("no real events with cells" in note for note in result.notes)
+    assert result.n_events["real_cells"] == 0

@@ -112,3 +112,49 @@ def test_thresholds_on_hand_made_scores() -> None:
     # F1: cut in (0.6, 0.7] keeps 3 of 3 true → 6/7; cut in (0.1, 0.2] keeps 4 true of 5
     # → 8/9, the best; the grid's first point there is 0.11
     assert threshold_max_f1(y, s) == pytest.approx(0.11)
+
+
+def _filter_config(tiny_data: Path, work: Path) -> dict[str, Any]:
+    path = next(p for p in EDGE_CONFIGS if "target_efficiency" in load_yaml(p))
+    return _tiny(load_yaml(path), tiny_data, work)
+
+
+@pytest.mark.slow
+@pytest.mark.realdata
+def test_same_seed_same_model_and_resume_names_the_changed_setting(
+    tiny_data: Path, tmp_path: Path
+) -> None:
+    from tracklearn.errors import ConfigError
+    from tracklearn.training.stages import run_stage
+
+    torch.set_num_threads(1)
+    cfg = _filter_config(tiny_data, tmp_path)
+    run_stage("filter", cfg, tiny_data, tmp_path / "a", False)
+    torch.manual_seed(12345)  # whatever the global RNG holds before: the seed decides
+    run_stage("filter", cfg, tiny_data, tmp_path / "b", False)
+    wa = torch.load(tmp_path / "a" / "best.pt", weights_only=False)["model"]
+    wb = torch.load(tmp_path / "b" / "best.pt", weights_only=False)["model"]
+    assert wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
+    # another network shape on --resume: one line naming the setting, no size-mismatch trace
+    wider = {**cfg, "model": {**cfg["model"], "kwargs": {**cfg["model"]["kwargs"], "hidden": 7}}}
+    with pytest.raises(ConfigError, match=r"another config \(model\.kwargs\.hidden: .* -> 7\)"):
+        run_stage("filter", wider, tiny_data, tmp_path / "a", True)
+    faster = {**cfg, "train": {**cfg["train"], "lr": 0.5}}
+    with pytest.raises(ConfigError, match=r"train\.lr: .* -> 0\.5"):
+        run_stage("filter", faster, tiny_data, tmp_path / "a", True)
+
+
+@pytest.mark.slow
+@pytest.mark.realdata
+def test_filter_trains_on_two_processes(tiny_data: Path, tmp_path: Path) -> None:
+    from tracklearn.training.stages import run_stage
+
+    cfg = _filter_config(tiny_data, tmp_path)
+    cfg["train"] = {**cfg["train"], "batches_per_step": 2}
+    cfg["steps_per_epoch"] = 4
+    out = tmp_path / "ddp"
+    metrics = run_stage("filter", cfg, tiny_data, out, False, nproc=2)
+    losses = _losses(out)
+    assert len(losses) == 3 and losses[-1] < losses[0]
+    assert 0 <= metrics["threshold"] <= 1
+    assert EdgeModel.load(out).info["stage"] == "filter"

@@ -48,13 +48,16 @@ def test_gaussian_nll_head_recovers_known_sigma_and_correlation() -> None:
     torch.manual_seed(0)
     head = _Head()
     opt = torch.optim.Adam(head.parameters(), lr=2e-2)
+    # at a constant rate σ oscillates by ±15 % (where it ends depended on the thread count)
+    decay = torch.optim.lr_scheduler.MultiStepLR(opt, [300, 400], 0.2)
     losses = []
-    for _ in range(400):
+    for _ in range(500):
         opt.zero_grad()
         mean, chol = head(xt)
         loss = gaussian_nll(mean[:, None], chol[:, None], yt, mask)
         loss.backward()
         opt.step()
+        decay.step()
         losses.append(float(loss.detach()))
     assert losses[-1] < losses[0] - 3.0
     with torch.no_grad():

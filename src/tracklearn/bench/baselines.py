@@ -24,8 +24,8 @@ from tracklearn.datapaths import shared_data_dir
 from tracklearn.evaluation import evaluate_folder
 from tracklearn.io import find_events, write_event
 from tracklearn.io.atomic import write_text_atomic
+from tracklearn.parallel.reconstruct import reconstruct_events
 from tracklearn.pipeline import available_methods
-from tracklearn.pipeline.run import reconstruct_events
 from tracklearn.provenance import provenance
 from tracklearn.report import markdown_table
 from tracklearn.simulation.quick import QuickConfig, generate_events

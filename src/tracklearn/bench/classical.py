@@ -24,7 +24,7 @@ from tracklearn.classical.kalman import QOP
 from tracklearn.evaluation import evaluate_folder
 from tracklearn.io.atomic import write_text_atomic
 from tracklearn.metrics.resolution import BARREL_ETA_MAX, PT_EDGES, Residuals, pt_resolution
-from tracklearn.pipeline.run import reconstruct_events
+from tracklearn.parallel.reconstruct import reconstruct_events
 from tracklearn.provenance import provenance
 from tracklearn.report import markdown_table
 

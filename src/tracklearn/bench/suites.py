@@ -10,6 +10,12 @@ Suites (each writes its own table under ``benchmarks/results/``):
 * ``classical``: triplet seeding + CKF next to ``dbscan`` (``classical.md``);
 * ``toys``: the HEP.TrkX toy models and the g-2 track finder (``toy-models.md``);
 * ``hashing``: hashing / ANN buckets of hits and the learned metric (``hashing.md``);
+* ``scale-out``: events/s vs workers (local pool and Dask), Dask overhead, a worker
+  killed mid-run, Ctrl-C, DDP on 1 vs 2 processes, a 100-event soak (``scale-out.md``);
+* ``muon-trigger``: the muon-chamber CNN trigger (fp32, int8) next to the road
+  look-up on 300,000 test images (``muon-trigger.md``);
+* ``export``: every network exported to ONNX (parity, int8, pruning), throughput
+  vs batch size, reconstruct time per backend (``export.md``);
 * ``uncertainty``: calibration, MC dropout and pulls of every model that gives an
   uncertainty, the g-2 finder and the toy LSTM (``uncertainty.md``).
 
@@ -38,6 +44,9 @@ SUITES: tuple[str, ...] = (
     "classical",
     "toys",
     "hashing",
+    "scale-out",
+    "muon-trigger",
+    "export",
     "uncertainty",
 )
 
@@ -46,7 +55,7 @@ def simulated_events(
     work: Path, name: str, pileup: float, n: int, seed: int, geometry: Path
 ) -> Path:
     """``work/name``: ``n`` tt̄ + μ=``pileup`` events (noise scaled with μ), made once."""
-    from tracklearn.simulation.run import simulate_to_disk
+    from tracklearn.parallel.simulate import simulate_to_disk
 
     folder = work / name
     if not folder.exists():
@@ -65,6 +74,20 @@ def simulated_events(
             },
             first_event_id=1000 * seed,
         )
+    return folder
+
+
+def training_events(work: Path, geometry: Path, n: int) -> Path:
+    """``work/mu200_train_default``: the first ``n`` training events of the shipped ``gnn``
+    model (``scripts/train_default.sh``: tt̄ + μ=200, seed 101, ids from 1000), made once."""
+    from tracklearn.parallel.simulate import simulate_to_disk
+
+    folder = work / "mu200_train_default"
+    if not folder.exists():
+        log.info("bench: simulating %d training events of the default model (seed 101)", n)
+        simulate_to_disk(detector="trackml", n_events=n, seed=101, out=folder, fmt="csv",
+                         geometry=geometry, workers=2, overrides={"generator.pileup": 200.0},
+                         first_event_id=1000)  # fmt: skip
     return folder
 
 
@@ -148,6 +171,10 @@ def run_suites(
                 train = simulated_events(work, "mu200_train", 200, 2 if quick else 10, 1, geometry)
                 test = simulated_events(work, "mu200_test", 200, n_test, 2, geometry)
                 written.append(run_hashing_bench(out, train, test, quick=quick))
+            elif suite == "scale-out":
+                from tracklearn.bench.scale_out import run_scale_out_bench
+
+                written.append(run_scale_out_bench(out, quick=quick))
             elif suite == "uncertainty":
                 from tracklearn.bench.uncertainty import run_uncertainty_bench
 
@@ -178,6 +205,23 @@ def run_suites(
                 from tracklearn.bench.toys import run_toy_bench
 
                 written.append(run_toy_bench(out, quick=quick))
+            elif suite == "muon-trigger":
+                from tracklearn.bench.muon_trigger import run_muon_trigger_bench
+
+                written.append(run_muon_trigger_bench(out, quick=quick))
+            elif suite == "export":
+                from tracklearn.bench.export import run_export_bench
+
+                held_out: Path | None = None
+                calib: Path | None = None
+                if geometry.exists():
+                    held_out = simulated_events(work, "mu200_test", 200, n_test, 2, geometry)
+                    calib = training_events(work, geometry, 1 if quick else 2)
+                in_graphs = root / "trackml_graphs" / "interaction_network_paper"
+                written.append(
+                    run_export_bench(out, quick=quick, test_events=held_out, train_events=calib,
+                                     in_graphs=in_graphs if in_graphs.exists() else None)
+                )  # fmt: skip
             else:
                 log.warning("bench: suite %s skipped (no real TrackML data at %s)", suite, root)
     return written

@@ -34,6 +34,8 @@ class Column:
         Whether every value must be finite (floats only).
     optional
         Whether the column may be absent (then the field is ``None``).
+    nonnegative
+        Whether every value must be ``>= 0`` (detector ids, weights).
     """
 
     name: str
@@ -41,6 +43,7 @@ class Column:
     unit: str = ""
     finite: bool = True
     optional: bool = False
+    nonnegative: bool = False
 
     @property
     def is_integer(self) -> bool:
@@ -79,6 +82,11 @@ def coerce_column(values: Any, col: Column, source: str) -> npt.NDArray[Any]:
         if col.finite and out.size and not np.all(np.isfinite(out)):
             bad = int(np.count_nonzero(~np.isfinite(out)))
             raise DataError(source, f"column {col.name!r} has {bad} NaN or infinite values")
+    if col.nonnegative and out.size and out.min() < 0:
+        bad = int(np.count_nonzero(out < 0))
+        raise DataError(
+            source, f"column {col.name!r} has {bad} negative values (min {out.min()}); must be >= 0"
+        )
     if out.flags.writeable:
         # Copy so that freezing never affects the caller's array; an array that is
         # already read-only with the right dtype is immutable and can be shared.

@@ -39,9 +39,10 @@ class Detector(Table):
     rot_xu ... rot_zw : float64, shape (M,)
         Rotation matrix elements (global row x/y/z, local column u/v/w).
     module_t : float64, shape (M,)
-        Sensor thickness along w [mm].  Measured on the real event: cluster
-        lengths grow as ``module_t · tan(incidence)``, so this is the full
-        thickness, not half of it.
+        Sensor thickness along w [mm].  Measured on the real event: barrel
+        cluster lengths grow as ``module_t · tan(incidence)``, so this is the
+        full thickness there; end-cap clusters are those of ``2 · module_t``
+        (see :mod:`tracklearn.simulation.digitisation`).
     module_minhu, module_maxhu, module_hv : float64, shape (M,)
         Trapezoid half lengths [mm].
     pitch_u, pitch_v : float64, shape (M,)
@@ -142,3 +143,45 @@ class Detector(Table):
                 f"(first: volume {v}, layer {lay}, module {mod})",
             )
         return idx
+
+    def check_hit_positions(
+        self,
+        rows: npt.NDArray[np.int64],
+        positions: npt.NDArray[np.float64],
+        hit_id: npt.NDArray[np.int64],
+        source: str,
+        *,
+        margin: float = 5.0,  # mm
+    ) -> None:
+        """Raise :class:`DataError` when hits lie outside their own module.
+
+        A hit must be within the module's half-diagonal (largest half-width,
+        half-length and half-thickness) plus ``margin`` of the module centre.
+        Coordinates in metres (or in µm) fail this at once, with a message saying so.
+
+        Shapes
+        ------
+        rows: (N,) module row of each hit (from :meth:`check_hits`); positions: (N, 3) [mm];
+        hit_id: (N,).
+        """
+        if len(rows) == 0:
+            return
+        half = np.sqrt(
+            np.maximum(self.module_minhu, self.module_maxhu) ** 2
+            + self.module_hv**2
+            + (0.5 * self.module_t) ** 2
+        )[rows]
+        with np.errstate(over="ignore", invalid="ignore"):
+            dist = np.linalg.norm(positions - self.centers[rows], axis=1)
+        bad = ~(dist <= half + margin)  # NaN (overflow) counts as bad
+        if np.any(bad):
+            i = int(np.flatnonzero(bad)[0])
+            r_hit = float(np.hypot(positions[:, 0], positions[:, 1]).max())
+            r_det = float(np.hypot(self.cx, self.cy).max())
+            raise DataError(
+                source,
+                f"{int(bad.sum())} of {len(rows)} hits lie outside their detector module "
+                f"(first: hit_id {int(hit_id[i])}, {float(dist[i]):.4g} mm from its centre); "
+                f"hits reach r = {r_hit:.4g}, the detector r = {r_det:.4g}: "
+                "coordinates must be in mm",
+            )

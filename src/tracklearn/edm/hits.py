@@ -38,9 +38,10 @@ class Hits(Table):
         Column("x", "float64", "mm"),
         Column("y", "float64", "mm"),
         Column("z", "float64", "mm"),
-        Column("volume_id", "int32"),
-        Column("layer_id", "int32"),
-        Column("module_id", "int32"),
+        # ids are >= 0: the layer key (volume << 32 | layer) assumes it
+        Column("volume_id", "int32", nonnegative=True),
+        Column("layer_id", "int32", nonnegative=True),
+        Column("module_id", "int32", nonnegative=True),
     )
     SOURCE: ClassVar[str] = "hits"
 

@@ -88,7 +88,7 @@ class Truth(Table):
     tpx, tpy, tpz : float64, shape (N,)
         True particle momentum at the hit [GeV] (meaningless for noise).
     weight : float64, shape (N,)
-        TrackML score weight of the hit (0 for noise).
+        TrackML score weight of the hit (0 for noise); finite and >= 0.
     """
 
     hit_id: npt.NDArray[np.int64]
@@ -110,6 +110,6 @@ class Truth(Table):
         Column("tpx", "float64", "GeV"),
         Column("tpy", "float64", "GeV"),
         Column("tpz", "float64", "GeV"),
-        Column("weight", "float64"),
+        Column("weight", "float64", nonnegative=True),
     )
     SOURCE: ClassVar[str] = "truth"

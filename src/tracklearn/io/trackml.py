@@ -51,13 +51,22 @@ def event_prefix_name(event_id: int) -> str:
 
 
 def part_path(prefix: str | Path, part: str) -> Path | None:
-    """Existing file for ``part`` of the event (``.csv`` or ``.csv.gz``), or None."""
+    """Existing file for ``part`` of the event (``.csv`` or ``.csv.gz``), or None.
+
+    Both present is ambiguous (which one is the event?) and raises :class:`DataError`
+    naming both.
+    """
     prefix = Path(prefix)
-    for ext in (".csv", ".csv.gz"):
-        p = prefix.parent / f"{prefix.name}-{part}{ext}"
-        if p.exists():
-            return p
-    return None
+    found = [
+        p
+        for ext in (".csv", ".csv.gz")
+        if (p := prefix.parent / f"{prefix.name}-{part}{ext}").exists()
+    ]
+    if len(found) > 1:
+        raise DataError(
+            found[0], f"both {found[0].name} and {found[1].name} exist; remove one of them"
+        )
+    return found[0] if found else None
 
 
 def _normalise_prefix(path: str | Path) -> Path:
@@ -94,11 +103,19 @@ def read_csv_checked(path: str | Path) -> pd.DataFrame:
     name = str(path)
     if not path.exists():
         raise DataError(name, "file does not exist")
+    if path.is_dir():
+        raise DataError(name, "is a folder, not a file")
     if path.stat().st_size == 0:
         raise DataError(name, "file is empty")
     try:
         return pd.read_csv(path, compression="infer", low_memory=False)
-    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+    except PermissionError:
+        raise DataError(name, "permission denied (file not readable)") from None
+    except OSError as exc:
+        if isinstance(exc, gzip.BadGzipFile):
+            raise DataError(name, f"truncated or corrupt gzip file ({exc})") from None
+        raise DataError(name, f"cannot read ({exc.strerror or exc})") from None
+    except (EOFError, zlib.error) as exc:
         raise DataError(name, f"truncated or corrupt gzip file ({exc})") from None
     except pd.errors.EmptyDataError:
         raise DataError(name, "file is empty (no header)") from None
@@ -169,7 +186,9 @@ def read_event(
     if n_unique != len(hits):
         raise DataError(hits_name, f"{len(hits) - n_unique} duplicate hit_id values")
     if detector is not None:
-        detector.check_hits(hits.volume_id, hits.layer_id, hits.module_id, hits_name)
+        rows = detector.check_hits(hits.volume_id, hits.layer_id, hits.module_id, hits_name)
+        detector.check_hit_positions(rows, hits.positions, hits.hit_id, hits_name)
+    check_hit_scale(hits, hits_name)
     truth: Truth | None = tables.get("truth")
     if truth is not None:
         truth = _align_truth(truth, hits, str(part_path(prefix, "truth")))
@@ -184,6 +203,39 @@ def read_event(
         )
     except DataError as exc:
         raise DataError(str(prefix), exc.problem) from None
+
+
+#: no tracker is larger than this [mm]: coordinates beyond it are in the wrong unit
+MAX_COORDINATE = 100_000.0
+#: an event whose hits all lie this close to the origin is suspicious [mm]
+MIN_EXTENT = 10.0
+
+
+def check_hit_scale(hits: Hits, source: str) -> None:
+    """Sanity checks of the coordinate unit when no detector geometry is known.
+
+    Coordinates beyond :data:`MAX_COORDINATE` (100 m) raise :class:`DataError`
+    (they are not in mm, and would overflow the maths); an event of more than 10
+    hits that all lie within :data:`MIN_EXTENT` of the origin (metres?) gets a
+    warning.  With a geometry, :meth:`Detector.check_hit_positions` is exact.
+    """
+    if len(hits) == 0:
+        return
+    pos = hits.positions
+    extent = float(np.abs(pos).max())
+    if extent > MAX_COORDINATE:
+        raise DataError(
+            source,
+            f"hit coordinates reach {extent:.3g} mm ({extent / 1e6:.3g} km), larger than any "
+            "tracker: coordinates must be in mm (are they in µm?)",
+        )
+    if len(hits) > 10 and extent < MIN_EXTENT:
+        log.warning(
+            "%s: every hit lies within %.3g mm of the origin: coordinates must be in mm "
+            "(are they in metres?)",
+            source,
+            extent,
+        )
 
 
 def _align_truth(truth: Truth, hits: Hits, source: str) -> Truth:

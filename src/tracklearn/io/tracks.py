@@ -9,7 +9,9 @@ for methods that fit their tracks, ``event<id>-track-params.parquet``
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -76,15 +78,39 @@ def read_tracks_labelled(
         if df[col].dtype.kind not in "iu":
             raise DataError(name, f"column {col!r} must hold integers (found {df[col].dtype})")
     hit_ids = df["hit_id"].to_numpy(np.int64)
+    track_ids = df["track_id"].to_numpy(np.int64)
     if len(np.unique(hit_ids)) != len(hit_ids):
         raise DataError(name, "duplicate hit_id rows")
+    if len(track_ids) and track_ids.min() < 0:
+        n_neg = int(np.count_nonzero(track_ids < 0))
+        raise DataError(name, f"{n_neg} rows with a negative track_id (0 means unassigned)")
     try:
         rows = event.hit_rows(hit_ids)
     except DataError as exc:
-        raise DataError(name, exc.problem) from None
+        raise DataError(name, f"{exc.problem} (tracks of another event?)") from None
+    if len(rows) != event.n_hits:  # every hit_id is in the event and unique: some are missing
+        missing = np.setdiff1d(event.hits.hit_id, hit_ids)
+        raise DataError(
+            name,
+            f"covers {len(rows)} of the event's {event.n_hits} hits (first missing hit_id "
+            f"{int(missing[0])}): a submission lists every hit, track_id 0 if unassigned "
+            "(tracks of another event?)",
+        )
     labels = np.zeros(event.n_hits, dtype=np.int64)
-    labels[rows] = df["track_id"].to_numpy(np.int64)
+    labels[rows] = track_ids
     return TrackCandidates.from_labels(labels), np.unique(labels[labels > 0])
+
+
+def hits_digest(event: Event) -> str:
+    """A short fingerprint of the event's hits (ids and positions).
+
+    ``reconstruct`` stores it in the timing file and ``evaluate`` checks it, so
+    tracks of another event with the same hit ids are not scored silently.
+    """
+    h = hashlib.sha1(usedforsecurity=False)
+    for arr in (event.hits.hit_id, event.hits.x, event.hits.y, event.hits.z):
+        h.update(np.ascontiguousarray(arr).tobytes())
+    return h.hexdigest()[:16]
 
 
 def write_timing(out_dir: str | Path, event_id: int, info: dict[str, Any]) -> Path:
@@ -93,12 +119,31 @@ def write_timing(out_dir: str | Path, event_id: int, info: dict[str, Any]) -> Pa
     return path
 
 
+#: numeric entries of a timing file (each optional: other tools write only some)
+TIMING_NUMBERS = ("time_s", "peak_rss_mb")
+
+
 def read_timing(out_dir: str | Path, event_id: int) -> dict[str, Any] | None:
+    """The event's timing file as a dict, or None when there is none.
+
+    ``time_s`` and ``peak_rss_mb`` may be absent (a file written by another tool);
+    when present they must be finite numbers >= 0, else :class:`DataError`.
+    """
     path = timing_path(out_dir, event_id)
     if not path.exists():
         return None
     try:
-        data: dict[str, Any] = json.loads(path.read_text())
+        data = json.loads(path.read_text())
     except json.JSONDecodeError as exc:
         raise DataError(path, f"not valid JSON ({exc.msg})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(path, f"cannot read ({exc})") from None
+    if not isinstance(data, dict):
+        raise DataError(path, f"must hold a JSON object, found {type(data).__name__}")
+    for key in TIMING_NUMBERS:
+        if key not in data:
+            continue
+        v = data[key]
+        if isinstance(v, bool) or not isinstance(v, int | float) or not v >= 0 or v == math.inf:
+            raise DataError(path, f"{key} must be a finite number >= 0, found {v!r}")
     return data

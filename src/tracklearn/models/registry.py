@@ -1,4 +1,4 @@
-"""Registry of edge-scoring torch models by name.
+"""Registry of torch models by name (edge scorers, the muon-trigger CNN).
 
 A model class registers with ``@register_model("name")``; :func:`get_model` builds
 one from keyword arguments and fails listing the valid names when the name is
@@ -21,6 +21,7 @@ _PROVIDERS: tuple[str, ...] = (
     "tracklearn.models.interaction_network",
     "tracklearn.models.edge_network",
     "tracklearn.models.filter_mlp",
+    "tracklearn.models.muon_cnn",
 )
 
 T = TypeVar("T", bound=type[torch.nn.Module])

@@ -5,7 +5,8 @@ dropout (:mod:`tracklearn.models.mc_dropout`): tracks are built from the mean
 score, edges whose spread exceeds ``max_score_std`` are dropped first, and the
 tracks carry the scored edges (written by ``reconstruct`` as
 ``event<id>-edge-scores.parquet`` with ``score_std`` and
-``event<id>-track-scores.csv``; :mod:`tracklearn.io.scores`).
+``event<id>-track-scores.csv``; :mod:`tracklearn.io.scores`).  MC dropout needs
+the torch backend (an ONNX export has no dropout to sample).
 
 Track building is any registered builder (``building``: ``components``,
 ``walkthrough``, ``hybrid``; :mod:`tracklearn.building`).  Candidates can then be
@@ -17,7 +18,9 @@ A model folder (``--model``; default: the weights shipped in
 ``tracklearn/models/default``) holds ``pipeline.json`` (graph builder and its
 config, the filter folder or null, track building), the classifier
 (``model.json`` + ``weights.pt``) and ``provenance.json``.  Torch is imported
-only when the method is built, so listing methods stays light.
+only when the method is built, so listing methods stays light; with
+``backend: onnxruntime`` the folder is an export (``tracklearn export``) and its
+ONNX networks run in onnxruntime, with no torch import at all.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -63,16 +66,35 @@ class GNNConfig(BaseModel):
     mc_seed: int = 0  # seed of the dropout masks
     max_score_std: float | None = Field(None, gt=0)  # drop edges with a larger MC spread
     save_edge_scores: bool = False  # attach the scored edges even without MC dropout
+    # onnxruntime: run the networks of an exported folder (tracklearn export) without torch
+    backend: Literal["torch", "onnxruntime"] = "torch"
+    precision: Literal["fp32", "int8"] = "fp32"  # onnxruntime: the exported network to run
 
 
 class GNNReconstructor:
     """Event → track candidates with a trained model folder (see the module docstring)."""
 
     def __init__(self, config: GNNConfig) -> None:
-        import torch
+        if config.mc_samples and config.backend == "onnxruntime":
+            raise ConfigError(
+                "mc_samples (MC dropout) needs backend torch: an ONNX export runs the network "
+                "in eval mode, without dropout; drop --mc-samples or use --backend torch"
+            )
+        if config.max_score_std is not None and not config.mc_samples:
+            raise ConfigError("max_score_std needs mc_samples > 0 (MC-dropout spreads)")
+        load: Any
+        if config.backend == "onnxruntime":  # no torch import on this path
+            from tracklearn.export.runtime import OrtEdgeModel
 
-        from tracklearn.models.edge_model import EdgeModel
+            def load(f: Path) -> OrtEdgeModel:
+                return OrtEdgeModel.load(f, config.precision, config.threads)
+        else:
+            import torch
 
+            from tracklearn.models.edge_model import EdgeModel
+
+            torch.set_num_threads(config.threads)
+            load = EdgeModel.load
         self.config = config
         folder = Path(config.model) if config.model else DEFAULT_MODEL
         spec_path = folder / "pipeline.json"
@@ -85,8 +107,8 @@ class GNNReconstructor:
             if key in builder_config and not Path(builder_config[key]).is_absolute():
                 builder_config[key] = str(folder / builder_config[key])
         self.graph_builder = make_builder(spec["builder"], builder_config)
-        self.filter = EdgeModel.load(folder / spec["filter"]) if spec.get("filter") else None
-        self.classifier = EdgeModel.load(folder / spec.get("classifier", "."))
+        self.filter = load(folder / spec["filter"]) if spec.get("filter") else None
+        self.classifier = load(folder / spec.get("classifier", "."))
         build = spec.get("building", {})
         threshold = next(
             t
@@ -112,7 +134,12 @@ class GNNReconstructor:
         )
         self.pt_min = config.pt_min if config.pt_min is not None else build.get("pt_min")
         self.bz = float(build.get("bz", 2.0))
-        self.label_pt_min = self.classifier.info.get("data", {}).get("label_pt_min")
+        if config.backend == "onnxruntime":  # the export keeps the classifier's model.json
+            classifier_json = folder / spec.get("classifier", ".") / "model.json"
+            meta = json.loads(classifier_json.read_text()) if classifier_json.exists() else {}
+            self.label_pt_min = meta.get("data", {}).get("label_pt_min")
+        else:
+            self.label_pt_min = self.classifier.info.get("data", {}).get("label_pt_min")
         if config.mc_samples and config.mc_dropout is None:
             from tracklearn.models.mc_dropout import has_dropout
 
@@ -121,9 +148,6 @@ class GNNReconstructor:
                     f"{folder}: the edge classifier was trained without dropout; give "
                     "mc_dropout (a rate) to sample it anyway, or train it with dropout > 0"
                 )
-        if config.max_score_std is not None and not config.mc_samples:
-            raise ConfigError("max_score_std needs mc_samples > 0 (MC-dropout spreads)")
-        torch.set_num_threads(config.threads)
 
     def __call__(self, event: Event) -> TrackCandidates:
         graph = self.graph_builder(event)

@@ -1,9 +1,13 @@
-"""Run a reconstruction method over many events: timing, memory, workers, outputs.
+"""Reconstruct one event and write its outputs: the per-event work of ``reconstruct``.
 
-Each event is read, reconstructed and written on its own (tracks, fitted track
-parameters when there are any, and a timing file, all atomically), so a crash
-loses nothing already done.  With
-``workers > 1`` events run in a process pool; each worker builds the method once.
+Each event is read, reconstructed and written on its own: tracks, fitted track
+parameters when there are any, and last a timing file (wall time, peak RSS,
+hits and tracks, a fingerprint of the hits); all atomically, so a crash loses
+nothing already done and the timing file marks a finished event.
+
+:class:`ReconstructJob` is that work as a picklable job: ``setup`` builds the
+method once per worker process, ``run`` does one event.  Running it over many
+events (processes, Dask, resume) is :mod:`tracklearn.parallel.reconstruct`.
 """
 
 from __future__ import annotations
@@ -12,30 +16,34 @@ import json
 import logging
 import resource
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tracklearn.errors import TracklearnError
 from tracklearn.io import (
     read_event,
+    read_timing,
     track_params_path,
-    write_text_atomic,
     write_timing,
     write_track_params,
     write_tracks,
 )
+from tracklearn.io.scores import edge_scores_path, track_scores_path
+from tracklearn.io.trackml import event_id_from_prefix
+from tracklearn.io.tracks import hits_digest, timing_path, tracks_path
 from tracklearn.pipeline.registry import Reconstructor, get_method
-from tracklearn.provenance import provenance
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class EventRun:
-    """Outcome of one event: wall time of the method call [s], peak RSS [MB]."""
+    """Outcome of one event: wall time of the method call [s], peak RSS [MB].
+
+    ``attempts`` > 1 when a worker died under the event and it was retried;
+    ``resumed`` when the event was done by an earlier run of the same command
+    (its numbers are read back from its timing file).
+    """
 
     event_id: int
     prefix: str
@@ -44,19 +52,13 @@ class EventRun:
     time_s: float
     peak_rss_mb: float
     error: str | None = None
+    attempts: int = 1
+    resumed: bool = False
 
 
 def peak_rss_mb() -> float:
     """Peak resident memory of this process so far [MB] (Linux ``ru_maxrss`` is in KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
-_WORKER: dict[str, Any] = {}
-
-
-def _init_worker(method: str, config: dict[str, Any] | None, fit: bool = False) -> None:
-    _WORKER["reco"] = get_method(method, config)
-    _WORKER["fitter"] = _fitter() if fit else None
 
 
 def _fitter() -> Any:
@@ -65,11 +67,75 @@ def _fitter() -> Any:
     return TrackFitter()
 
 
-def _run_one(
-    prefix: str, out_dir: str, reco: Reconstructor | None = None, fitter: Any = None
+@dataclass(frozen=True)
+class Worker:
+    """What a worker process holds: the method and the optional fitter, built once."""
+
+    reco: Reconstructor
+    fitter: Any = None
+
+
+@dataclass(frozen=True)
+class ReconstructJob:
+    """Reconstruct one event with ``method`` and write its outputs into ``out_dir``."""
+
+    method: str
+    config: dict[str, Any] | None
+    out_dir: str
+    fit: bool = False
+
+    @property
+    def cache_key(self) -> str:
+        return json.dumps([self.method, self.config, self.fit], sort_keys=True, default=str)
+
+    def setup(self) -> Worker:
+        return Worker(get_method(self.method, self.config), _fitter() if self.fit else None)
+
+    def run(self, state: Worker, item: str) -> EventRun:
+        return reconstruct_one(item, self.out_dir, state.reco, state.fitter)
+
+
+def event_outputs(out_dir: str | Path, prefix: str | Path) -> list[Path]:
+    """Every file ``reconstruct`` writes for the event (timing last)."""
+    eid = event_id_from_prefix(prefix)
+    return [
+        tracks_path(out_dir, eid),
+        track_params_path(out_dir, eid),
+        edge_scores_path(out_dir, eid),
+        track_scores_path(out_dir, eid),
+        timing_path(out_dir, eid),
+    ]
+
+
+def event_done(out_dir: str | Path, prefix: str | Path) -> bool:
+    """The event's outputs are complete (its timing file, written last, exists)."""
+    eid = event_id_from_prefix(prefix)
+    return timing_path(out_dir, eid).exists() and tracks_path(out_dir, eid).exists()
+
+
+def resumed_run(out_dir: str | Path, prefix: str | Path) -> EventRun:
+    """The :class:`EventRun` of an event finished by an earlier run (from its timing file)."""
+    eid = event_id_from_prefix(prefix)
+    t = read_timing(out_dir, eid) or {}
+    return EventRun(
+        eid,
+        str(prefix),
+        int(t.get("n_hits", 0)),
+        int(t.get("n_tracks", 0)),
+        float(t.get("time_s", 0.0)),
+        float(t.get("peak_rss_mb", 0.0)),
+        resumed=True,
+    )
+
+
+def reconstruct_one(
+    prefix: str, out_dir: str | Path, reco: Reconstructor, fitter: Any = None
 ) -> EventRun:
-    if reco is None:
-        reco, fitter = _WORKER["reco"], _WORKER.get("fitter")
+    """Read, reconstruct and write one event; raises :class:`TracklearnError` on bad input.
+
+    A failed event leaves none of its outputs (also none of an earlier run).
+    """
+    eid = event_id_from_prefix(prefix)
     try:
         event = read_event(prefix, parts=("hits", "cells"))
         t0 = time.perf_counter()
@@ -79,15 +145,24 @@ def _run_one(
         elapsed = time.perf_counter() - t0
         rss = peak_rss_mb()
         write_tracks(out_dir, event, tracks)
-        params_file = track_params_path(out_dir, event.event_id)
+        params_file = track_params_path(out_dir, eid)
         if tracks.parameters is not None:
-            write_track_params(out_dir, event.event_id, tracks.parameters)
+            write_track_params(out_dir, eid, tracks.parameters)
         else:  # never leave parameters of an earlier run beside these tracks
             params_file.unlink(missing_ok=True)
-        write_timing(out_dir, event.event_id, {"time_s": elapsed, "peak_rss_mb": rss})
-        return EventRun(event.event_id, prefix, event.n_hits, tracks.n_tracks, elapsed, rss)
-    except TracklearnError as exc:
-        return EventRun(-1, prefix, 0, 0, 0.0, peak_rss_mb(), error=str(exc))
+        info = {
+            "time_s": elapsed,
+            "peak_rss_mb": rss,
+            "n_hits": event.n_hits,
+            "n_tracks": tracks.n_tracks,
+            "hits_digest": hits_digest(event),
+        }
+        write_timing(out_dir, eid, info)  # last: marks the event done
+        return EventRun(eid, prefix, event.n_hits, tracks.n_tracks, elapsed, rss)
+    except BaseException:
+        for path in event_outputs(out_dir, prefix):
+            path.unlink(missing_ok=True)
+        raise
 
 
 def resolved_config(method: str, config: dict[str, Any] | None) -> dict[str, Any]:
@@ -97,74 +172,3 @@ def resolved_config(method: str, config: dict[str, Any] | None) -> dict[str, Any
     if cfg is not None and hasattr(cfg, "model_dump"):
         return dict(cfg.model_dump(mode="json"))
     return dict(config or {})
-
-
-def reconstruct_events(
-    prefixes: Sequence[str | Path],
-    method: str,
-    out_dir: str | Path,
-    *,
-    config: dict[str, Any] | None = None,
-    workers: int = 1,
-    fresh_process_per_event: bool = False,
-    fit: bool = False,
-    on_done: Callable[[EventRun], None] | None = None,
-) -> list[EventRun]:
-    """Reconstruct every event with ``method`` and write tracks into ``out_dir``.
-
-    Parameters
-    ----------
-    prefixes
-        Event prefixes (see :func:`tracklearn.io.find_events`).
-    method, config
-        Registered method name and its config mapping.
-    workers
-        Number of processes; 1 runs in this process.
-    fresh_process_per_event
-        Run each event in a new process (for per-event peak memory in benchmarks).
-    fit
-        Fit the tracks of methods that do not (Kalman fitter of ``ckf``, TrackML
-        geometry) so that ``event<id>-track-params.parquet`` is written for them
-        too; the fit counts in ``time_s``.  Methods that fit (``ckf``) always
-        write their parameters.
-    on_done
-        Called after each event (progress bars).
-
-    Returns the runs in input order.  Failed events carry ``error`` and write nothing.
-    """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    names = [str(p) for p in prefixes]
-    runs: dict[str, EventRun] = {}
-    if workers <= 1 and not fresh_process_per_event:
-        reco = get_method(method, config)
-        fitter = _fitter() if fit else None
-        for name in names:
-            run = _run_one(name, str(out), reco, fitter)
-            runs[name] = run
-            if on_done:
-                on_done(run)
-    else:
-        with ProcessPoolExecutor(
-            max_workers=max(1, workers),
-            initializer=_init_worker,
-            initargs=(method, config, fit),
-            max_tasks_per_child=1 if fresh_process_per_event else None,
-        ) as pool:
-            futures = {pool.submit(_run_one, name, str(out)): name for name in names}
-            for fut in as_completed(futures):
-                run = fut.result()
-                runs[futures[fut]] = run
-                if on_done:
-                    on_done(run)
-    ordered = [runs[n] for n in names]
-    summary = {
-        "method": method,
-        "config": resolved_config(method, config),
-        "workers": workers,
-        "fit": fit,
-        "events": [asdict(r) for r in ordered],
-        **provenance(),
-    }
-    write_text_atomic(out / "run.json", json.dumps(summary, indent=1))
-    return ordered

@@ -16,7 +16,7 @@ import numpy.typing as npt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from tracklearn.simulation.validation import BinnedComparison
+from tracklearn.simulation.validation import BinnedComparison, MeanComparison
 
 __all__ = ["add_ratio_axes", "plot_sim_vs_real", "validation_style"]
 
@@ -55,7 +55,7 @@ def add_ratio_axes(fig: Figure) -> tuple[Axes, Axes]:
 def plot_sim_vs_real(
     ax: Axes,
     ax_ratio: Axes,
-    comparison: BinnedComparison,
+    comparison: BinnedComparison | MeanComparison,
     *,
     xlabel: str = "",
     ylabel: str = "entries per event",
@@ -68,8 +68,9 @@ def plot_sim_vs_real(
 ) -> None:
     """Draw real (points) and simulated (step) entries per event, and sim/real below.
 
-    Error bars are Poisson: sqrt(total count in the bin) / number of events, and
-    on the ratio the two relative errors added in quadrature.
+    Error bars are Poisson: sqrt(total count in the bin) / number of events (for a
+    :class:`MeanComparison` its standard errors), and on the ratio the two relative
+    errors added in quadrature.
 
     Parameters
     ----------
@@ -78,8 +79,8 @@ def plot_sim_vs_real(
     ax_ratio
         Ratio panel (e.g. from :func:`add_ratio_axes`).
     comparison
-        Per-event count matrices (B bins); categorical bins are labelled with
-        ``comparison.labels``.
+        Per-event count matrices (B bins), or per-hit means with their standard
+        errors; categorical bins are labelled with ``comparison.labels``.
     xlabel, ylabel
         Axis labels; give units in ``xlabel`` (e.g. ``"$p_T$ [GeV]"``).
     logx, logy
@@ -165,6 +166,12 @@ def plot_kwargs(name: str) -> dict[str, Any]:
     return _PLOT_KWARGS.get(name, {"xlabel": name})
 
 
+_CLUSTER_LABELS = {
+    "size": "cells per hit",
+    "extent_u": "extent in u [cells]",
+    "extent_v": "extent in v [cells]",
+}
+
 _PLOT_KWARGS: dict[str, dict[str, Any]] = {
     "hits_per_event": {"xlabel": "hits per event", "ylabel": "fraction of events"},
     "hits_per_volume": {"xlabel": "volume_id", "ylabel": "hits per event"},
@@ -191,4 +198,27 @@ _PLOT_KWARGS: dict[str, dict[str, Any]] = {
     "vertex_z": {"xlabel": "production vertex $z$ [mm]", "ylabel": "particles per event"},
     "charge": {"xlabel": "charge $q$ [e]", "ylabel": "particles per event"},
     "nhits": {"xlabel": "hits per particle (nhits ≥ 1)", "ylabel": "particles per event"},
+    **{
+        f"cluster_{q}_per_volume": {"xlabel": "volume_id", "ylabel": f"mean {label}"}
+        for q, label in _CLUSTER_LABELS.items()
+    },
+    **{
+        f"cluster_{q}_pixel_barrel_eta": {
+            "xlabel": r"pixel barrel (volume 8), particle $|\eta|$",
+            "ylabel": f"mean {label}",
+        }
+        for q, label in _CLUSTER_LABELS.items()
+    },
+    **{
+        f"cluster_size_{group}": {
+            "xlabel": f"cluster size [cells per hit], {text}",
+            "ylabel": "fraction of hits",
+            "logy": True,
+        }
+        for group, text in (
+            ("pixel_barrel", "pixel barrel"),
+            ("pixel_endcaps", "pixel end-caps"),
+            ("strips", "strips"),
+        )
+    },
 }

@@ -20,15 +20,17 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from tracklearn.edm import Hits, Particles
+from tracklearn.edm import Cells, Hits, Particles
+from tracklearn.edm.detector import Detector
 
 #: TrackML volume ids, barrel and end-caps of pixel, short-strip and long-strip systems
 VOLUMES: tuple[int, ...] = (7, 8, 9, 12, 13, 14, 16, 17, 18)
@@ -420,16 +422,19 @@ def _nan_to_none(a: npt.NDArray[np.float64]) -> list[float | None]:
 def within_floor(sim: float, real: float, floor: float) -> bool:
     """Whether ``sim`` lies within ±``floor`` (relative, inclusive) of ``real``.
 
-    A non-positive or non-finite ``real`` never passes.
+    Relative to ``|real|``, so a negative ``real`` (a signed offset) passes only for
+    a ``sim`` of the same sign; a zero or non-finite ``real`` never passes.
 
     Examples
     --------
     >>> within_floor(110.0, 100.0, 0.10), within_floor(89.9, 100.0, 0.10)
     (True, False)
+    >>> within_floor(-0.029, -0.030, 0.10), within_floor(0.030, -0.030, 0.10)
+    (True, False)
     """
-    if not (np.isfinite(sim) and np.isfinite(real)) or real <= 0:
+    if not (np.isfinite(sim) and np.isfinite(real)) or real == 0:
         return False
-    return abs(sim - real) <= floor * real * (1.0 + _FLOOR_EPS)
+    return abs(sim - real) <= floor * abs(real) * (1.0 + _FLOOR_EPS)
 
 
 @dataclass(frozen=True)
@@ -441,7 +446,9 @@ class ValidationRow:
     quantity
         What is compared, with its definition.
     real_mean, real_spread
-        Mean over real events and the standard deviation over events.
+        Mean over real events and the standard deviation over events (cluster
+        rows: mean over the hits of the one real event with cells and its
+        standard error).
     sim_mean
         Mean over simulated events.
     floor
@@ -457,8 +464,10 @@ class ValidationRow:
 
     @property
     def ratio(self) -> float:
-        """sim_mean / real_mean (NaN if real_mean is not positive)."""
-        return float(_ratio(self.sim_mean, self.real_mean))
+        """sim_mean / real_mean (NaN if real_mean is zero or not finite)."""
+        if not np.isfinite(self.real_mean) or self.real_mean == 0:
+            return np.nan
+        return float(self.sim_mean / self.real_mean)
 
     @property
     def passed(self) -> bool | None:
@@ -564,6 +573,469 @@ def spectrum_row(
     )
 
 
+# --------------------------------------------------------------------------- cluster shapes
+
+#: cluster-shape rows use the hits of primary particles (generation 0) above this pT,
+#: where the shapes are those of straight crossings (the digitisation, not the loopers)
+CLUSTER_PT_MIN = 0.5  # GeV
+PIXEL_VOLUMES: tuple[int, ...] = (7, 8, 9)
+PIXEL_BARREL = 8
+BARREL_VOLUMES: tuple[int, ...] = (8, 13, 17)
+#: |η| bin edges of the pixel-barrel cluster rows
+CLUSTER_ETA_BINS = np.array([0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 4.0])
+#: |η| bins in which the simulated hits are reweighted to the real event's |η|
+#: distribution, per volume: the real event with cells has a ~9× longer luminous
+#: region than the simulation (σz ≈ 49 mm vs 5.5 mm), which changes the mix of
+#: incidence angles in a volume; a barrel cluster's length along v grows as
+#: sinh |η|, by < 2.5 % across a bin of 0.05
+CLUSTER_REWEIGHT_ETA_BINS = np.linspace(0.0, 4.0, 81)
+#: cluster size bins of the distribution plots: one per size, 1 ... 40 cells (pixel
+#: barrel; 1 ... 15 elsewhere)
+CLUSTER_SIZE_BINS = np.arange(0.5, 41.5)
+#: a cluster row passes within ±10 % of the real mean, or within 3 standard errors of
+#: sim − real where the one real event with cells is too small for 10 %
+FLOOR_CLUSTER = 0.10
+CLUSTER_FLOOR_SIGMAS = 3.0
+
+CLUSTER_DEFINITION = (
+    f"hits of primary particles (TrackML generation 0) with pT > {CLUSTER_PT_MIN} GeV; "
+    "size = cells per hit; extent = max − min + 1 of the cell index along u (ch0, across "
+    "the module) or v (ch1, along it); offset = hit − value-weighted centroid of its cells "
+    "along u [mm]"
+)
+
+
+@dataclass(frozen=True, eq=False)
+class ClusterStats:
+    """Cluster shapes of selected hits, one entry per hit (one or more events).
+
+    Attributes
+    ----------
+    volume : int64, shape (H,)
+        Volume of the hit.
+    abs_eta : float64, shape (H,)
+        |η| of the hit's particle.
+    size : int64, shape (H,)
+        Cells of the hit.
+    extent_u, extent_v : int64, shape (H,)
+        max − min + 1 of the cells' ``ch0`` (across the module) and ``ch1`` (along it).
+    offset_u : float64, shape (H,)
+        Hit − value-weighted centroid of its cells along the local u axis [mm].
+    weight : float64, shape (H,)
+        Weight of each hit in means and fractions (1 unless :meth:`reweighted_to`).
+    n_events
+        Events the hits come from.
+    """
+
+    volume: npt.NDArray[np.int64]
+    abs_eta: npt.NDArray[np.float64]
+    size: npt.NDArray[np.int64]
+    extent_u: npt.NDArray[np.int64]
+    extent_v: npt.NDArray[np.int64]
+    offset_u: npt.NDArray[np.float64]
+    weight: npt.NDArray[np.float64]
+    n_events: int = 1
+
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        "volume", "abs_eta", "size", "extent_u", "extent_v", "offset_u", "weight"
+    )  # fmt: skip
+
+    def __post_init__(self) -> None:
+        n = len(self.volume)
+        for name in self.FIELDS:
+            if len(getattr(self, name)) != n:
+                raise ValueError(
+                    f"ClusterStats.{name} has {len(getattr(self, name))} rows, not {n}"
+                )
+
+    def __len__(self) -> int:
+        return len(self.volume)
+
+    @classmethod
+    def concat(cls, parts: Sequence[ClusterStats]) -> ClusterStats:
+        """The hits of several events together (none: an empty set of 0 events)."""
+        if not parts:
+            e = np.zeros(0, dtype=np.int64)
+            f = np.zeros(0)
+            return cls(e, f, e, e, e, f, f, n_events=0)
+        arrays = {k: np.concatenate([getattr(p, k) for p in parts]) for k in cls.FIELDS}
+        return cls(**arrays, n_events=sum(p.n_events for p in parts))
+
+    def select(self, mask: npt.NDArray[np.bool_]) -> ClusterStats:
+        """The hits where ``mask`` is true (same event count)."""
+        arrays = {k: getattr(self, k)[mask] for k in self.FIELDS}
+        return ClusterStats(**arrays, n_events=self.n_events)
+
+    def unweighted(self) -> ClusterStats:
+        """The same hits, each with weight 1."""
+        arrays = {k: getattr(self, k) for k in self.FIELDS}
+        return ClusterStats(**{**arrays, "weight": np.ones(len(self))}, n_events=self.n_events)
+
+    def reweighted_to(
+        self, target: ClusterStats, edges: npt.ArrayLike = CLUSTER_REWEIGHT_ETA_BINS
+    ) -> ClusterStats:
+        """Weights that give these hits ``target``'s |η| distribution in every volume.
+
+        Each hit's weight is (target share) / (own share) of its (volume, |η| bin)
+        among the hits of its volume, so weighted means are those this sample would
+        have at the target's kinematics.  Bins the target lacks get weight 0.
+
+        Examples
+        --------
+        >>> def make(eta):  # one volume, cluster size = 1
+        ...     n = len(eta)
+        ...     one = np.ones(n, dtype=np.int64)
+        ...     return ClusterStats(8 * one, np.array(eta), one, one, one, np.zeros(n), np.ones(n))
+        >>> make([0.1, 0.1, 0.1, 0.7]).reweighted_to(make([0.1, 0.7]), [0, 0.5, 1]).weight.tolist()
+        [0.6666666666666666, 0.6666666666666666, 0.6666666666666666, 2.0]
+        """
+        e = np.asarray(edges, dtype=np.float64)
+        n_eta = len(e) - 1
+        vols = np.unique(np.concatenate([self.volume, target.volume]))
+
+        def shares(c: ClusterStats) -> npt.NDArray[np.float64]:
+            v = np.searchsorted(vols, c.volume)
+            b = np.clip(np.searchsorted(e, c.abs_eta, side="right") - 1, 0, n_eta - 1)
+            counts = np.bincount(v * n_eta + b, c.weight, len(vols) * n_eta)
+            counts = counts.reshape(len(vols), n_eta)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out: npt.NDArray[np.float64] = counts / counts.sum(axis=1, keepdims=True)
+            return np.nan_to_num(out)
+
+        own, goal = shares(self), shares(target)
+        v = np.searchsorted(vols, self.volume)
+        b = np.clip(np.searchsorted(e, self.abs_eta, side="right") - 1, 0, n_eta - 1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            w = np.where(own[v, b] > 0, goal[v, b] / own[v, b], 0.0)
+        arrays = {k: getattr(self, k) for k in self.FIELDS}
+        arrays["weight"] = w * self.weight
+        return ClusterStats(**arrays, n_events=self.n_events)
+
+
+def cluster_stats(
+    hits: Hits,
+    cells: Cells,
+    hit_particle_id: npt.ArrayLike,
+    particles: Particles,
+    detector: Detector,
+    pt_min: float = CLUSTER_PT_MIN,
+) -> ClusterStats:
+    """Cluster shapes of one event's hits of primary particles with pT > ``pt_min``.
+
+    Parameters
+    ----------
+    hits
+        The event's hits, N rows.
+    cells
+        Its cells (every ``hit_id`` must be a hit's).
+    hit_particle_id : int64, shape (N,)
+        Particle of each hit (``truth.particle_id``; 0 = noise).
+    particles
+        The event's particles (pT, η and the TrackML generation of the id).
+    detector
+        Geometry: local u axis and cell centres of each module.
+    pt_min
+        pT cut [GeV].
+
+    Returns
+    -------
+    ClusterStats
+        Hits without cells are left out.
+    """
+    from tracklearn.geometry.planar import local_coordinates
+    from tracklearn.simulation.digitisation import _cell_centres
+    from tracklearn.simulation.weights import trackml_generation
+
+    pid = np.asarray(hit_particle_id, dtype=np.int64)
+    order = np.argsort(particles.particle_id, kind="stable")
+    sorted_pid = particles.particle_id[order]
+    if len(sorted_pid) == 0:
+        empty = ClusterStats.concat([])
+        return ClusterStats(**{k: getattr(empty, k) for k in empty.FIELDS}, n_events=1)
+    pos = np.clip(np.searchsorted(sorted_pid, pid), 0, len(sorted_pid) - 1)
+    known = (pid != 0) & (sorted_pid[pos] == pid)
+    p = order[pos]
+    pt = particles.pt
+    with np.errstate(divide="ignore", invalid="ignore"):
+        eta = np.arcsinh(particles.pz / pt)
+    primary = trackml_generation(particles.particle_id) == 0
+    keep = known & primary[p] & (pt[p] > pt_min)
+    # cells → hit rows (hit ids need not be sorted)
+    hit_order = np.argsort(hits.hit_id, kind="stable")
+    row = hit_order[np.searchsorted(hits.hit_id[hit_order], cells.hit_id)]
+    n = len(hits)
+    module = detector.module_index(hits.volume_id, hits.layer_id, hits.module_id)
+    ch0 = cells.ch0.astype(np.int64)
+    ch1 = cells.ch1.astype(np.int64)
+    value = cells.value.astype(np.float64)
+    size = np.bincount(row, minlength=n)
+    # per-hit min / max of the channel indices: sort the cells by hit, reduce the runs
+    by_hit = np.argsort(row, kind="stable")
+    start = np.flatnonzero(np.r_[True, row[by_hit][1:] != row[by_hit][:-1]]) if n else row
+    first_row = row[by_hit][start]
+    extent = []
+    for ch in (ch0, ch1):
+        e = np.zeros(n, dtype=np.int64)
+        if len(start):
+            c = ch[by_hit]
+            e[first_row] = np.maximum.reduceat(c, start) - np.minimum.reduceat(c, start) + 1
+        extent.append(e)
+    cu, _ = _cell_centres(detector, module[row], ch0, ch1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        centroid = np.bincount(row, value * cu, n) / np.bincount(row, value, n)
+    xyz = np.stack([hits.x, hits.y, hits.z], axis=1)
+    u = local_coordinates(detector, np.maximum(module, 0), xyz)[:, 0]
+    sel = keep & (size > 0) & (module >= 0)
+    return ClusterStats(
+        volume=hits.volume_id[sel].astype(np.int64),
+        abs_eta=np.abs(eta[p[sel]]),
+        size=size[sel].astype(np.int64),
+        extent_u=extent[0][sel],
+        extent_v=extent[1][sel],
+        offset_u=(u - centroid)[sel],
+        weight=np.ones(int(sel.sum())),
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class MeanComparison:
+    """Mean of a per-hit quantity in bins or categories, real vs simulated.
+
+    Drawn like a :class:`BinnedComparison` (same attribute names), but the
+    values are means (or fractions) with their standard errors, not counts per event.
+
+    Attributes
+    ----------
+    name
+        Short identifier (also the PNG and JSON name).
+    edges : float64, shape (B + 1,)
+        Bin edges (for categories −0.5, 0.5, ..., with ``labels``).
+    real_mean, real_err, sim_mean, sim_err : float64, shape (B,)
+        Means and standard errors (NaN for empty bins).
+    labels
+        Category names (B strings), or empty for numeric bins.
+    """
+
+    name: str
+    edges: npt.NDArray[np.float64]
+    real_mean: npt.NDArray[np.float64]
+    real_err: npt.NDArray[np.float64]
+    sim_mean: npt.NDArray[np.float64]
+    sim_err: npt.NDArray[np.float64]
+    labels: tuple[str, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        n_bins = len(self.edges) - 1
+        for side in ("real_mean", "real_err", "sim_mean", "sim_err"):
+            if np.shape(getattr(self, side)) != (n_bins,):
+                raise ValueError(f"{self.name}: {side} has shape {np.shape(getattr(self, side))}")
+
+    @property
+    def ratio(self) -> npt.NDArray[np.float64]:
+        """sim / real; NaN where the real mean is not positive, shape (B,)."""
+        out: npt.NDArray[np.float64] = _ratio(self.sim_mean, self.real_mean)
+        return out
+
+    @property
+    def ratio_err(self) -> npt.NDArray[np.float64]:
+        """Standard error of :attr:`ratio` (relative errors in quadrature), shape (B,)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rel = np.hypot(self.sim_err / self.sim_mean, self.real_err / self.real_mean)
+        return np.abs(self.ratio) * rel
+
+    def to_dict(self) -> dict[str, Any]:
+        """Per-bin numbers as plain lists (for JSON)."""
+        return {
+            "edges": self.edges.tolist(),
+            **({"labels": list(self.labels)} if self.labels else {}),
+            "real_mean": _nan_to_none(self.real_mean),
+            "real_err": _nan_to_none(self.real_err),
+            "sim_mean": _nan_to_none(self.sim_mean),
+            "sim_err": _nan_to_none(self.sim_err),
+            "ratio": _nan_to_none(self.ratio),
+            "ratio_err": _nan_to_none(self.ratio_err),
+        }
+
+
+def _mean_and_err(
+    values: npt.ArrayLike, weights: npt.ArrayLike | None = None
+) -> tuple[float, float]:
+    """Weighted mean and its standard error; NaN when empty.
+
+    The error is the weighted standard deviation over sqrt(n_eff), with the
+    effective count n_eff = (Σw)² / Σw² (n for equal weights).
+
+    Examples
+    --------
+    >>> [round(x, 6) for x in _mean_and_err([1.0, 2.0, 3.0])]  # std 1, n 3
+    [2.0, 0.57735]
+    >>> _mean_and_err([1.0, 5.0], [3.0, 1.0])[0]
+    2.0
+    """
+    v = np.asarray(values, dtype=np.float64)
+    w = np.ones(v.shape) if weights is None else np.asarray(weights, dtype=np.float64)
+    keep = w > 0
+    v, w = v[keep], w[keep]
+    if v.size == 0:
+        return np.nan, np.nan
+    mean = float(np.average(v, weights=w))
+    if v.size < 2:
+        return mean, np.nan
+    n_eff = w.sum() ** 2 / (w**2).sum()
+    var = float(np.average((v - mean) ** 2, weights=w)) * n_eff / (n_eff - 1)
+    return mean, float(np.sqrt(var / n_eff))
+
+
+def _binned_means(
+    values: npt.ArrayLike, weights: npt.ArrayLike, bins: npt.ArrayLike, n_bins: int
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    v = np.asarray(values, dtype=np.float64)
+    w = np.asarray(weights, dtype=np.float64)
+    b = np.asarray(bins)
+    out = np.array([_mean_and_err(v[b == k], w[b == k]) for k in range(n_bins)])
+    return out.reshape(n_bins, 2)[:, 0], out.reshape(n_bins, 2)[:, 1]
+
+
+def cluster_mean_comparison(
+    name: str,
+    real: ClusterStats,
+    sim: ClusterStats,
+    quantity: str,
+    by: str,
+    edges: npt.ArrayLike | None = None,
+) -> MeanComparison:
+    """Weighted mean of ``quantity`` (``size``, ``extent_u``, ...) per volume or |η| bin.
+
+    ``by="volume"`` gives one category per :data:`VOLUMES` entry; ``by="abs_eta"``
+    uses ``edges`` (values outside them are left out).
+    """
+    means = []
+    if by == "volume":
+        n_bins = len(VOLUMES)
+        e = category_edges(n_bins)
+        labels = tuple(str(v) for v in VOLUMES)
+        for c in (real, sim):
+            index = np.searchsorted(np.asarray(VOLUMES), c.volume)
+            index = np.where(np.isin(c.volume, VOLUMES), index, -1)
+            means.append(_binned_means(getattr(c, quantity), c.weight, index, n_bins))
+    else:
+        e = np.asarray(edges, dtype=np.float64)
+        n_bins = len(e) - 1
+        labels = ()
+        for c in (real, sim):
+            x = getattr(c, by)
+            index = np.where((x >= e[0]) & (x < e[-1]), np.searchsorted(e, x, "right") - 1, -1)
+            means.append(_binned_means(getattr(c, quantity), c.weight, index, n_bins))
+    (rm, re_), (sm, se) = means
+    return MeanComparison(name, e, rm, re_, sm, se, labels)
+
+
+def cluster_size_distribution(
+    name: str, real: ClusterStats, sim: ClusterStats, edges: npt.ArrayLike = CLUSTER_SIZE_BINS
+) -> MeanComparison:
+    """Weighted fraction of hits per cluster size (bins ``edges``).
+
+    Errors are binomial with the effective count; sizes beyond the last bin count in it.
+    """
+    fractions = []
+    edges = np.asarray(edges, dtype=np.float64)
+    for c in (real, sim):
+        b = np.clip(np.searchsorted(edges, c.size, side="right") - 1, 0, len(edges) - 2)
+        total = c.weight.sum()
+        n_eff = total**2 / (c.weight**2).sum() if total > 0 else 1.0
+        f = np.bincount(b, c.weight, len(edges) - 1) / max(total, 1e-300)
+        fractions.append((f, np.sqrt(f * (1 - f) / n_eff)))
+    (rf, re_), (sf, se) = fractions
+    return MeanComparison(name, edges.astype(np.float64), rf, re_, sf, se)
+
+
+def cluster_row(
+    label: str,
+    real: ClusterStats,
+    sim: ClusterStats,
+    quantity: str,
+    judged: bool = True,
+) -> ValidationRow:
+    """Row comparing the (weighted) per-hit means of ``quantity``.
+
+    The real spread column holds the standard error of the real mean; the floor
+    is ±:data:`FLOOR_CLUSTER`, or :data:`CLUSTER_FLOOR_SIGMAS` standard errors of
+    sim − real (relative to the real mean) when larger, in whole percent.
+    """
+    rm, re_ = _mean_and_err(getattr(real, quantity), real.weight)
+    sm, se = _mean_and_err(getattr(sim, quantity), sim.weight)
+    floor = None
+    if judged:
+        # standard error of sim − real, relative to the real mean
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rel = float(np.hypot(re_, se) / abs(rm))
+        floor = FLOOR_CLUSTER
+        if np.isfinite(rel):
+            floor = max(floor, float(np.ceil(CLUSTER_FLOOR_SIGMAS * rel * 100) / 100))
+    return ValidationRow(label, rm, re_, sm, floor)
+
+
+_CLUSTER_NAMES = {
+    "size": "cells per hit",
+    "extent_u": "extent across (u) [cells]",
+    "extent_v": "extent along (v) [cells]",
+}
+
+
+def cluster_rows(real: ClusterStats, sim: ClusterStats) -> list[ValidationRow]:
+    """Per-volume size and extents, pixel-barrel |η| bins, and barrel hit offsets.
+
+    ``sim`` should carry weights from :meth:`ClusterStats.reweighted_to` ``real``:
+    those rows are judged; the per-volume rows are also listed unweighted ("raw").
+    """
+    rows = []
+    raw = sim.unweighted()
+    for v in VOLUMES:
+        r, s, s_raw = (c.select(c.volume == v) for c in (real, sim, raw))
+        for q in ("size", "extent_u", "extent_v") if v in PIXEL_VOLUMES else ("size",):
+            label = f"cluster {_CLUSTER_NAMES[q]}, volume {v}"
+            rows.append(cluster_row(f"{label} (raw)", r, s_raw, q, judged=False))
+            rows.append(cluster_row(f"{label} (sim reweighted to the real |eta|)", r, s, q))
+    for lo, hi in itertools.pairwise(CLUSTER_ETA_BINS):
+        r, s = (
+            c.select((c.volume == PIXEL_BARREL) & (c.abs_eta >= lo) & (c.abs_eta < hi))
+            for c in (real, sim)
+        )
+        for q in ("size", "extent_u", "extent_v"):
+            label = f"cluster {_CLUSTER_NAMES[q]}, volume {PIXEL_BARREL}, {lo:g} <= |eta| < {hi:g}"
+            rows.append(cluster_row(f"{label} (reweighted)", r, s, q))
+    for v in BARREL_VOLUMES:
+        r, s = real.select(real.volume == v), sim.select(sim.volume == v)
+        rows.append(cluster_row(f"hit - cell centroid along u [mm], volume {v}", r, s, "offset_u"))
+    return rows
+
+
+def cluster_comparisons(real: ClusterStats, sim: ClusterStats) -> dict[str, MeanComparison]:
+    """The cluster plots: means per volume and per pixel-barrel |η| bin, size distributions.
+
+    ``sim`` as in :func:`cluster_rows` (reweighted).
+    """
+    out: dict[str, MeanComparison] = {}
+    for q in ("size", "extent_u", "extent_v"):
+        name = f"cluster_{q}_per_volume"
+        out[name] = cluster_mean_comparison(name, real, sim, q, "volume")
+    rb, sb = real.select(real.volume == PIXEL_BARREL), sim.select(sim.volume == PIXEL_BARREL)
+    for q in ("size", "extent_u", "extent_v"):
+        name = f"cluster_{q}_pixel_barrel_eta"
+        out[name] = cluster_mean_comparison(name, rb, sb, q, "abs_eta", CLUSTER_ETA_BINS)
+    groups = {
+        "pixel_barrel": (PIXEL_BARREL,),
+        "pixel_endcaps": tuple(v for v in PIXEL_VOLUMES if v != PIXEL_BARREL),
+        "strips": tuple(v for v in VOLUMES if v not in PIXEL_VOLUMES),
+    }
+    for group, vols in groups.items():
+        name = f"cluster_size_{group}"
+        r, s = (c.select(np.isin(c.volume, vols)) for c in (real, sim))
+        edges = CLUSTER_SIZE_BINS if group == "pixel_barrel" else CLUSTER_SIZE_BINS[:16]
+        out[name] = cluster_size_distribution(name, r, s, edges)
+    return out
+
+
 # --------------------------------------------------------------------------- samples
 
 
@@ -577,10 +1049,14 @@ class Sample:
         One entry per event with hits.
     particle_events
         One entry per event with a particle list.
+    clusters
+        Cluster shapes of the events with cells (their hits need not be in
+        ``hit_events``: the real event with cells is a 5 % subsample), or None.
     """
 
     hit_events: tuple[HitEventStats, ...]
     particle_events: tuple[ParticleEventStats, ...]
+    clusters: ClusterStats | None = None
 
     @property
     def volume_counts(self) -> npt.NDArray[np.int64]:
@@ -668,15 +1144,16 @@ class ValidationResult:
     rows
         Table rows, judged (with a floor) and informational.
     histograms
-        Binned comparisons by name (one plot each).
+        Binned comparisons and per-hit means by name (one plot each).
     n_events
-        Events used: ``real_hits``, ``real_particles``, ``sim_hits``, ``sim_particles``.
+        Events used: ``real_hits``, ``real_particles``, ``sim_hits``, ``sim_particles``,
+        and for the cluster rows ``real_cells``, ``sim_cells``.
     notes
         Known limitations and automatic remarks, one sentence each.
     """
 
     rows: tuple[ValidationRow, ...]
-    histograms: Mapping[str, BinnedComparison]
+    histograms: Mapping[str, BinnedComparison | MeanComparison]
     n_events: Mapping[str, int]
     notes: tuple[str, ...] = ()
 
@@ -698,6 +1175,7 @@ class ValidationResult:
                 "per_event": "means over events; spread = standard deviation over events",
                 "errors": "Poisson: sqrt(total count in a bin) / number of events",
                 "floor": "allowed |sim/real - 1|, inclusive",
+                "clusters": CLUSTER_DEFINITION,
             },
             "n_events": dict(self.n_events),
             "n_judged": self.n_judged,
@@ -733,7 +1211,7 @@ def compare_samples(real: Sample, sim: Sample, notes: Iterable[str] = ()) -> Val
         if not s.hit_events or not s.particle_events:
             raise ValueError(f"the {name} sample needs events with hits and with particles")
     rows: list[ValidationRow] = []
-    hists: dict[str, BinnedComparison] = {}
+    hists: dict[str, BinnedComparison | MeanComparison] = {}
 
     def per_event(what: str, quantity: str, floor: float | None = None) -> None:
         rows.append(compare_means(quantity, real.per_event(what), sim.per_event(what), floor))
@@ -803,11 +1281,10 @@ def compare_samples(real: Sample, sim: Sample, notes: Iterable[str] = ()) -> Val
     per_event("particles_with_3_hits", "particles per event, as above with nhits >= 3")
     hists["particles_per_event"] = _totals("particles_per_event", real, sim, "particles")
     per_event("mean_nhits", "mean nhits per particle (particles with nhits >= 1)", FLOOR_MEAN_NHITS)
-    hists["pt"] = _particle_hist("pt", real, sim, "pt", PT_BINS)
+    pt_hist = _particle_hist("pt", real, sim, "pt", PT_BINS)
+    hists["pt"] = pt_hist
     rows.append(
-        spectrum_row(
-            hists["pt"], *PT_FLOOR_RANGE, FLOOR_PT_SPECTRUM, "pT spectrum: particles", "GeV"
-        )
+        spectrum_row(pt_hist, *PT_FLOOR_RANGE, FLOOR_PT_SPECTRUM, "pT spectrum: particles", "GeV")
     )
     per_event("mean_pt", "mean pT [GeV]")
     per_event("mean_abs_eta", "mean |eta|")
@@ -824,13 +1301,25 @@ def compare_samples(real: Sample, sim: Sample, notes: Iterable[str] = ()) -> Val
         hists[name] = _particle_hist(name, real, sim, column, edges)
     hists["nhits"] = _particle_hist("nhits", real, sim, "nhits", NHITS_BINS, min_hits=1)
 
+    # cluster shapes (the real event with cells)
+    if real.clusters is not None and sim.clusters is not None:
+        sim_clusters = sim.clusters.reweighted_to(real.clusters)
+        rows += cluster_rows(real.clusters, sim_clusters)
+        hists.update(cluster_comparisons(real.clusters, sim_clusters))
+
     n_events = {
         "real_hits": len(real.hit_events),
         "real_particles": len(real.particle_events),
         "sim_hits": len(sim.hit_events),
         "sim_particles": len(sim.particle_events),
+        "real_cells": 0 if real.clusters is None else real.clusters.n_events,
+        "sim_cells": 0 if sim.clusters is None else sim.clusters.n_events,
     }
-    return ValidationResult(tuple(rows), hists, n_events, (*notes, *_automatic_notes(sim)))
+    auto = _automatic_notes(sim)
+    if real.clusters is None or sim.clusters is None:
+        side = "real" if real.clusters is None else "simulated"
+        auto.append(f"no {side} events with cells (or no geometry): no cluster-shape rows")
+    return ValidationResult(tuple(rows), hists, n_events, (*notes, *auto))
 
 
 def occupancy_correction(real: Sample) -> float:

@@ -40,6 +40,7 @@ from tracklearn.models.edge_model import EdgeModel
 from tracklearn.models.registry import get_model
 from tracklearn.provenance import provenance
 from tracklearn.report import progress_bar
+from tracklearn.training.distributed import is_main_process, main_process_first
 from tracklearn.training.graph_data import (
     GraphDataConfig,
     build_graphs,
@@ -223,11 +224,12 @@ def _fit(
 # --------------------------------------------------------------------------- stages
 
 
-@register_stage("filter")
+@register_stage("filter", distributed=True)
 def train_filter(config: dict[str, Any], data: Path, out: Path, resume: bool) -> dict[str, float]:
     """Train the edge filter; write ``model.json`` + ``weights.pt`` into ``out``."""
     cfg = validate(FilterStageConfig, config, "filter config")
-    tr_graphs, va_graphs = _load_graphs(cfg.data, data, out)
+    with main_process_first():  # rank 0 fills the graph cache, the others read it
+        tr_graphs, va_graphs = _load_graphs(cfg.data, data, out)
     pos_weight = _pos_weight(tr_graphs, cfg.pos_weight)
     train_t = [to_tensors(g) for g in tr_graphs]
     val_t = [to_tensors(g) for g in va_graphs]
@@ -245,6 +247,8 @@ def train_filter(config: dict[str, Any], data: Path, out: Path, resume: bool) ->
 
     stored = {"stage": "filter", **cfg.model_dump(mode="json")}
     model = _fit(model, batches, val_t, pos_weight, cfg.train, out, resume, stored)
+    if not is_main_process():  # --nproc: rank 0 chooses the threshold and writes the model
+        return {}
     with torch.no_grad():
         y, s = _labels(val_t), _model_scores(model, val_t)
     thr = threshold_for_efficiency(y, s, cfg.target_efficiency)
@@ -293,13 +297,14 @@ def _apply_filter(graphs: list[Graph], flt: EdgeModel) -> list[Graph]:
     return [edge_subgraph(g, flt.scores(g) >= flt.threshold) for g in graphs]
 
 
-@register_stage("edge_classifier")
+@register_stage("edge_classifier", distributed=True)
 def train_edge_classifier(
     config: dict[str, Any], data: Path, out: Path, resume: bool
 ) -> dict[str, float]:
     """Train the edge classifier; ``out`` becomes a complete ``gnn`` model folder."""
     cfg = validate(EdgeClassifierStageConfig, config, "edge_classifier config")
-    tr_graphs, va_graphs = _load_graphs(cfg.data, data, out)
+    with main_process_first():  # rank 0 fills the graph cache, the others read it
+        tr_graphs, va_graphs = _load_graphs(cfg.data, data, out)
     flt = None
     if cfg.filter_model is not None:
         flt = EdgeModel.load(cfg.filter_model)
@@ -316,6 +321,8 @@ def train_edge_classifier(
 
     stored = {"stage": "edge_classifier", **cfg.model_dump(mode="json")}
     model = _fit(model, batches, val_t, pos_weight, cfg.train, out, resume, stored)
+    if not is_main_process():  # --nproc: rank 0 chooses the threshold and writes the model
+        return {}
     with torch.no_grad():
         y, s = _labels(val_t), _model_scores(model, val_t)
     thr = threshold_max_f1(y, s)

@@ -635,7 +635,7 @@ def _final(history: History) -> dict[str, float]:
 
 
 def _seeded_stage(name: str) -> None:
-    @register_stage(f"toy_{name}")
+    @register_stage(f"toy_{name}", distributed=True)
     def run(config: dict[str, Any], data: Path, out: Path, resume: bool) -> dict[str, float]:
         cfg = validate(ToyStageConfig, config, f"toy_{name} config")
         sample = load_toy(Path(data) / "toy.npz")
@@ -687,7 +687,7 @@ def _run_regression(
     return final
 
 
-@register_stage("g2_lstm")
+@register_stage("g2_lstm", distributed=True)
 def _run_g2(config: dict[str, Any], data: Path, out: Path, resume: bool) -> dict[str, float]:
     cfg = validate(G2StageConfig, config, "g2_lstm config")
     islands = load_islands(Path(data) / "g2.npz")

@@ -102,7 +102,7 @@ class ConvAutoencoder(nn.Module):
             )
 
     def forward(self, hits: torch.Tensor, seed: torch.Tensor) -> torch.Tensor:
-        x = torch.stack([hits, seed], dim=1).reshape(len(hits), 2, *self.shape)
+        x = torch.stack([hits, seed], dim=1).reshape(hits.shape[0], 2, *self.shape)
         feats = []
         for conv in self.down:
             x = torch.relu(conv(x))
@@ -119,6 +119,6 @@ class ConvAutoencoder(nn.Module):
         else:
             code = x.flatten(1)
             if self.seed_skip:
-                code = torch.cat([code, seed.reshape(len(seed), -1)], dim=1)
+                code = torch.cat([code, seed.reshape(seed.shape[0], -1)], dim=1)
             logits = self.decoder(code).reshape(hits.shape)
         return mask_to_hits(logits, hits) if self.mask_hits else logits

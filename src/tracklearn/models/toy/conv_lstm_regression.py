@@ -74,7 +74,7 @@ class ConvLSTMRegressor(nn.Module):
 
     def features(self, hits: torch.Tensor) -> torch.Tensor:
         """LSTM output per track slot.  Shapes: (B, L, C) → (B, K, hidden)."""
-        enc = self.drop(self.encoder(hits.reshape(len(hits), 1, *self.shape)))
+        enc = self.drop(self.encoder(hits.reshape(hits.shape[0], 1, *self.shape)))
         h, _ = self.lstm(enc[:, None, :].expand(-1, self.max_tracks, -1))
         out: torch.Tensor = self.drop(h)
         return out

@@ -46,6 +46,6 @@ class ConvNN(nn.Module):
         self.mask_hits = mask_hits
 
     def forward(self, hits: torch.Tensor, seed: torch.Tensor) -> torch.Tensor:
-        x = torch.stack([hits, seed], dim=1).reshape(len(hits), 2, *self.shape)
+        x = torch.stack([hits, seed], dim=1).reshape(hits.shape[0], 2, *self.shape)
         logits = self.net(x).reshape(hits.shape)
         return mask_to_hits(logits, hits) if self.mask_hits else logits

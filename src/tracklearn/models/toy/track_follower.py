@@ -68,16 +68,21 @@ class TrackFollower(nn.Module):
         self.pixels = pixels
         self.mask_hits = mask_hits
         self.beam = beam
+        #: seed layers when known in advance (set for ONNX export, where the count
+        #: cannot be read from the data); None = count the layers holding a seed
+        self.n_seed_layers: int | None = None
 
     def _score(self, past: torch.Tensor, layer_hits: torch.Tensor) -> torch.Tensor:
-        b = len(layer_hits)
+        b = layer_hits.shape[0]  # not len(): a traced batch size stays symbolic
         x = torch.cat([past, layer_hits[:, None]], 1).reshape(b, self.history + 1, *self.pixels)
         return self.net(x).reshape(b, -1)
 
     def forward(
         self, hits: torch.Tensor, seed: torch.Tensor, track: torch.Tensor | None = None
     ) -> torch.Tensor:
-        n_seed = int(seed.sum((0, 2)).gt(0).sum())  # layers holding a seed
+        n_seed = self.n_seed_layers
+        if n_seed is None:
+            n_seed = int(seed.sum((0, 2)).gt(0).sum())  # layers holding a seed
         if track is None and self.beam > 1:
             return self._beam_search(hits, seed, n_seed)
         n_layers = hits.shape[1]

@@ -1,0 +1,125 @@
+"""Events on Dask: a LocalCluster that loses a worker mid-event, and a cluster started with
+the standard ``dask scheduler`` / ``dask worker`` commands.  Every cluster is closed and every
+process it started is checked gone."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tests.cli._run import run
+from tests.parallel._jobs import kill_once_reconstruct
+
+from tracklearn.parallel import SchedulerSpec
+from tracklearn.parallel.reconstruct import reconstruct_events
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def _tracks(folder: Path) -> dict[str, str]:
+    return {p.name: p.read_text() for p in sorted(folder.glob("*-tracks.csv"))}
+
+
+@pytest.mark.slow
+def test_local_cluster_loses_a_worker_mid_event_and_finishes_every_event(
+    tiny_events: list[Path], tmp_path: Path
+) -> None:
+    reconstruct_events(tiny_events, "hough", tmp_path / "serial")
+    victim = str(tiny_events[3])
+    out = tmp_path / "dask"
+    job = kill_once_reconstruct(out, victim, tmp_path / "marker")
+    result = reconstruct_events(
+        tiny_events, "hough", out, scheduler=SchedulerSpec(n_workers=2), job=job
+    )
+    assert (tmp_path / "marker").exists()  # a worker really died mid-event
+    assert not result.failed
+    # only the event of the dead worker is retried: the other worker goes on
+    assert [(r.prefix, r.attempts) for r in result.retried] == [(victim, 2)]
+    assert _tracks(out) == _tracks(tmp_path / "serial")
+    summary = json.loads((out / "run.json").read_text())
+    assert summary["retried"] == [victim] and summary["executor"].startswith("dask (local:2)")
+    assert not list(out.glob(".event*"))
+    # the cluster is closed: no worker process is left (the dead one was replaced)
+    assert len(result.worker_pids) >= 2
+    deadline = time.monotonic() + 10
+    while any(_alive(p) for p in result.worker_pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(_alive(p) for p in result.worker_pids)
+
+
+@pytest.fixture()
+def dask_cluster(tmp_path: Path) -> Iterator[str]:
+    """``dask scheduler`` + one ``dask worker`` on loopback, stopped by pid afterwards."""
+    bin_dir = Path(sys.executable).parent
+    sched_file = tmp_path / "scheduler.json"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    log = (tmp_path / "dask.log").open("w")
+    scheduler = [
+        "scheduler",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--no-dashboard",
+        "--scheduler-file",
+    ]
+    procs = [subprocess.Popen([bin_dir / "dask", *scheduler, sched_file], stdout=log, stderr=log)]
+    try:
+        deadline = time.monotonic() + 30
+        while not sched_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        address = json.loads(sched_file.read_text())["address"]
+        worker = ["--nworkers", "1", "--nthreads", "1", "--host", "127.0.0.1", "--no-dashboard"]
+        cmd = [bin_dir / "dask", "worker", address, *worker]
+        procs.append(subprocess.Popen(cmd, stdout=log, stderr=log, env=env, cwd=Path.cwd()))
+        yield address
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+        for p in reversed(procs):
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        log.close()
+
+
+@pytest.mark.slow
+def test_reconstruct_on_a_cluster_started_with_the_dask_commands(
+    dask_cluster: str, tiny_events: list[Path], tmp_path: Path
+) -> None:
+    assert dask_cluster.startswith("tcp://127.0.0.1:")
+    out = tmp_path / "t"
+    proc = run("reconstruct", *tiny_events[:3], "--method", "hough", "--out", out,
+               "--scheduler", dask_cluster)  # fmt: skip
+    assert "3 events reconstructed with hough" in proc.stdout
+    reconstruct_events(tiny_events[:3], "hough", tmp_path / "serial")
+    assert _tracks(out) == _tracks(tmp_path / "serial")
+    assert json.loads((out / "run.json").read_text())["executor"] == f"dask ({dask_cluster})"
+
+
+@pytest.mark.slow
+def test_dask_builds_the_job_once_per_worker_and_reports_event_errors() -> None:
+    from tests.parallel._jobs import Square
+
+    from tracklearn.parallel import run_tasks
+
+    items = [str(i) for i in range(12)] + ["bad"]
+    report = run_tasks(Square(), items, scheduler=SchedulerSpec(n_workers=2))
+    assert [o.value for o in report.outcomes[:12]] == [i * i for i in range(12)]
+    assert report.failed[0].error == "bad: bad input"
+    pids = {o.pid for o in report.outcomes}
+    assert sum(o.set_up for o in report.outcomes) == len(pids) <= 2
