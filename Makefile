@@ -66,7 +66,8 @@ validate-simulation: $(STAMP)
 # every suite (about 1.5 hours on 2 cores; muon-trigger ~20 min, export ~15 min + waiting for quiet cores); `tracklearn bench --suite NAME` runs one
 bench: $(STAMP)
 	$(BIN)/tracklearn bench --out benchmarks/results --suite simulation --suite baselines \
-	  --suite graphs --suite gnn --suite classical --suite toys --suite hashing --suite scale-out --suite muon-trigger --suite export --suite fullspectrum
+	  --suite graphs --suite gnn --suite classical --suite toys --suite hashing --suite scale-out --suite muon-trigger --suite export \
+	  --suite uncertainty --suite fullspectrum
 
 bench-toys: $(STAMP)
 	$(BIN)/tracklearn bench --out benchmarks/results --suite toys

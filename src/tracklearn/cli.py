@@ -212,6 +212,15 @@ def reconstruct(
             "and write their parameters too (TrackML geometry only; counts in the time)."
         ),
     ] = False,
+    mc_samples: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="MC-dropout samples of the edge classifier (gnn): tracks from the mean score; "
+            "writes event<id>-edge-scores.parquet (score, score_std) and "
+            "event<id>-track-scores.csv. 0: off.",
+        ),
+    ] = 0,
     backend: Annotated[
         str | None,
         typer.Option(
@@ -235,6 +244,8 @@ def reconstruct(
         if backend not in ("torch", "onnxruntime"):
             raise ConfigError(f"unknown backend {backend!r}; valid: onnxruntime, torch")
         cfg = {**cfg, "backend": backend}
+    if mc_samples:
+        cfg = {**cfg, "mc_samples": mc_samples}
     get_method(name, cfg or None)  # fail fast on an unknown name or a bad config
     prefixes = find_events(events)
     with progress_bar(f"reconstruct ({name})", len(prefixes)) as advance:
@@ -294,13 +305,24 @@ def evaluate(
     ] = 5,
     workers: WorkersOpt = 1,
     scheduler: SchedulerOpt = None,
+    val_truth: Annotated[
+        list[Path] | None,
+        typer.Option(help="Validation events with truth: fit a temperature to their edge scores."),
+    ] = None,
+    val_tracks: Annotated[
+        Path | None,
+        typer.Option(help="reconstruct output (edge scores) of the --val-truth events."),
+    ] = None,
 ) -> None:
     """Score tracks against truth: metrics.json, efficiency plots and a summary table.
 
     When the tracks folder also holds event<id>-track-params.parquet (ckf, or
     reconstruct --fit), adds resolution.json (sigma(pT)/pT per pT bin for the barrel
     |eta|<1 and all, pull widths of d0, z0, phi, theta, q/p), resolution_pt.png and
-    pulls.png.
+    pulls.png.  Edge-score files (reconstruct --mc-samples N, or gnn save_edge_scores)
+    add calibration.json and reliability.png (reliability diagram, ECE, MC-dropout
+    spread against errors); --val-truth with --val-tracks fits a temperature on
+    those validation events and reports the test scores before and after it.
     """
     from tracklearn.metrics import TargetSelection
     from tracklearn.parallel.evaluate import evaluate_events
@@ -308,7 +330,13 @@ def evaluate(
 
     spec = _parallel_args(workers, scheduler)
     targets = TargetSelection(pt_min=pt_min, eta_max=eta_max, min_layers=min_layers)
-    result = evaluate_events(truth, tracks, out, targets, workers=workers, scheduler=spec)
+    if (val_truth is None) != (val_tracks is None):
+        typer.echo("error: --val-truth and --val-tracks go together", err=True)
+        raise typer.Exit(2)
+    validation = (val_truth, val_tracks) if val_truth and val_tracks else None
+    result = evaluate_events(
+        truth, tracks, out, targets, workers=workers, scheduler=spec, validation=validation
+    )
     print_table("metrics", result.table_rows())
     typer.echo(f"metrics: {result.metrics_path}")
     if result.resolution is not None:
@@ -317,6 +345,11 @@ def evaluate(
         for line in resolution_lines(result.resolution):
             typer.echo(line)
         typer.echo(f"resolution: {result.resolution_path}")
+    if result.calibration is not None:
+        from tracklearn.evaluation import calibration_lines
+
+        for line in calibration_lines(result.calibration):
+            typer.echo(line)
     typer.echo(f"plots:   {', '.join(str(p) for p in result.plots)}")
 
 
@@ -349,7 +382,7 @@ def bench(
         list[str] | None,
         typer.Option(
             help="Suites to run (repeatable): simulation, baselines, graphs, gnn, classical, "
-            "toys, hashing, scale-out, muon-trigger, export, fullspectrum. "
+            "toys, hashing, scale-out, muon-trigger, export, uncertainty, fullspectrum. "
             "Default: simulation and baselines."
         ),
     ] = None,

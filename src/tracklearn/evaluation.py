@@ -6,17 +6,25 @@ from the timing files ``reconstruct`` leaves beside the tracks.
 
 When ``reconstruct`` also left fitted track parameters
 (``event<id>-track-params.parquet``), the report adds ``resolution.json``
-(σ(pT)/pT per pT bin, barrel and all; pull widths; definitions in
-:mod:`tracklearn.metrics.resolution`), ``resolution_pt.png`` and ``pulls.png``.
+(σ(pT)/pT per pT bin, barrel and all; pull widths and 68/95 % coverage;
+definitions in :mod:`tracklearn.metrics.resolution`), ``resolution_pt.png`` and
+``pulls.png``.
+
+When it left edge scores (``event<id>-edge-scores.parquet``, :mod:`tracklearn.io.scores`),
+the report adds ``calibration.json`` and ``reliability.png``: the reliability
+diagram and expected calibration error of the edge scores against truth, the
+MC-dropout spread of right and wrong edges when the scores have one, and, with
+``validation`` events, the same after temperature scaling fitted on those
+(:mod:`tracklearn.metrics.calibration`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -64,6 +72,8 @@ REPORT_FILES = (
     "resolution.json",
     "resolution_pt.png",
     "pulls.png",
+    "calibration.json",
+    "reliability.png",
 )
 
 
@@ -92,6 +102,8 @@ class EvaluationResult:
     resolution_path: Path | None = None
     #: per-track residuals behind ``resolution`` (None without parameters)
     residuals: Residuals | None = None
+    #: ``calibration.json`` contents when edge scores were found, else None
+    calibration: dict[str, Any] | None = None
 
     def table_rows(self) -> list[dict[str, Any]]:
         keys = (*DESIGN_KEYS, "time_s", "peak_rss_mb")
@@ -113,6 +125,8 @@ class EventScore:
     residuals: Residuals | None
     time_s: float | None
     peak_rss_mb: float
+    #: the event's edge scores with truth labels, when ``reconstruct`` wrote them
+    edges: EdgeSample | None = None
 
 
 @dataclass(frozen=True)
@@ -133,11 +147,27 @@ class ScoreJob:
         return score_event(item, self.tracks_dir, self.targets)
 
 
+@dataclass(frozen=True)
+class EdgeSampleJob:
+    """Read one truth event's edge scores from ``tracks_dir`` with their labels (item: its
+    prefix); None when it has none.  Picklable for workers."""
+
+    tracks_dir: str
+
+    @property
+    def cache_key(self) -> str:
+        return "evaluate"
+
+    def setup(self) -> None:
+        return None
+
+    def run(self, state: None, item: str) -> EdgeSample | None:
+        return _edge_sample(self.tracks_dir, _read_truth_event(item))
+
+
 def score_event(prefix: str | Path, tracks_dir: str | Path, targets: TargetSelection) -> EventScore:
     """Read one event with truth and its tracks, and score them."""
-    event = read_event(
-        prefix, parts=("hits", "truth", "particles"), require=("hits", "truth", "particles")
-    )
+    event = _read_truth_event(prefix)
     tracks, track_ids = read_tracks_labelled(tracks_path(tracks_dir, event.event_id), event)
     timing = read_timing(tracks_dir, event.event_id)
     _check_digest(timing, event, tracks_dir)
@@ -161,10 +191,34 @@ def score_event(prefix: str | Path, tracks_dir: str | Path, targets: TargetSelec
         residuals,
         time_s,
         rss,
+        _edge_sample(tracks_dir, event),
     )
 
 
-ScoreMap = Callable[[list[Path], ScoreJob], list[EventScore]]
+_T = TypeVar("_T")
+_T_co = TypeVar("_T_co", covariant=True)
+
+
+class EventJob(Protocol[_T_co]):
+    """Per-event work of ``evaluate`` (:class:`ScoreJob`, :class:`EdgeSampleJob`)."""
+
+    @property
+    def cache_key(self) -> str: ...
+
+    def setup(self) -> None: ...
+
+    def run(self, state: None, item: str) -> _T_co: ...
+
+
+class ScoreMap(Protocol):
+    """Runs a job over event prefixes; returns its results in input order."""
+
+    def __call__(self, prefixes: list[Path], job: EventJob[_T]) -> list[_T]: ...
+
+
+def _map_here(prefixes: list[Path], job: EventJob[_T]) -> list[_T]:
+    """Run ``job`` over the events in this process, one by one."""
+    return [job.run(None, str(p)) for p in prefixes]
 
 
 def evaluate_folder(
@@ -174,24 +228,24 @@ def evaluate_folder(
     targets: TargetSelection | None = None,
     *,
     map_events: ScoreMap | None = None,
+    validation: tuple[Sequence[str | Path], str | Path] | None = None,
 ) -> EvaluationResult:
     """Score every truth event against ``tracks_dir`` and write the report to ``out_dir``.
 
     ``map_events(prefixes, job)`` runs ``job`` over the events (in worker processes or
     on a cluster: :func:`tracklearn.parallel.evaluate.evaluate_events`); by default
-    they are scored here one by one.
+    they are scored here one by one.  ``validation`` = (truth events, their tracks
+    folder): edge scores of other events to fit a temperature on (see the module
+    docstring); they are read by the same ``map_events`` and the temperature is
+    fitted here, once, on all of them.
     """
     targets = targets or TargetSelection()
     out = prepare_out_dir(out_dir)
     # a report of an earlier evaluation must not mix with this one (nor survive its failure)
     for name in REPORT_FILES:
         (out / name).unlink(missing_ok=True)
-    prefixes = find_events(truth)
-    job = ScoreJob(str(tracks_dir), targets)
-    if map_events is None:
-        scores = [job.run(None, str(p)) for p in prefixes]
-    else:
-        scores = map_events(prefixes, job)
+    run_map: ScoreMap = map_events or _map_here
+    scores = run_map(find_events(truth), ScoreJob(str(tracks_dir), targets))
     per_event = {sc.event_id: sc.row for sc in scores}
     metrics = [sc.metrics for sc in scores]
     tables = [sc.table for sc in scores]
@@ -199,6 +253,7 @@ def evaluate_folder(
     residuals = [sc.residuals for sc in scores if sc.residuals is not None]
     times = [sc.time_s for sc in scores if sc.time_s is not None]
     rss = [sc.peak_rss_mb for sc in scores if sc.time_s is not None]
+    edge_parts = [sc.edges for sc in scores if sc.edges is not None]
     if not metrics:
         raise DataError(str(truth), "no events to evaluate")
     overall = aggregate(metrics).to_dict()
@@ -228,8 +283,166 @@ def evaluate_folder(
             json.dumps(_nan_to_none({**result.resolution, "provenance": provenance()}), indent=1),
         )
         result.plots += _resolution_plots(out, res, result.resolution)
+    if edge_parts:
+        test = EdgeSample.concatenate(edge_parts)
+        val = None
+        if validation is not None:
+            edge_job = EdgeSampleJob(str(validation[1]))
+            val_parts = [s for s in run_map(find_events(validation[0]), edge_job) if s is not None]
+            if not val_parts:
+                raise DataError(str(validation[1]), "no edge scores for the validation events")
+            val = EdgeSample.concatenate(val_parts)
+        result.calibration, curves = edge_calibration(test, val)
+        write_text_atomic(
+            out / "calibration.json",
+            json.dumps(_nan_to_none({**result.calibration, "provenance": provenance()}), indent=1),
+        )
+        result.plots.append(_calibration_plot(out, curves, test))
     write_text_atomic(out / "summary.md", summary_markdown(result))
     return result
+
+
+def _read_truth_event(prefix: str | Path) -> Event:
+    return read_event(
+        prefix, parts=("hits", "truth", "particles"), require=("hits", "truth", "particles")
+    )
+
+
+@dataclass(frozen=True)
+class EdgeSample:
+    """Edge scores of one or more events with their truth labels. Shapes: (E,) each."""
+
+    score: npt.NDArray[np.float64]
+    label: npt.NDArray[np.float64]
+    std: npt.NDArray[np.float64] | None
+
+    @staticmethod
+    def concatenate(parts: Sequence[EdgeSample]) -> EdgeSample:
+        stds = [p.std for p in parts]
+        return EdgeSample(
+            np.concatenate([p.score for p in parts]),
+            np.concatenate([p.label for p in parts]),
+            None if any(s is None for s in stds) else np.concatenate(stds),  # type: ignore[arg-type]
+        )
+
+
+def _edge_sample(tracks_dir: str | Path, event: Event) -> EdgeSample | None:
+    """The event's edge scores and labels (the classifier's own definition), if written."""
+    from tracklearn.io.scores import edge_scores_path, read_edge_scores
+    from tracklearn.training.graph_data import graph_labels
+
+    path = edge_scores_path(tracks_dir, event.event_id)
+    if not path.exists():
+        return None
+    edges = read_edge_scores(path, event)
+    labels = graph_labels(event, np.stack([edges.inner, edges.outer]), edges.label_pt_min)
+    std = None if edges.score_std is None else edges.score_std.astype(np.float64)
+    return EdgeSample(edges.score.astype(np.float64), labels.astype(np.float64), std)
+
+
+def edge_calibration(
+    test: EdgeSample, validation: EdgeSample | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``calibration.json`` contents for edge scores, and the reliability curves to plot.
+
+    ECE, NLL and reliability diagram of the scores against the labels; with
+    ``validation``, a temperature fitted there and the same numbers after it;
+    with MC-dropout spreads, the mean spread of right and wrong edges (decision
+    at score 0.5) and the AUC of the spread as a detector of wrong edges.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    from tracklearn.metrics.calibration import (
+        apply_temperature,
+        fit_temperature,
+        nll,
+        reliability_curve,
+    )
+
+    raw = reliability_curve(test.score, test.label)
+    doc: dict[str, Any] = {
+        "n_edges": len(test.score),
+        "n_true": int(test.label.sum()),
+        "ece": raw.ece,
+        "nll": nll(test.score, test.label),
+        "reliability": raw.to_dict(),
+        "definitions": {
+            "label": "1 when both hits belong to one particle (of pT >= the classifier's "
+            "label_pt_min when it has one), else 0",
+            "ece": "sum over 10 equal-width score bins of n_b/N |fraction true - mean score|",
+            "temperature": "T minimising the validation NLL of sigmoid(logit(score)/T)",
+            "mc_dropout": "decision: score >= 0.5; auc_std_vs_error = ROC AUC of score_std "
+            "separating wrong from right decisions (0.5: spread says nothing)",
+        },
+    }
+    curves: dict[str, Any] = {"raw": raw}
+    if validation is not None:
+        t = fit_temperature(validation.score, validation.label)
+        scaled = apply_temperature(test.score, t)
+        after = reliability_curve(scaled, test.label)
+        doc |= {
+            "temperature": t,
+            "n_edges_validation": len(validation.score),
+            "ece_validation_before": reliability_curve(validation.score, validation.label).ece,
+            "ece_after": after.ece,
+            "nll_after": nll(scaled, test.label),
+            "reliability_after": after.to_dict(),
+        }
+        curves["after"] = after
+    if test.std is not None:
+        wrong = (test.score >= 0.5) != (test.label > 0.5)
+        auc = (
+            float(roc_auc_score(wrong, test.std)) if 0 < wrong.sum() < len(wrong) else float("nan")
+        )
+        doc["mc_dropout"] = {
+            "mean_std": float(test.std.mean()),
+            "mean_std_right": float(test.std[~wrong].mean()) if (~wrong).any() else float("nan"),
+            "mean_std_wrong": float(test.std[wrong].mean()) if wrong.any() else float("nan"),
+            "fraction_wrong": float(wrong.mean()),
+            "auc_std_vs_error": auc,
+        }
+    return doc, curves
+
+
+def calibration_lines(calibration: dict[str, Any]) -> list[str]:
+    """A few printable lines of ``calibration.json``."""
+    lines = [
+        f"edge scores: {calibration['n_edges']} edges, ECE {calibration['ece']:.4f}, "
+        f"NLL {calibration['nll']:.4f}"
+    ]
+    if "temperature" in calibration:
+        lines.append(
+            f"temperature {calibration['temperature']:.3f} (fitted on "
+            f"{calibration['n_edges_validation']} validation edges): ECE "
+            f"{calibration['ece_after']:.4f}, NLL {calibration['nll_after']:.4f}"
+        )
+    mc = calibration.get("mc_dropout")
+    if mc:
+        lines.append(
+            f"MC-dropout spread: right edges {mc['mean_std_right']:.4f}, wrong edges "
+            f"{mc['mean_std_wrong']:.4f}, AUC as error detector {mc['auc_std_vs_error']:.3f}"
+        )
+    return lines
+
+
+def _calibration_plot(out: Path, curves: dict[str, Any], test: EdgeSample) -> Path:
+    from matplotlib.figure import Figure
+
+    from tracklearn.plotting.calibration import plot_reliability, plot_spread_vs_error
+
+    n_panels = 2 if test.std is not None else 1
+    fig = Figure(figsize=(5.5 * n_panels, 4.5), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, n_panels))
+    plot_reliability(axes[0], curves["raw"], label="edge scores")
+    if "after" in curves:
+        plot_reliability(axes[0], curves["after"], label="after temperature scaling")
+    axes[0].set_title(f"Reliability of edge scores ({len(test.score)} edges)")
+    if test.std is not None:
+        plot_spread_vs_error(
+            axes[1], test.std, test.score - test.label, ylabel="RMS of (score - label)"
+        )
+        axes[1].set_title("MC-dropout spread against error")
+    return _save(fig, out / "reliability.png")
 
 
 def _with_parameters(
@@ -269,6 +482,11 @@ def resolution_lines(resolution: dict[str, Any]) -> list[str]:
         "sigma(pT)/pT, barrel |eta|<1, by true pT [GeV] (tracks): " + "; ".join(cells),
         "pull widths (Gaussian core fit sigma): "
         + ", ".join(f"{k} {v['core_sigma']:.2f}" for k, v in pulls.items()),
+        "68 % / 95 % interval coverage: "
+        + ", ".join(
+            f"{k} {v.get('coverage_0.68', np.nan):.2f}/{v.get('coverage_0.95', np.nan):.2f}"
+            for k, v in pulls.items()
+        ),
     ]
 
 
@@ -299,6 +517,9 @@ def summary_markdown(result: EvaluationResult) -> str:
     if result.resolution is not None:
         lines += ["", "Track parameters (resolution.json):", ""]
         lines += [f"- {line}" for line in resolution_lines(result.resolution)]
+    if result.calibration is not None:
+        lines += ["", "Edge-score calibration (calibration.json):", ""]
+        lines += [f"- {line}" for line in calibration_lines(result.calibration)]
     return "\n".join(lines) + "\n"
 
 

@@ -124,3 +124,31 @@ def test_torch_backend_on_an_export_needs_no_onnx_and_onnx_needs_an_export(
         get_method("gnn", {"model": str(DEFAULT_MODEL), "backend": "onnxruntime"})
     with pytest.raises(ConfigError, match="backend"):
         get_method("gnn", {"backend": "tensorflow"})
+
+
+def test_mc_dropout_needs_the_torch_backend_and_onnxruntime_saves_edge_scores(
+    exported_gnn: tuple[Path, Path], tmp_path: Path
+) -> None:
+    import shutil
+
+    from tracklearn.errors import ConfigError
+
+    folder, prefix = exported_gnn
+    with pytest.raises(ConfigError, match="needs backend torch"):
+        get_method("gnn", {"model": str(folder), "backend": "onnxruntime", "mc_samples": 2})
+    # the classifier's label definition comes from the model.json the export keeps
+    copy = tmp_path / "onnx"
+    shutil.copytree(folder, copy)
+    meta = json.loads((copy / "model.json").read_text())
+    (copy / "model.json").write_text(json.dumps({**meta, "data": {"label_pt_min": 0.7}}))
+    event = read_event(prefix)
+    cfg = {"threads": 1, "save_edge_scores": True}
+    ort = get_method("gnn", {**cfg, "model": str(copy), "backend": "onnxruntime"})(event)
+    pt = get_method("gnn", {**cfg, "model": str(folder)})(event)
+    assert ort.edges is not None and pt.edges is not None
+    assert ort.edges.score_std is None and ort.edges.label_pt_min == 0.7
+    assert pt.edges.label_pt_min is None
+    np.testing.assert_array_equal(ort.edges.inner, pt.edges.inner)
+    np.testing.assert_array_equal(ort.edges.outer, pt.edges.outer)
+    assert len(pt.edges.score) > 100
+    assert np.abs(ort.edges.score - pt.edges.score).max() <= 1e-5

@@ -166,12 +166,12 @@ def test_mse_warmup_trains_the_means_only(tmp_path: Path) -> None:
     torch.manual_seed(6)
     s = generate_toy(64, 6, ToyConfig())
     model = build_toy_model("conv_lstm_regression", n_layers=10, pixels=(50,), max_tracks=1)
-    before = model.head.weight.detach().clone()
+    mean_before = model.mean_head.weight.detach().clone()
+    cov_before = model.cov_head.weight.detach().clone()
     cfg = TrainConfig(epochs=1, lr=1e-2, threads=1)
     train_regression(model, s, s, cfg, tmp_path, batch_size=16, warmup_epochs=1)
-    after = model.head.weight.detach()
-    assert not torch.equal(after[:2], before[:2])  # the means moved
-    assert torch.equal(after[2:], before[2:])  # the Cholesky entries did not
+    assert not torch.equal(model.mean_head.weight, mean_before)  # the means moved
+    assert torch.equal(model.cov_head.weight, cov_before)  # the Cholesky entries did not
 
 
 def test_regression_targets_sorted_and_masked() -> None:

@@ -59,7 +59,7 @@ def test_g2_stage_with_overlay(tmp_path: Path) -> None:
     assert bigger.n_tracks[len(islands) :].mean() > islands.n_tracks.mean()
     config = {"overlay": True, "model": {"hidden": 16}, "train": ONE_THREAD}
     out = get_stage("g2_lstm")(config, tmp_path, tmp_path / "g2", False)
-    assert {"val_loss", "val_efficiency", "val_purity"} <= set(out)
+    assert {"val_loss", "val_efficiency", "val_purity", "val_finder_efficiency"} <= set(out)
 
 
 @pytest.mark.parametrize(

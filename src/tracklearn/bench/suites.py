@@ -18,7 +18,9 @@ Suites (each writes its own table under ``benchmarks/results/``):
 * ``muon-trigger``: the muon-chamber CNN trigger (fp32, int8) next to the road
   look-up on 300,000 test images (``muon-trigger.md``);
 * ``export``: every network exported to ONNX (parity, int8, pruning), throughput
-  vs batch size, reconstruct time per backend (``export.md``).
+  vs batch size, reconstruct time per backend (``export.md``);
+* ``uncertainty``: calibration, MC dropout and pulls of every model that gives an
+  uncertainty, the g-2 finder and the toy LSTM (``uncertainty.md``).
 
 Simulated datasets are generated once per run into a scratch folder with fixed
 seeds (training events seed 1, held-out events seed 2) so suites compare the
@@ -48,6 +50,7 @@ SUITES: tuple[str, ...] = (
     "scale-out",
     "muon-trigger",
     "export",
+    "uncertainty",
     "fullspectrum",
 )
 
@@ -209,6 +212,32 @@ def run_suites(
                 from tracklearn.bench.scale_out import run_scale_out_bench
 
                 written.append(run_scale_out_bench(out, quick=quick))
+            elif suite == "uncertainty":
+                from tracklearn.bench.uncertainty import run_uncertainty_bench
+
+                real = root / "trackml" / "event000000001"
+                kwargs: dict[str, object] = {}
+                if geometry.exists():
+                    train = simulated_events(
+                        work, "mu200_train", 200, 2 if quick else 10, 1, geometry
+                    )
+                    test = simulated_events(work, "mu200_test", 200, n_test, 2, geometry)
+                    fit = simulated_events(work, "mu20_test", 20, 2, 2, geometry)
+                    kwargs = {
+                        "val_events": find_events([train])[: 1 if quick else 2],
+                        "test_events": find_events([test])[: 1 if quick else 2],
+                        "fit_events": find_events([fit]),
+                    }
+                written.append(
+                    run_uncertainty_bench(
+                        out,
+                        real_prefix=real
+                        if real.with_name(real.name + "-hits.csv.gz").exists()
+                        else None,
+                        quick=quick,
+                        **kwargs,  # type: ignore[arg-type]
+                    )
+                )
             elif suite == "toys":
                 from tracklearn.bench.toys import run_toy_bench
 

@@ -551,6 +551,19 @@ class KalmanFitter:
             # update with the 2-D local position: H = [I2 0]
             r = meas[rows] - xa[:, :2]
             s = pa[:, :2, :2] + meas_cov[rows]
+            # a transport that failed or blew up (loopers: Jacobians of 1e8 give a numerically
+            # singular S) flags its track instead of stopping the whole batch
+            bad = ~np.all(np.isfinite(s), axis=(1, 2)) | ~np.all(np.isfinite(xa), axis=1)
+            with np.errstate(invalid="ignore", over="ignore"):
+                s_ok = np.where(bad[:, None, None], np.eye(2), s)
+                det = s_ok[:, 0, 0] * s_ok[:, 1, 1] - s_ok[:, 0, 1] * s_ok[:, 1, 0]
+                bad |= ~(det > 1e-9 * np.abs(s_ok[:, 0, 0] * s_ok[:, 1, 1]))
+            if bad.any():
+                ok[act[bad]] = False
+                s = np.where(bad[:, None, None], np.eye(2), s)
+                xa = np.where(bad[:, None], 0.0, xa)
+                pa = np.where(bad[:, None, None], np.eye(5), pa)
+                r = np.where(bad[:, None], 0.0, r)
             s_inv = np.linalg.inv(s)
             gain = pa[:, :, :2] @ s_inv
             xa = xa + np.einsum("kij,kj->ki", gain, r)

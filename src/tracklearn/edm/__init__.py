@@ -6,6 +6,7 @@ from tracklearn.edm.event import Event
 from tracklearn.edm.graph import Graph
 from tracklearn.edm.hits import Cells, Hits
 from tracklearn.edm.particles import Particles, Truth
+from tracklearn.edm.scored_edges import ScoredEdges
 from tracklearn.edm.track_candidates import TrackCandidates
 from tracklearn.edm.track_parameters import TrackParameters
 
@@ -17,6 +18,7 @@ __all__ = [
     "Graph",
     "Hits",
     "Particles",
+    "ScoredEdges",
     "TrackCandidates",
     "TrackParameters",
     "Truth",

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from tracklearn.edm.scored_edges import ScoredEdges
 from tracklearn.edm.track_parameters import TrackParameters
 from tracklearn.errors import DataError
 
@@ -29,12 +30,16 @@ class TrackCandidates:
     parameters : TrackParameters or None
         Fitted perigee parameters of (some of) the tracks, rows keyed by track
         number; ``None`` for methods that do not fit their tracks.
+    edges : ScoredEdges or None
+        The scored edges the tracks were built from (edge-classifier methods, when
+        asked for: MC-dropout spreads, calibration); ``None`` otherwise.
     """
 
     offsets: npt.NDArray[np.int64]
     hit_index: npt.NDArray[np.int64]
     n_hits: int
     parameters: TrackParameters | None = None
+    edges: ScoredEdges | None = None
 
     def __post_init__(self) -> None:
         for name in ("offsets", "hit_index"):
@@ -64,14 +69,31 @@ class TrackCandidates:
                 raise DataError(
                     "tracks", f"parameters refer to track {int(tr.max())} of {len(off) - 1}"
                 )
+        if self.edges is not None:
+            if not isinstance(self.edges, ScoredEdges):
+                raise DataError("tracks", "edges must be ScoredEdges")
+            e = self.edges
+            if len(e) and max(int(e.inner.max()), int(e.outer.max())) >= self.n_hits:
+                raise DataError("tracks", f"scored edges outside [0, {self.n_hits})")
         off.flags.writeable = False
         idx.flags.writeable = False
         object.__setattr__(self, "offsets", off)
         object.__setattr__(self, "hit_index", idx)
 
     def with_parameters(self, parameters: TrackParameters | None) -> TrackCandidates:
-        """The same tracks carrying ``parameters`` (a new object)."""
-        return TrackCandidates(self.offsets, self.hit_index, self.n_hits, parameters)
+        """The same tracks carrying ``parameters`` (a new object; ``edges`` are kept)."""
+        return TrackCandidates(self.offsets, self.hit_index, self.n_hits, parameters, self.edges)
+
+    def with_edges(self, edges: ScoredEdges | None) -> TrackCandidates:
+        """The same tracks carrying scored ``edges`` (a new object)."""
+        return TrackCandidates(self.offsets, self.hit_index, self.n_hits, self.parameters, edges)
+
+    def track_scores(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """Per track mean edge score and mean MC spread (:meth:`ScoredEdges.track_scores`)."""
+        if self.edges is None:
+            nan = np.full(self.n_tracks, np.nan)
+            return nan, nan.copy()
+        return self.edges.track_scores(self.offsets, self.hit_index, self.n_hits)
 
     @property
     def n_tracks(self) -> int:

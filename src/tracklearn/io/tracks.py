@@ -34,7 +34,11 @@ def timing_path(out_dir: str | Path, event_id: int) -> Path:
 
 
 def write_tracks(out_dir: str | Path, event: Event, tracks: TrackCandidates) -> Path:
-    """Write ``tracks`` of ``event`` as ``hit_id,track_id`` (every hit once), atomically."""
+    """Write ``tracks`` of ``event`` as ``hit_id,track_id`` (every hit once), atomically.
+
+    Tracks that carry scored edges also get ``event<id>-edge-scores.parquet`` and
+    ``event<id>-track-scores.csv`` (:mod:`tracklearn.io.scores`).
+    """
     if tracks.n_hits != event.n_hits:
         raise DataError(
             event.source, f"tracks cover {tracks.n_hits} hits, event has {event.n_hits}"
@@ -44,6 +48,12 @@ def write_tracks(out_dir: str | Path, event: Event, tracks: TrackCandidates) -> 
     df = pd.DataFrame({"hit_id": event.hits.hit_id, "track_id": labels})
     with atomic_path(path) as tmp:
         df.to_csv(tmp, index=False)
+    from tracklearn.io.scores import remove_scores, write_scores
+
+    if tracks.edges is not None:  # classifier scores (and MC-dropout spreads) beside them
+        write_scores(out_dir, event, tracks)
+    else:  # never leave scores of an earlier run beside these tracks
+        remove_scores(out_dir, event.event_id)
     return path
 
 

@@ -18,10 +18,16 @@ Definitions (written once here)
 - **Pull widths**: ``width_68`` (central half-width as above), ``std`` (all
   pulls) and the Gaussian fit ``core_mean`` / ``core_sigma`` (maximum
   likelihood, i.e. mean and standard deviation, of pulls with ``|pull| < 5``).
+- **Coverage** (:mod:`tracklearn.metrics.calibration`): per parameter the
+  fraction of pulls inside the central 68 % and 95 % intervals
+  (``coverage_0.68``, ``coverage_0.95``; 0.68 / 0.95 when calibrated), and for
+  the full covariance the fraction of ``χ² = rᵀ Σ⁻¹ r`` (5 parameters) below
+  the 68 % / 95 % quantiles of χ²(5) (``covariance_coverage``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,6 +41,7 @@ from tracklearn.edm.track_parameters import PARAMETER_NAMES
 from tracklearn.errors import DataError
 from tracklearn.geometry.field import TRACKML_FIELD, MagneticField
 from tracklearn.geometry.perigee import perigee_from_point
+from tracklearn.metrics.calibration import chi2_coverage, interval_coverage
 from tracklearn.metrics.matching import match_tracks
 from tracklearn.metrics.targets import TargetSelection, target_mask
 
@@ -87,6 +94,8 @@ class Residuals:
     truth, fitted, sigma : float64, shape (M, 5)
         True and fitted ``(d0, z0, φ, θ, q/p)`` and the fitted standard
         deviations [mm, mm, rad, rad, e/GeV].
+    cov : float64, shape (M, 5, 5), optional
+        The fitted covariance (None: only ``sigma`` is known).
     """
 
     event_id: npt.NDArray[np.int64]
@@ -97,6 +106,7 @@ class Residuals:
     truth: FloatArray
     fitted: FloatArray
     sigma: FloatArray
+    cov: FloatArray | None = None
 
     def __len__(self) -> int:
         return len(self.track)
@@ -115,6 +125,19 @@ class Residuals:
             return self.residual / self.sigma
 
     @property
+    def chi2(self) -> FloatArray:
+        """``rᵀ Σ⁻¹ r`` of the residual with the full covariance (diagonal without it), (M,)."""
+        r = self.residual
+        if self.cov is None:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return np.asarray(np.sum((r / self.sigma) ** 2, axis=1))
+        out = np.full(len(r), np.nan)
+        for i in range(len(r)):  # solve per track: a singular covariance gives NaN, not a crash
+            with contextlib.suppress(np.linalg.LinAlgError):
+                out[i] = float(r[i] @ np.linalg.solve(self.cov[i], r[i]))
+        return out
+
+    @property
     def pt_fit(self) -> FloatArray:
         return np.asarray(np.sin(self.fitted[:, 3]) / np.abs(self.fitted[:, 4]))
 
@@ -129,13 +152,15 @@ class Residuals:
             z = np.zeros(0)
             zi = np.zeros(0, np.int64)
             e = np.zeros((0, 5))
-            return cls(zi, zi, zi, z, z, e, e, e)
-        return cls(
-            *(
-                np.concatenate([getattr(p, f) for p in parts])
-                for f in cls.__dataclass_fields__  # field order = constructor order
-            )
-        )
+            return cls(zi, zi, zi, z, z, e, e, e, np.zeros((0, 5, 5)))
+        arrays: dict[str, Any] = {
+            f: np.concatenate([getattr(p, f) for p in parts])
+            for f in cls.__dataclass_fields__
+            if f != "cov"
+        }
+        covs = [p.cov for p in parts]
+        arrays["cov"] = None if any(c is None for c in covs) else np.concatenate(covs)  # type: ignore[arg-type]
+        return cls(**arrays)
 
 
 def track_residuals(
@@ -196,6 +221,7 @@ def track_residuals(
         truth=truth,
         fitted=par.vector[sel],
         sigma=par.sigma[sel],
+        cov=par.cov[sel],
     )
 
 
@@ -225,7 +251,8 @@ def pt_resolution(
 
 
 def pull_widths(res: Residuals) -> dict[str, dict[str, float]]:
-    """Per parameter: ``n``, ``mean``, ``std``, ``width_68``, ``core_mean``, ``core_sigma``."""
+    """Per parameter: ``n``, ``mean``, ``std``, ``width_68``, ``core_mean``, ``core_sigma``,
+    ``coverage_0.68``, ``coverage_0.95``."""
     pulls = res.pull
     out: dict[str, dict[str, float]] = {}
     for j, name in enumerate(PARAMETER_NAMES):
@@ -239,6 +266,7 @@ def pull_widths(res: Residuals) -> dict[str, dict[str, float]]:
             "width_68": central_half_width(p),
             "core_mean": float(core.mean()) if len(core) else float("nan"),
             "core_sigma": float(core.std()) if len(core) > 1 else float("nan"),
+            **{f"coverage_{k}": v for k, v in interval_coverage(p).items()},
         }
     return out
 
@@ -252,6 +280,7 @@ def resolution_summary(res: Residuals, pt_edges: Sequence[float] = PT_EDGES) -> 
             "all": pt_resolution(res, pt_edges),
         },
         "pulls": pull_widths(res),
+        "covariance_coverage": chi2_coverage(res.chi2, len(PARAMETER_NAMES)),
         "residual_width_68": {
             name: central_half_width(res.residual[:, j]) for j, name in enumerate(PARAMETER_NAMES)
         },
@@ -264,6 +293,9 @@ def resolution_summary(res: Residuals, pt_edges: Sequence[float] = PT_EDGES) -> 
             "barrel": f"|eta_true| < {BARREL_ETA_MAX}",
             "pull": "(fitted - true) / sqrt(cov_ii); width_68 = half the central 68% "
             f"interval; core_mean/core_sigma = Gaussian ML fit of |pull| < {PULL_CLIP}",
+            "coverage": "coverage_q = fraction of |pull| < the central-q quantile of N(0, 1); "
+            "covariance_coverage = fraction of chi2 = r^T cov^-1 r below the q quantile of "
+            "chi2(5)",
             "units": "d0, z0 [mm]; phi, theta [rad]; qop [e/GeV]; pt [GeV]",
         },
     }

@@ -7,9 +7,19 @@ from torch import nn
 
 
 def mlp(
-    n_in: int, hidden: int, n_out: int, n_layers: int = 2, *, layer_norm: bool = True
+    n_in: int,
+    hidden: int,
+    n_out: int,
+    n_layers: int = 2,
+    *,
+    layer_norm: bool = True,
+    dropout: float = 0.0,
 ) -> nn.Sequential:
     """``n_layers`` linear layers with ReLU (and LayerNorm) between them.
+
+    ``dropout > 0`` adds dropout of that probability after every ReLU (for
+    MC dropout, :mod:`tracklearn.models.mc_dropout`); with 0 no layer is added,
+    so the parameter names, and weights saved before, are unchanged.
 
     Shapes: (..., n_in) → (..., n_out).  The last layer has no activation.
     """
@@ -20,6 +30,8 @@ def mlp(
         if layer_norm:
             layers.append(nn.LayerNorm(hidden))
         layers.append(nn.ReLU())
+        if dropout > 0:
+            layers.append(nn.Dropout(dropout))
         width = hidden
     layers.append(nn.Linear(width, n_out))
     return nn.Sequential(*layers)

@@ -70,6 +70,39 @@ class EdgeModel:
         ]
         return to_numpy(torch.cat(out))
 
+    def scores_mc(
+        self, graph: Graph, n_samples: int, *, rate: float | None = None, seed: int = 0
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+        """MC-dropout edge probabilities: mean and standard deviation over ``n_samples``.
+
+        ``rate`` None samples with the model's own dropout (a model trained
+        without dropout raises :class:`~tracklearn.errors.ConfigError`); see
+        :func:`tracklearn.models.mc_dropout.mc_dropout`.  Shapes: (E,), (E,).
+        """
+        from tracklearn.models.mc_dropout import mc_dropout
+
+        if graph.n_edges == 0:
+            return np.zeros(0, np.float32), np.zeros(0, np.float32)
+        t = to_tensors(graph)
+        per_edge = getattr(self.module, "per_edge", False)
+
+        def forward() -> torch.Tensor:
+            if not per_edge:
+                return torch.sigmoid(self.module(t.x, t.edge_index, t.edge_attr))
+            chunks = [
+                torch.sigmoid(
+                    self.module(
+                        t.x, t.edge_index[:, i : i + CHUNK_EDGES], t.edge_attr[i : i + CHUNK_EDGES]
+                    )
+                )
+                for i in range(0, t.n_edges, CHUNK_EDGES)
+            ]
+            return torch.cat(chunks)
+
+        mean, std = mc_dropout(self.module, forward, n_samples, rate=rate, seed=seed)
+        self.module.eval()
+        return to_numpy(mean), to_numpy(std)
+
     def save(self, folder: str | Path) -> Path:
         """Write ``model.json`` and ``weights.pt`` into ``folder`` (atomically); return it."""
         folder = Path(folder)

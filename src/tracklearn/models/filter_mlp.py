@@ -28,6 +28,8 @@ class FilterMLP(nn.Module):
     features
         Input front-end, as for
         :class:`~tracklearn.models.interaction_network.InteractionNetwork`.
+    dropout
+        Dropout probability after every hidden ReLU (0: none; > 0 for MC dropout).
 
     Shapes
     ------
@@ -44,12 +46,13 @@ class FilterMLP(nn.Module):
         hidden: int = 64,
         n_layers: int = 3,
         features: str = "in_paper",
+        dropout: float = 0.0,
     ) -> None:
         super().__init__()
         self.features = features
         if features != "in_paper":
             node_dim, edge_dim = feature_dims(features)
-        self.net = mlp(2 * node_dim + edge_dim, hidden, 1, n_layers)
+        self.net = mlp(2 * node_dim + edge_dim, hidden, 1, n_layers, dropout=dropout)
 
     def forward(
         self, x: torch.Tensor, edge_index: torch.Tensor, edge_attr: torch.Tensor

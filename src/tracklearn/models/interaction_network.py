@@ -27,10 +27,10 @@ class InteractionLayer(MessagePassing):
     h (N, H), edge_index (2, E) inner → outer, e (E, H) → (h', e'), same shapes.
     """
 
-    def __init__(self, hidden: int, n_layers: int = 2) -> None:
+    def __init__(self, hidden: int, n_layers: int = 2, dropout: float = 0.0) -> None:
         super().__init__(aggr="sum")
-        self.edge_mlp = mlp(3 * hidden, hidden, hidden, n_layers)
-        self.node_mlp = mlp(3 * hidden, hidden, hidden, n_layers)
+        self.edge_mlp = mlp(3 * hidden, hidden, hidden, n_layers, dropout=dropout)
+        self.node_mlp = mlp(3 * hidden, hidden, hidden, n_layers, dropout=dropout)
 
     def forward(
         self, h: torch.Tensor, edge_index: torch.Tensor, e: torch.Tensor
@@ -68,6 +68,8 @@ class InteractionNetwork(nn.Module):
         ``x`` and ``edge_attr`` as they are (``node_dim``/``edge_dim`` wide);
         ``"invariant"`` derives rotation-invariant inputs from the IN-paper
         features (then ``node_dim``/``edge_dim`` are ignored).
+    dropout
+        Dropout probability after every hidden ReLU (0: none; > 0 for MC dropout).
 
     Shapes
     ------
@@ -82,16 +84,17 @@ class InteractionNetwork(nn.Module):
         n_iterations: int = 4,
         n_layers: int = 2,
         features: str = "in_paper",
+        dropout: float = 0.0,
     ) -> None:
         super().__init__()
         self.n_iterations = n_iterations
         self.features = features
         if features != "in_paper":
             node_dim, edge_dim = feature_dims(features)
-        self.node_encoder = mlp(node_dim, hidden, hidden, n_layers)
-        self.edge_encoder = mlp(2 * node_dim + edge_dim, hidden, hidden, n_layers)
-        self.layer = InteractionLayer(hidden, n_layers)
-        self.classifier = mlp(3 * hidden, hidden, 1, n_layers)
+        self.node_encoder = mlp(node_dim, hidden, hidden, n_layers, dropout=dropout)
+        self.edge_encoder = mlp(2 * node_dim + edge_dim, hidden, hidden, n_layers, dropout=dropout)
+        self.layer = InteractionLayer(hidden, n_layers, dropout)
+        self.classifier = mlp(3 * hidden, hidden, 1, n_layers, dropout=dropout)
 
     def forward(
         self, x: torch.Tensor, edge_index: torch.Tensor, edge_attr: torch.Tensor

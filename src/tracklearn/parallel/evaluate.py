@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from tracklearn.errors import DataError, RunInterrupted
-from tracklearn.evaluation import EvaluationResult, EventScore, ScoreJob, evaluate_folder
+from tracklearn.evaluation import EvaluationResult, EventJob, evaluate_folder
 from tracklearn.metrics import TargetSelection
 from tracklearn.parallel.engine import run_tasks
 from tracklearn.parallel.scheduler import SchedulerSpec, cap_workers
+
+_T = TypeVar("_T")
 
 
 class EvaluationFailed(DataError):
@@ -37,12 +40,17 @@ def evaluate_events(
     *,
     workers: int = 1,
     scheduler: SchedulerSpec | None = None,
+    validation: tuple[Sequence[str | Path], str | Path] | None = None,
 ) -> EvaluationResult:
-    """:func:`tracklearn.evaluation.evaluate_folder` with the events scored in parallel."""
-    if workers <= 1 and scheduler is None:
-        return evaluate_folder(truth, tracks_dir, out_dir, targets)
+    """:func:`tracklearn.evaluation.evaluate_folder` with the events scored in parallel.
 
-    def map_events(prefixes: list[Path], job: ScoreJob) -> list[EventScore]:
+    ``validation`` (truth events, their tracks folder): their edge scores are read
+    by the workers too, and the temperature is fitted once, here.
+    """
+    if workers <= 1 and scheduler is None:
+        return evaluate_folder(truth, tracks_dir, out_dir, targets, validation=validation)
+
+    def map_events(prefixes: list[Path], job: EventJob[_T]) -> list[_T]:
         n = workers if scheduler is not None else cap_workers(workers, len(prefixes))
         try:
             report = run_tasks(job, [str(p) for p in prefixes], workers=n, scheduler=scheduler)
@@ -54,4 +62,6 @@ def evaluate_events(
             raise EvaluationFailed([str(o.error) for o in report.failed])
         return [o.value for o in report.outcomes]
 
-    return evaluate_folder(truth, tracks_dir, out_dir, targets, map_events=map_events)
+    return evaluate_folder(
+        truth, tracks_dir, out_dir, targets, map_events=map_events, validation=validation
+    )

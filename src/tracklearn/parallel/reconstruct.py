@@ -33,7 +33,13 @@ from tracklearn.provenance import provenance
 log = logging.getLogger(__name__)
 
 #: per-event files of ``reconstruct`` (for cleaning a folder of an earlier run)
-PATTERNS = ("event*-tracks.csv", "event*-track-params.parquet", "event*-timing.json")
+PATTERNS = (
+    "event*-tracks.csv",
+    "event*-track-params.parquet",
+    "event*-edge-scores.parquet",
+    "event*-track-scores.csv",
+    "event*-timing.json",
+)
 
 
 @dataclass

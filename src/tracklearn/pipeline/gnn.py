@@ -1,5 +1,13 @@
 """The ``gnn`` reconstruction method: graph builder → (filter) → edge classifier → track building.
 
+With ``mc_samples > 0`` the edge classifier runs that many times with MC
+dropout (:mod:`tracklearn.models.mc_dropout`): tracks are built from the mean
+score, edges whose spread exceeds ``max_score_std`` are dropped first, and the
+tracks carry the scored edges (written by ``reconstruct`` as
+``event<id>-edge-scores.parquet`` with ``score_std`` and
+``event<id>-track-scores.csv``; :mod:`tracklearn.io.scores`).  MC dropout needs
+the torch backend (an ONNX export has no dropout to sample).
+
 Track building is any registered builder (``building``: ``components``,
 ``walkthrough``, ``hybrid``; :mod:`tracklearn.building`).  Candidates can then be
 selected by the number of detector layers they cross (``min_layers``) or by a
@@ -27,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tracklearn.building import TrackBuilder, layer_code, make_track_builder
 from tracklearn.building.selection import estimate_pt, n_layers_per_track, select_tracks
-from tracklearn.edm import Event, TrackCandidates
+from tracklearn.edm import Event, ScoredEdges, TrackCandidates
 from tracklearn.errors import ConfigError
 from tracklearn.graph.builders import make_builder
 from tracklearn.graph.subgraph import edge_subgraph
@@ -53,6 +61,11 @@ class GNNConfig(BaseModel):
     min_layers: int | None = Field(None, ge=0)  # track selection: distinct layers
     pt_min: float | None = Field(None, ge=0)  # GeV: track selection by circle-fit pT
     threads: int = Field(2, ge=1)  # torch threads (2 cores; use 1 per worker with --workers)
+    mc_samples: int = Field(0, ge=0)  # MC-dropout samples of the edge classifier (0: off)
+    mc_dropout: float | None = Field(None, ge=0, lt=1)  # rate; None: the model's own dropout
+    mc_seed: int = 0  # seed of the dropout masks
+    max_score_std: float | None = Field(None, gt=0)  # drop edges with a larger MC spread
+    save_edge_scores: bool = False  # attach the scored edges even without MC dropout
     # onnxruntime: run the networks of an exported folder (tracklearn export) without torch
     backend: Literal["torch", "onnxruntime"] = "torch"
     precision: Literal["fp32", "int8"] = "fp32"  # onnxruntime: the exported network to run
@@ -62,6 +75,13 @@ class GNNReconstructor:
     """Event → track candidates with a trained model folder (see the module docstring)."""
 
     def __init__(self, config: GNNConfig) -> None:
+        if config.mc_samples and config.backend == "onnxruntime":
+            raise ConfigError(
+                "mc_samples (MC dropout) needs backend torch: an ONNX export runs the network "
+                "in eval mode, without dropout; drop --mc-samples or use --backend torch"
+            )
+        if config.max_score_std is not None and not config.mc_samples:
+            raise ConfigError("max_score_std needs mc_samples > 0 (MC-dropout spreads)")
         load: Any
         if config.backend == "onnxruntime":  # no torch import on this path
             from tracklearn.export.runtime import OrtEdgeModel
@@ -114,20 +134,48 @@ class GNNReconstructor:
         )
         self.pt_min = config.pt_min if config.pt_min is not None else build.get("pt_min")
         self.bz = float(build.get("bz", 2.0))
+        if config.backend == "onnxruntime":  # the export keeps the classifier's model.json
+            classifier_json = folder / spec.get("classifier", ".") / "model.json"
+            meta = json.loads(classifier_json.read_text()) if classifier_json.exists() else {}
+            self.label_pt_min = meta.get("data", {}).get("label_pt_min")
+        else:
+            self.label_pt_min = self.classifier.info.get("data", {}).get("label_pt_min")
+        if config.mc_samples and config.mc_dropout is None:
+            from tracklearn.models.mc_dropout import has_dropout
+
+            if not has_dropout(self.classifier.module):
+                raise ConfigError(
+                    f"{folder}: the edge classifier was trained without dropout; give "
+                    "mc_dropout (a rate) to sample it anyway, or train it with dropout > 0"
+                )
 
     def __call__(self, event: Event) -> TrackCandidates:
         graph = self.graph_builder(event)
         if self.filter is not None and graph.n_edges:
             graph = edge_subgraph(graph, self.filter.scores(graph) >= self.filter.threshold)
-        scores = self.classifier.scores(graph) if graph.n_edges else np.zeros(0, np.float32)
+        cfg = self.config
+        std: np.ndarray | None = None
+        if cfg.mc_samples:
+            scores, std = self.classifier.scores_mc(
+                graph, cfg.mc_samples, rate=cfg.mc_dropout, seed=cfg.mc_seed + event.event_id
+            )
+        else:
+            scores = self.classifier.scores(graph) if graph.n_edges else np.zeros(0, np.float32)
         log.debug("event %d: %d nodes, %d edges", event.event_id, graph.n_nodes, graph.n_edges)
         layer = layer_code(event.hits.volume_id, event.hits.layer_id)
-        tracks = self.track_builder(graph, scores, event.n_hits, layer=layer)
+        build_scores = scores
+        if std is not None and cfg.max_score_std is not None:  # uncertain edges are not used
+            build_scores = np.where(std > cfg.max_score_std, 0.0, scores).astype(np.float32)
+        tracks = self.track_builder(graph, build_scores, event.n_hits, layer=layer)
         if self.min_layers:
             tracks = select_tracks(tracks, n_layers_per_track(tracks, layer) >= self.min_layers)
         if self.pt_min:
             pt = estimate_pt(event.hits.x, event.hits.y, tracks, self.bz)
             tracks = select_tracks(tracks, pt >= self.pt_min)
+        if cfg.mc_samples or cfg.save_edge_scores:
+            hits = graph.hit_index[graph.edge_index]  # (2, E) hit rows
+            edges = ScoredEdges(hits[0], hits[1], scores, std, self.label_pt_min)
+            tracks = tracks.with_edges(edges)
         return tracks
 
 

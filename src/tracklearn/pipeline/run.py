@@ -28,6 +28,7 @@ from tracklearn.io import (
     write_track_params,
     write_tracks,
 )
+from tracklearn.io.scores import edge_scores_path, track_scores_path
 from tracklearn.io.trackml import event_id_from_prefix
 from tracklearn.io.tracks import hits_digest, timing_path, tracks_path
 from tracklearn.pipeline.registry import Reconstructor, get_method
@@ -100,6 +101,8 @@ def event_outputs(out_dir: str | Path, prefix: str | Path) -> list[Path]:
     return [
         tracks_path(out_dir, eid),
         track_params_path(out_dir, eid),
+        edge_scores_path(out_dir, eid),
+        track_scores_path(out_dir, eid),
         timing_path(out_dir, eid),
     ]
 

@@ -61,9 +61,10 @@ class ToyStageConfig(BaseModel):
 
 
 class RegressionStageConfig(ToyStageConfig):
-    """The Conv+LSTM regression stage: MSE warm-up, then the NLL, then calibration."""
+    """The Conv+LSTM regression stage: MSE warm-up, the NLL, covariance-only epochs."""
 
     warmup_epochs: int = Field(2, ge=0)  # epochs of MSE on the means before the NLL
+    cov_epochs: int = Field(0, ge=0)  # last epochs: NLL of the covariance head alone
     calibrate: bool = True  # scale σ so that the validation pulls have unit width
 
 
@@ -211,17 +212,25 @@ def train_regression(
     resume: bool = False,
     stored_config: dict[str, Any] | None = None,
     warmup_epochs: int = 0,
+    cov_epochs: int = 0,
     fresh: Callable[[int], ToySample] | None = None,
 ) -> History:
     """Train the Conv+LSTM regressor; history has ``val_loss`` (the NLL) and ``val_pull_std``.
 
     The first ``warmup_epochs`` epochs minimise the mean squared error of the
-    means only (the covariance head is untouched), the rest the Gaussian NLL:
+    means only (the covariance head is untouched), then the Gaussian NLL:
     an NLL started from random means first inflates Σ to cover the large early
-    residuals and then shrinks it slowly.  ``fresh(epoch)`` as in
-    :func:`train_seeded` (new training events every epoch).
+    residuals and then shrinks it slowly, and it still lags behind the
+    residuals when the means stop improving (pulls narrower than 1).  The last
+    ``cov_epochs`` epochs therefore train the covariance head alone on the
+    NLL with the means held fixed (everything else frozen): Σ then follows the
+    residuals of the final means, which is what unit pulls ask for.
+    ``fresh(epoch)`` as in :func:`train_seeded` (new training events every epoch).
     """
     k = int(getattr(model, "max_tracks", 1))
+    if cov_epochs and not hasattr(model, "cov_head"):
+        raise ValueError("cov_epochs needs a model with a separate cov_head")
+    first_cov = config.epochs - cov_epochs
 
     def tensors(s: ToySample) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         y_np, m_np = regression_targets(s, k)
@@ -229,11 +238,16 @@ def train_regression(
 
     data = dict(zip("xym", tensors(train_set), strict=True))
     vx, vy, vm = tensors(val_set)
-    state = {"mse": warmup_epochs > 0}
+    state = {"mse": warmup_epochs > 0, "cov": False}
 
     def step(mod: torch.nn.Module, idx: torch.Tensor) -> torch.Tensor:
-        mean, chol = mod(data["x"][idx])
         y, m = data["y"][idx], data["m"][idx]
+        if state["cov"]:  # the covariance head alone, on fixed features and means
+            with torch.no_grad():
+                feats = mod.features(data["x"][idx])  # type: ignore[operator]
+            mean, chol = mod.heads(feats)  # type: ignore[operator]
+            return gaussian_nll(mean.detach(), chol, y, m)
+        mean, chol = mod(data["x"][idx])
         if state["mse"]:
             w = m.to(mean.dtype)[..., None]
             return ((mean - y) ** 2 * w).sum() / w.sum().clamp(min=1)
@@ -241,6 +255,10 @@ def train_regression(
 
     def epoch_batches(epoch: int, gen: torch.Generator) -> Iterator[torch.Tensor]:
         state["mse"] = epoch < warmup_epochs
+        state["cov"] = cov_epochs > 0 and epoch >= first_cov
+        if state["cov"]:  # frozen parameters get no gradient, so the optimiser skips them
+            for name, p in model.named_parameters():
+                p.requires_grad_(name.startswith("cov_head."))
         if fresh is not None:
             data.update(zip("xym", tensors(fresh(epoch)), strict=True))
         return _batches(len(data["x"]), batch_size, gen)
@@ -253,10 +271,14 @@ def train_regression(
             "val_pull_std": float(pull.std()) if len(pull) > 1 else float("nan"),
         }
 
-    return train(
-        model, step, epoch_batches, evaluate, config, out,
-        resume=resume, stored_config=stored_config,
-    )  # fmt: skip
+    try:
+        return train(
+            model, step, epoch_batches, evaluate, config, out,
+            resume=resume, stored_config=stored_config,
+        )  # fmt: skip
+    finally:
+        for p in model.parameters():
+            p.requires_grad_(True)
 
 
 def calibrate_regression(model: torch.nn.Module, val_set: ToySample) -> FloatArray:
@@ -295,6 +317,55 @@ def predict_regression(
             pulls(mean, chol, y).numpy().astype(np.float64),
             m_np,
         )
+
+
+def predict_regression_full(
+    model: torch.nn.Module, sample: ToySample, *, mc_samples: int = 0, seed: int = 0
+) -> dict[str, npt.NDArray[np.float64] | npt.NDArray[np.bool_]]:
+    """Predictions with their full covariance, optionally with MC dropout.
+
+    Without MC dropout: ``mean`` (N, K, 2), ``cov`` = Σ = Lc Lcᵀ (N, K, 2, 2),
+    ``y``, ``mask`` and ``chi2`` = (y − f)ᵀ Σ⁻¹ (y − f) (N, K).  With
+    ``mc_samples > 1`` the model runs that many times with dropout active:
+    ``mean`` is the mean of the sampled means, ``cov_aleatoric`` the mean of
+    the sampled Σ, ``cov_epistemic`` the covariance of the sampled means and
+    ``cov`` their sum (the total predictive covariance of Gal & Ghahramani),
+    ``spread`` the square root of the diagonal of ``cov_epistemic``.
+    """
+    from tracklearn.models.mc_dropout import mc_dropout_mode
+
+    k = int(getattr(model, "max_tracks", 1))
+    y_np, m_np = regression_targets(sample, k)
+    x = torch.from_numpy(sample.hits)
+    model.eval()
+    out: dict[str, npt.NDArray[np.float64] | npt.NDArray[np.bool_]] = {"y": y_np, "mask": m_np}
+    with torch.no_grad():
+        if mc_samples > 1:
+            means, covs = [], []
+            with torch.random.fork_rng(devices=[]), mc_dropout_mode(model):
+                torch.manual_seed(seed)
+                for _ in range(mc_samples):
+                    mu, ch = model(x)
+                    means.append(mu.double())
+                    covs.append((ch @ ch.transpose(-1, -2)).double())
+            mu_s = torch.stack(means)  # (S, N, K, 2)
+            mean = mu_s.mean(0)
+            d = mu_s - mean
+            epi = torch.einsum("snki,snkj->nkij", d, d) / mc_samples
+            alea = torch.stack(covs).mean(0)
+            cov = alea + epi
+            out |= {
+                "cov_aleatoric": alea.numpy(),
+                "cov_epistemic": epi.numpy(),
+                "spread": torch.sqrt(torch.diagonal(epi, dim1=-2, dim2=-1)).numpy(),
+            }
+        else:
+            mu, ch = model(x)
+            mean, cov = mu.double(), (ch @ ch.transpose(-1, -2)).double()
+    r = torch.from_numpy(y_np) - mean
+    chi2 = (r.unsqueeze(-2) @ torch.linalg.solve(cov, r.unsqueeze(-1))).squeeze(-1).squeeze(-1)
+    out |= {"mean": mean.numpy(), "cov": cov.numpy(), "chi2": chi2.numpy()}
+    return out
 
 
 # ---------------------------------------------------------------- g-2 finder
@@ -366,6 +437,195 @@ def predict_g2(model: torch.nn.Module, islands: G2Islands, batch_size: int = 512
     return torch.cat(out).numpy().astype(np.int64)
 
 
+def predict_g2_tracks(model: torch.nn.Module, islands: G2Islands, seed: int = 0) -> IntArray:
+    """The g-2 finder's track candidates: the network's slots guiding :func:`ransac_candidates`.
+
+    Shapes: (N, L, S), 0 noise, ``k ≥ 1`` candidate.
+    """
+    return ransac_candidates(predict_g2(model, islands), islands.occupancy, seed=seed)
+
+
+def g2_hit_scores(
+    model: torch.nn.Module,
+    islands: G2Islands,
+    *,
+    mc_samples: int = 0,
+    rate: float | None = None,
+    seed: int = 0,
+    batch_size: int = 512,
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """Per cell the probability of being on a track, ``1 − P(noise class)``, and its MC spread.
+
+    With ``mc_samples > 0`` the mean and standard deviation over MC-dropout
+    samples (:func:`tracklearn.models.mc_dropout.mc_dropout`); otherwise the
+    evaluation-mode score and zeros.  Shapes: (N, L, S) both (empty cells too).
+    """
+    from tracklearn.models.mc_dropout import mc_dropout
+
+    x = torch.from_numpy(islands.occupancy)
+    means, stds = [], []
+    for i in range(0, len(x), batch_size):
+        xb = x[i : i + batch_size]
+
+        def forward(xb: torch.Tensor = xb) -> torch.Tensor:
+            return 1.0 - torch.softmax(model(xb), dim=-1)[..., 0]
+
+        if mc_samples > 0:
+            m, s = mc_dropout(model, forward, mc_samples, rate=rate, seed=seed + i)
+        else:
+            model.eval()
+            with torch.no_grad():
+                m = forward()
+            s = torch.zeros_like(m)
+        means.append(m)
+        stds.append(s)
+    return torch.cat(means).numpy(), torch.cat(stds).numpy()
+
+
+#: g-2 track building (:func:`ransac_candidates`): a cell belongs to a parabola within
+#: this many straws (a track's cells sit within ±0.5 of it, crosstalk 1 straw away)
+RANSAC_TOLERANCE = 0.75
+#: a candidate needs this many cells on this many distinct layers
+RANSAC_MIN_CELLS = 5
+RANSAC_MIN_LAYERS = 4
+#: random three-cell parabolas tried per RANSAC fit
+RANSAC_TRIALS = 64
+
+
+def cell_positions(n_layers: int, n_straws: int) -> npt.NDArray[np.float32]:
+    """x of every cell in straw units (straw centre plus the layer's stagger). Shapes: (L, S)."""
+    geom = G2Config(n_straws=n_straws).geometry()
+    if geom.n_layers != n_layers:
+        geom = G2Config(n_modules=n_layers, layers_per_module=1, n_straws=n_straws).geometry()
+    x = np.arange(n_straws)[None, :] + 0.5 + geom.layer_offset[:, None] / geom.pitch
+    return x.astype(np.float32)
+
+
+def _layer_u(n_layers: int, n_straws: int) -> npt.NDArray[np.float64]:
+    """Normalised z of every layer, ``u = (z − z_mid) / z_half`` in [-1, 1]. Shapes: (L,)."""
+    geom = G2Config(n_straws=n_straws).geometry()
+    if geom.n_layers != n_layers:
+        geom = G2Config(n_modules=n_layers, layers_per_module=1, n_straws=n_straws).geometry()
+    z = geom.layer_z
+    return np.asarray((z - 0.5 * (z.max() + z.min())) / max(0.5 * (z.max() - z.min()), 1e-9))
+
+
+def _lsq_parabola(u: FloatArray, x: FloatArray) -> FloatArray:
+    phi = np.stack([np.ones_like(u), u, u * u], axis=1)
+    a = phi.T @ phi + np.diag([1e-6, 1e-6, 1e-2])  # a small ridge keeps few-layer fits straight
+    return np.asarray(np.linalg.solve(a, phi.T @ x))
+
+
+def ransac_parabola(
+    u: FloatArray,
+    x: FloatArray,
+    rng: np.random.Generator,
+    tolerance: float = RANSAC_TOLERANCE,
+    trials: int = RANSAC_TRIALS,
+    groups: IntArray | None = None,
+) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+    """The parabola ``x = a + b u + c u²`` with the most cells within ``tolerance``.
+
+    Tries ``trials`` parabolas through three cells on distinct layers (all
+    solved at once), keeps the one with most inliers and refits it to them by
+    least squares.  Without ``groups`` the three cells are drawn at random;
+    with ``groups`` (a label per cell, e.g. the finder's candidates, ≤ 0 for
+    none) half of the trials draw their three cells from one group, so that in
+    a crowded island most trials start on one track.  Returns the coefficients
+    (3,) and the inlier mask (M,).  Shapes: ``u``, ``x``, ``groups`` (M,), M ≥ 3.
+    """
+    m = len(u)
+    idx = np.stack([rng.choice(m, 3, replace=False) for _ in range(trials)])  # (T, 3)
+    if groups is not None:
+        labels, counts = np.unique(groups[groups > 0], return_counts=True)
+        labels = labels[counts >= 3]
+        for t in range(trials // 2 if len(labels) else 0):
+            members = np.flatnonzero(groups == labels[t % len(labels)])
+            idx[t] = rng.choice(members, 3, replace=False)
+    uu, xx = u[idx], x[idx]
+    phi = np.stack([np.ones_like(uu), uu, uu * uu], axis=-1)  # (T, 3, 3)
+    ok = np.abs(np.linalg.det(phi)) > 1e-9  # distinct layers
+    coef = np.zeros((trials, 3))
+    coef[ok] = np.linalg.solve(phi[ok], xx[ok][..., None])[..., 0]
+    resid = np.abs(coef[:, :1] + coef[:, 1:2] * u + coef[:, 2:] * u * u - x)  # (T, M)
+    counts_in = np.where(ok, (resid <= tolerance).sum(1), -1)
+    inl = resid[int(np.argmax(counts_in))] <= tolerance
+    best = _lsq_parabola(u[inl], x[inl]) if inl.sum() >= 3 else coef[int(np.argmax(counts_in))]
+    inl = np.abs(best[0] + best[1] * u + best[2] * u * u - x) <= tolerance
+    return best, inl
+
+
+def ransac_candidates(
+    pred: IntArray,
+    occupancy: npt.NDArray[np.float32],
+    *,
+    tolerance: float = RANSAC_TOLERANCE,
+    min_cells: int = RANSAC_MIN_CELLS,
+    min_layers: int = RANSAC_MIN_LAYERS,
+    guided: bool = True,
+    seed: int = 0,
+) -> IntArray:
+    """Parabola track candidates by sequential RANSAC, guided by the finder's labels.
+
+    Per island (x in straw units, :func:`cell_positions`; ``u`` the normalised z of the layer):
+
+    1. sequential RANSAC over the occupied cells: the parabola with most cells
+       within ``tolerance`` straws (:func:`ransac_parabola`; with ``guided``,
+       half of its trials start from three cells of one finder candidate)
+       becomes a track if it holds ≥ ``min_cells`` cells on ≥ ``min_layers``
+       layers; its cells leave the pool; repeat until no parabola qualifies;
+    2. every occupied cell goes to the parabola passing nearest to it at its
+       layer if within ``tolerance``, else to noise; each parabola is refitted
+       to its cells and this runs once more;
+    3. candidates left below ``min_cells`` cells or ``min_layers`` layers dissolve.
+
+    ``guided=False`` ignores ``pred``: a purely classical finder (the reference
+    the learned one is measured against).  Shapes: ``pred``, ``occupancy``
+    (N, L, S); returns (N, L, S) labels (0 noise).
+    """
+    n_layers, n_straws = occupancy.shape[1:]
+    cell_x = cell_positions(n_layers, n_straws).astype(np.float64)
+    u_layer = _layer_u(n_layers, n_straws)
+    rng = np.random.default_rng(seed)
+    out = np.zeros(np.shape(pred), dtype=np.int64)
+
+    def enough(lay_sel: IntArray) -> bool:
+        return len(lay_sel) >= min_cells and len(np.unique(lay_sel)) >= min_layers
+
+    for n in range(len(out)):
+        lay, st = np.nonzero(occupancy[n] > 0)
+        if len(lay) == 0:
+            continue
+        u, xs = u_layer[lay], cell_x[lay, st]
+        lab = np.asarray(pred)[n, lay, st] if guided else None
+        curves: list[FloatArray] = []
+        pool = np.arange(len(xs))
+        while enough(lay[pool]):
+            groups = None if lab is None else lab[pool]
+            coef, inl = ransac_parabola(u[pool], xs[pool], rng, tolerance, groups=groups)
+            if not enough(lay[pool[inl]]):
+                break
+            curves.append(coef)
+            pool = pool[~inl]
+        if not curves:
+            continue
+        assign = np.full(len(xs), -1)
+        for _ in range(2):  # nearest parabola, refit, once more
+            c_arr = np.stack(curves)
+            dist = np.abs(c_arr[:, :1] + c_arr[:, 1:2] * u + c_arr[:, 2:] * u * u - xs)
+            best = np.argmin(dist, axis=0)
+            assign = np.where(dist[best, np.arange(len(xs))] <= tolerance, best, -1)
+            curves = [
+                _lsq_parabola(u[assign == k], xs[assign == k]) if np.sum(assign == k) >= 3 else c
+                for k, c in enumerate(curves)
+            ]
+        keep = [k for k in range(len(curves)) if enough(lay[assign == k])]
+        relabel = np.zeros(len(curves) + 1, np.int64)  # index -1 → last entry → 0
+        relabel[keep] = np.arange(1, len(keep) + 1)
+        out[n, lay, st] = relabel[assign]
+    return out
+
+
 # ---------------------------------------------------------------- stages
 
 
@@ -406,6 +666,7 @@ def _run_regression(
     hist = train_regression(
         model, sample.subset(tr), sample.subset(va), cfg.train, out,
         batch_size=cfg.batch_size, resume=resume, warmup_epochs=cfg.warmup_epochs,
+        cov_epochs=cfg.cov_epochs,
         stored_config={"stage": "toy_conv_lstm_regression", **cfg.model_dump(mode="json")},
     )  # fmt: skip
     final = _final(hist)
@@ -442,4 +703,11 @@ def _run_g2(config: dict[str, Any], data: Path, out: Path, resume: bool) -> dict
         batch_size=cfg.batch_size, resume=resume,
         stored_config={"stage": "g2_lstm", **cfg.model_dump(mode="json")},
     )  # fmt: skip
-    return _final(hist)
+    # the finder's tracks (network-guided RANSAC) with the best epoch's weights
+    model.load_state_dict(torch.load(Path(out) / "best.pt", weights_only=False)["model"])
+    val = islands.subset(va)
+    counts = island_candidate_counts(predict_g2_tracks(model, val), val.owner)
+    return _final(hist) | {
+        "val_finder_efficiency": counts.efficiency(),
+        "val_finder_purity": counts.purity(),
+    }
