@@ -500,7 +500,15 @@ def evaluate_edges(
         Path, typer.Argument(help="Folder of graph files (searched recursively).")
     ],
     out: Annotated[Path, typer.Option(help="Output folder for edge_metrics.json.")],
-    fmt: Annotated[str, typer.Option("--format", help="Graph file format: in-npz.")] = "in-npz",
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="Graph file format: in-npz (IN-paper graphs, global coordinates, Ra edge "
+            "features) or heptrkx-sectors (HEP.TrkX phi-sector graphs, _gNNN.npz: the sector "
+            "transform is undone and the edge features computed from the nodes).",
+        ),
+    ] = "in-npz",
     model: Annotated[Path | None, typer.Option(help="Trained model (default: shipped).")] = None,
     threshold: Annotated[float | None, typer.Option(help="Edge-score cut.")] = None,
 ) -> None:
