@@ -23,7 +23,11 @@ app = typer.Typer(
 )
 
 EventsArg = Annotated[
-    list[Path], typer.Argument(help="Event prefixes (dir/event000001000), event files or folders.")
+    list[Path],
+    typer.Argument(
+        help="Event prefixes (dir/event000001000), event files, folders of them, or a "
+        "Parquet store folder (simulate --format parquet; store/event000001000 is one event)."
+    ),
 ]
 
 
