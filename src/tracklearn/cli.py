@@ -397,9 +397,24 @@ def validate_simulation(
     typer.echo(f"floors: {res.n_judged - res.n_failed}/{res.n_judged} pass; report in {out}")
 
 
-@app.command(help="Train a stage (filter, edge_classifier, ...) on a folder of simulated events.")
+class _StageListHelp(typer.core.TyperCommand):
+    """``train --help``: the stages come from the registry, read only when help is shown
+    (listing them imports torch, which ``tracklearn --help`` must not wait for)."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        from tracklearn.training.stages import describe_stages
+
+        lines = [f"  {name}: {summary}" for name, summary in describe_stages().items()]
+        self.epilog = "Stages ([--nproc]: may train on several processes):\n" + "\n".join(lines)
+        super().format_help(ctx, formatter)
+
+
+@app.command(
+    cls=_StageListHelp,
+    help="Train a stage (filter, edge_classifier, ...; listed below) on a folder of events.",
+)
 def train(
-    stage: Annotated[str, typer.Argument(help="Stage name (see tracklearn.training.stages).")],
+    stage: Annotated[str, typer.Argument(help="Stage name (listed below).")],
     config: Annotated[Path, typer.Option(help="YAML config (see configs/gnn/).")],
     data: Annotated[Path, typer.Option(help="Folder of events with truth.")],
     out: Annotated[Path, typer.Option(help="Output folder: checkpoints, curves, model.")],
@@ -419,8 +434,9 @@ def train(
     """Train one stage; the output folder holds the model, its config and curves."""
     from tracklearn.config import load_yaml
     from tracklearn.io.outdir import prepare_out_dir
-    from tracklearn.training.stages import run_stage
+    from tracklearn.training.stages import get_stage, run_stage
 
+    get_stage(stage)  # an unknown stage fails first, listing the valid ones
     cfg = load_yaml(config)
     prepare_out_dir(out, create=False)  # a bad --out fails now, not after loading the data
     metrics = run_stage(stage, cfg, data, out, resume, nproc)
