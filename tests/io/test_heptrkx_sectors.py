@@ -135,6 +135,7 @@ def test_malformed_sector_files_raise_one_line_naming_the_file(
     assert "\n" not in text and text.startswith(str(path)) and message in text
 
 
+@pytest.mark.slow  # 7-11 s on loaded cores: a CLI subprocess that imports torch
 def test_cli_fails_in_one_line_on_a_malformed_file_and_writes_nothing(tmp_path: Path) -> None:
     graphs = tmp_path / "graphs"
     graphs.mkdir()
@@ -150,6 +151,7 @@ def test_cli_fails_in_one_line_on_a_malformed_file_and_writes_nothing(tmp_path: 
 
 
 @pytest.mark.realdata
+@pytest.mark.slow  # 8-12 s on loaded cores
 def test_real_sectors_map_to_real_hits_and_score_with_the_shipped_model(
     shared_data: Path, tmp_path: Path
 ) -> None:

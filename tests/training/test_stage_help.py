@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from tests.cli._run import run
 
 from tracklearn.training.stages import available_stages, describe_stages
@@ -17,6 +18,7 @@ def test_every_stage_has_a_one_line_summary() -> None:
         assert summary and "\n" not in summary and len(summary) < 120, name
 
 
+@pytest.mark.slow  # 8-14 s on loaded cores: two CLI subprocesses that import torch
 def test_train_help_lists_the_stages_and_an_unknown_stage_lists_the_valid_ones(
     tmp_path: Path,
 ) -> None:
