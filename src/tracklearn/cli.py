@@ -23,7 +23,11 @@ app = typer.Typer(
 )
 
 EventsArg = Annotated[
-    list[Path], typer.Argument(help="Event prefixes (dir/event000001000), event files or folders.")
+    list[Path],
+    typer.Argument(
+        help="Event prefixes (dir/event000001000), event files, folders of them, or a "
+        "Parquet store folder (simulate --format parquet; store/event000001000 is one event)."
+    ),
 ]
 
 
@@ -427,9 +431,24 @@ def validate_simulation(
     typer.echo(f"floors: {res.n_judged - res.n_failed}/{res.n_judged} pass; report in {out}")
 
 
-@app.command(help="Train a stage (filter, edge_classifier, ...) on a folder of simulated events.")
+class _StageListHelp(typer.core.TyperCommand):
+    """``train --help``: the stages come from the registry, read only when help is shown
+    (listing them imports torch, which ``tracklearn --help`` must not wait for)."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        from tracklearn.training.stages import describe_stages
+
+        lines = [f"  {name}: {summary}" for name, summary in describe_stages().items()]
+        self.epilog = "Stages ([--nproc]: may train on several processes):\n" + "\n".join(lines)
+        super().format_help(ctx, formatter)
+
+
+@app.command(
+    cls=_StageListHelp,
+    help="Train a stage (filter, edge_classifier, ...; listed below) on a folder of events.",
+)
 def train(
-    stage: Annotated[str, typer.Argument(help="Stage name (see tracklearn.training.stages).")],
+    stage: Annotated[str, typer.Argument(help="Stage name (listed below).")],
     config: Annotated[Path, typer.Option(help="YAML config (see configs/gnn/).")],
     data: Annotated[Path, typer.Option(help="Folder of events with truth.")],
     out: Annotated[Path, typer.Option(help="Output folder: checkpoints, curves, model.")],
@@ -449,8 +468,9 @@ def train(
     """Train one stage; the output folder holds the model, its config and curves."""
     from tracklearn.config import load_yaml
     from tracklearn.io.outdir import prepare_out_dir
-    from tracklearn.training.stages import run_stage
+    from tracklearn.training.stages import get_stage, run_stage
 
+    get_stage(stage)  # an unknown stage fails first, listing the valid ones
     cfg = load_yaml(config)
     prepare_out_dir(out, create=False)  # a bad --out fails now, not after loading the data
     metrics = run_stage(stage, cfg, data, out, resume, nproc)
@@ -534,7 +554,15 @@ def evaluate_edges(
         Path, typer.Argument(help="Folder of graph files (searched recursively).")
     ],
     out: Annotated[Path, typer.Option(help="Output folder for edge_metrics.json.")],
-    fmt: Annotated[str, typer.Option("--format", help="Graph file format: in-npz.")] = "in-npz",
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="Graph file format: in-npz (IN-paper graphs, global coordinates, Ra edge "
+            "features) or heptrkx-sectors (HEP.TrkX phi-sector graphs, _gNNN.npz: the sector "
+            "transform is undone and the edge features computed from the nodes).",
+        ),
+    ] = "in-npz",
     model: Annotated[Path | None, typer.Option(help="Trained model (default: shipped).")] = None,
     threshold: Annotated[float | None, typer.Option(help="Edge-score cut.")] = None,
 ) -> None:

@@ -8,6 +8,7 @@ import pytest
 from tracklearn.edm import Event, Hits, Particles, Truth
 from tracklearn.errors import UnknownNameError
 from tracklearn.graph.truth import edge_labels, true_segments
+from tracklearn.training import stages
 from tracklearn.training.stages import get_stage, register_stage
 
 
@@ -52,6 +53,10 @@ def test_stage_registry_lists_valid_names() -> None:
     def _stage(config, data, out, resume):  # type: ignore[no-untyped-def]
         return {"ok": 1.0}
 
-    assert get_stage("unit-test-stage")({}, None, None, False) == {"ok": 1.0}  # type: ignore[arg-type]
-    with pytest.raises(UnknownNameError, match="unit-test-stage"):
-        get_stage("nope")
+    try:
+        assert get_stage("unit-test-stage")({}, None, None, False) == {"ok": 1.0}  # type: ignore[arg-type]
+        with pytest.raises(UnknownNameError, match="unit-test-stage"):
+            get_stage("nope")
+    finally:  # leave the registry as the providers made it (train --help tests compare)
+        stages._STAGES.pop("unit-test-stage")
+        stages._SUMMARIES.pop("unit-test-stage")

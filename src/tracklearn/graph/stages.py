@@ -12,7 +12,10 @@ from typing import Any
 from tracklearn.training.stages import register_stage
 
 
-@register_stage("module_map")
+@register_stage(
+    "module_map",
+    summary="graph building: module map from events with truth (configs/gnn/module_map.yaml)",
+)
 def module_map_stage(
     config: dict[str, Any], data: Path, out: Path, resume: bool
 ) -> dict[str, float]:
@@ -22,7 +25,10 @@ def module_map_stage(
     return run_module_map_stage(config, data, out, resume)
 
 
-@register_stage("embedding")
+@register_stage(
+    "embedding",
+    summary="graph building: metric-learning hit embedding (configs/gnn/embedding.yaml)",
+)
 def embedding_stage(
     config: dict[str, Any], data: Path, out: Path, resume: bool
 ) -> dict[str, float]:

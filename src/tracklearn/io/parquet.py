@@ -2,11 +2,15 @@
 
 ``store/hits.parquet`` (and ``truth``, ``particles``, ``cells``) hold the rows of
 every event with an extra ``event_id`` column; reading one event filters on it.
+``tracklearn simulate --format parquet`` writes a store; every command that reads
+events accepts it: the folder stands for all its events and ``store/event000001000``
+(a prefix with no CSV files beside it) for one (see
+:func:`tracklearn.io.trackml.find_events` and :func:`~tracklearn.io.trackml.read_event`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -15,9 +19,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from tracklearn.edm import Event
+from tracklearn.edm._table import Table
 from tracklearn.errors import DataError
 from tracklearn.io.atomic import atomic_path
-from tracklearn.io.trackml import PARTS
+from tracklearn.io.trackml import PARTS, STORE_MARKER, event_prefix_name, read_event
+
+#: what reading a damaged Parquet file raises (ArrowInvalid is also a ValueError)
+_READ_ERRORS = (pa.ArrowException, OSError, ValueError)
 
 
 def write_store(events: Iterable[Event], store: str | Path) -> Path:
@@ -45,32 +53,66 @@ def write_store(events: Iterable[Event], store: str | Path) -> Path:
     return store
 
 
+def is_store(folder: str | Path) -> bool:
+    """Whether ``folder`` is a Parquet event store (holds ``hits.parquet``)."""
+    return (Path(folder) / STORE_MARKER).is_file()
+
+
+def _read(path: Path, **kwargs: object) -> pa.Table:
+    """``pq.read_table`` whose failures are one-line :class:`DataError`\\s naming ``path``."""
+    try:
+        return pq.read_table(path, **kwargs)
+    except _READ_ERRORS as exc:
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(path, f"unreadable Parquet file, truncated or corrupt? ({msg})") from None
+
+
 def store_event_ids(store: str | Path) -> list[int]:
     """Event ids present in the store."""
-    path = Path(store) / "hits.parquet"
+    path = Path(store) / STORE_MARKER
     if not path.exists():
         raise DataError(path, "file does not exist (not a tracklearn Parquet store)")
-    ids = pq.read_table(path, columns=["event_id"]).column("event_id")
+    if path.stat().st_size == 0:
+        raise DataError(path, "file is empty")
+    ids = _read(path, columns=["event_id"]).column("event_id")
     return sorted(int(i) for i in pc.unique(ids).to_pylist())
 
 
-def read_store_event(store: str | Path, event_id: int) -> Event:
-    """Read one event from the store."""
+def table_source(store: str | Path, part: str, event_id: int) -> str:
+    """How errors name one event's rows of a store table: ``store/hits.parquet[event 1000]``."""
+    return f"{Path(store) / f'{part}.parquet'}[event {event_id}]"
+
+
+def read_store_tables(
+    store: str | Path, event_id: int, parts: Sequence[str] = tuple(PARTS)
+) -> dict[str, Table]:
+    """The tables ``parts`` of one event that the store holds (absent ones are left out).
+
+    A table file that is missing, or holds no rows of the event, counts as absent,
+    except ``cells``, which may be empty.  A damaged file or a bad column raises
+    :class:`DataError` naming the file.
+    """
     store = Path(store)
-    tables = {}
-    for part, cls in PARTS.items():
+    tables: dict[str, Table] = {}
+    for part in dict.fromkeys(parts):
         path = store / f"{part}.parquet"
         if not path.exists():
-            if part == "hits":
-                raise DataError(path, "file does not exist (not a tracklearn Parquet store)")
             continue
-        try:
-            t = pq.read_table(path, filters=[("event_id", "=", event_id)])
-        except (pa.ArrowInvalid, OSError) as exc:
-            raise DataError(path, f"unreadable Parquet file ({exc})") from None
-        if t.num_rows == 0 and part == "hits":
-            raise DataError(path, f"no hits for event {event_id}")
+        if path.stat().st_size == 0:
+            raise DataError(path, "file is empty")
+        t = _read(path, filters=[("event_id", "=", event_id)])
         if t.num_rows or part == "cells":
             cols = {name: t.column(name).to_numpy() for name in t.column_names}
-            tables[part] = cls.from_columns(cols, source=str(path))
-    return Event(event_id=event_id, source=f"{store}[event {event_id}]", **tables)
+            cols.pop("event_id", None)
+            tables[part] = PARTS[part].from_columns(
+                cols, source=table_source(store, part, event_id)
+            )
+    return tables
+
+
+def read_store_event(store: str | Path, event_id: int) -> Event:
+    """Read one event from the store (every table it holds, checked as the CSV reader does)."""
+    store = Path(store)
+    if not is_store(store):
+        raise DataError(store / STORE_MARKER, "no such file (not a tracklearn Parquet store)")
+    return read_event(store / event_prefix_name(event_id), parts=tuple(PARTS))

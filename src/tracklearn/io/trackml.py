@@ -4,6 +4,10 @@ File layout (as in the TrackML challenge): an event *prefix* such as
 ``data/event000001000`` names ``event000001000-{hits,cells,particles,truth}.csv``
 (or ``.csv.gz``).  Every problem with a file raises :class:`DataError` whose
 message names the file and the problem in one line.
+
+The same functions read the Parquet event store (:mod:`tracklearn.io.parquet`): a
+store folder stands for all its events, and ``store/event000001000`` (a prefix with
+no CSV files, in a folder holding ``hits.parquet``) for one of them.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ PARTS: dict[str, type[Table]] = {
     "truth": Truth,
 }
 _EVENT_RE = re.compile(r"event(\d+)$")
+#: the table whose presence makes a folder a Parquet event store (:mod:`tracklearn.io.parquet`)
+STORE_MARKER = "hits.parquet"
 
 T = TypeVar("T", bound=Table)
 
@@ -76,22 +82,62 @@ def _normalise_prefix(path: str | Path) -> Path:
     return p.parent / m.group(1) if m else p
 
 
+def _store_of(prefix: Path) -> Path | None:
+    """The Parquet store that holds the event ``prefix`` when it has no CSV hits file."""
+    from tracklearn.io.parquet import is_store  # parquet imports this module
+
+    if part_path(prefix, "hits") is None and is_store(prefix.parent):
+        return prefix.parent
+    return None
+
+
+def _store_prefixes(store: Path) -> set[Path]:
+    from tracklearn.io.parquet import store_event_ids  # parquet imports this module
+
+    return {store / event_prefix_name(i) for i in store_event_ids(store)}
+
+
 def find_events(paths: Iterable[str | Path]) -> list[Path]:
     """Expand folders and files into sorted, unique event prefixes (those with hits).
 
-    Raises :class:`DataError` for a path that does not exist or a folder with no events.
+    A folder holds TrackML CSV events or is a Parquet store (``hits.parquet``):
+    its events are ``folder/event<id>`` either way.  A table file of a store
+    (``store/hits.parquet``) stands for all the store's events.
+
+    Raises :class:`DataError` for a path that does not exist, a folder with no
+    events, or a folder holding both CSV events and a store.
     """
     out: set[Path] = set()
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
             found = {_normalise_prefix(f) for f in p.glob("event*-hits.csv*")}
+            if (p / STORE_MARKER).is_file():
+                if found:
+                    raise DataError(
+                        p,
+                        f"holds both TrackML CSV events and a Parquet store ({STORE_MARKER}); "
+                        "keep one of them",
+                    )
+                found = _store_prefixes(p)
             if not found:
-                raise DataError(p, "no event*-hits.csv(.gz) files in this folder")
+                raise DataError(
+                    p,
+                    f"no event*-hits.csv(.gz) files or Parquet store ({STORE_MARKER}) "
+                    "in this folder",
+                )
             out |= found
+        elif p.suffix == ".parquet" and p.stem in PARTS and p.is_file():
+            if not (p.parent / STORE_MARKER).is_file():
+                raise DataError(p, f"no {STORE_MARKER} beside it (not a tracklearn Parquet store)")
+            out |= _store_prefixes(p.parent)
         else:
             prefix = _normalise_prefix(p)
-            if part_path(prefix, "hits") is None:
+            store = _store_of(prefix)
+            if store is not None and _EVENT_RE.search(prefix.name):
+                if prefix not in _store_prefixes(store):
+                    raise DataError(p, f"no such event in the Parquet store {store}")
+            elif part_path(prefix, "hits") is None:
                 raise DataError(p, "no such event (missing hits file)")
             out.add(prefix)
     return sorted(out)
@@ -165,23 +211,38 @@ def read_event(
         If given, every hit's (volume, layer, module) must be a module of it.
 
     Truth rows are reordered to follow the hits' order; a truth file whose
-    ``hit_id``\\s differ from the hits' raises :class:`DataError`.
+    ``hit_id``\\s differ from the hits' raises :class:`DataError`.  A prefix with
+    no CSV files in a Parquet store folder is read from the store, with the same checks.
     """
     prefix = _normalise_prefix(prefix)
     event_id = event_id_from_prefix(prefix)
     for part in set(parts) | set(require):
         if part not in PARTS:
             raise DataError(prefix, f"unknown event part {part!r}; valid: {', '.join(PARTS)}")
+    wanted = list(dict.fromkeys(["hits", *parts, *require]))
     tables: dict[str, Any] = {}
-    for part in dict.fromkeys(["hits", *parts, *require]):
-        path = part_path(prefix, part)
-        if path is None:
-            if part in require:
-                raise DataError(f"{prefix}-{part}.csv(.gz)", "file does not exist")
-            continue
-        tables[part] = read_table(path, PARTS[part], allow_empty=part == "cells")
+    names: dict[str, str] = {}
+    store = _store_of(prefix)
+    if store is not None:
+        from tracklearn.io.parquet import read_store_tables, table_source
+
+        tables = read_store_tables(store, event_id, wanted)
+        names = {part: table_source(store, part, event_id) for part in wanted}
+        for part in require:
+            if part not in tables:
+                what = "hits" if part == "hits" else f"{part} rows"
+                raise DataError(store / f"{part}.parquet", f"no {what} for event {event_id}")
+    else:
+        for part in wanted:
+            path = part_path(prefix, part)
+            if path is None:
+                if part in require:
+                    raise DataError(f"{prefix}-{part}.csv(.gz)", "file does not exist")
+                continue
+            tables[part] = read_table(path, PARTS[part], allow_empty=part == "cells")
+            names[part] = str(path)
     hits: Hits = tables["hits"]
-    hits_name = str(part_path(prefix, "hits"))
+    hits_name = names["hits"]
     n_unique = len(np.unique(hits.hit_id))
     if n_unique != len(hits):
         raise DataError(hits_name, f"{len(hits) - n_unique} duplicate hit_id values")
@@ -191,7 +252,7 @@ def read_event(
     check_hit_scale(hits, hits_name)
     truth: Truth | None = tables.get("truth")
     if truth is not None:
-        truth = _align_truth(truth, hits, str(part_path(prefix, "truth")))
+        truth = _align_truth(truth, hits, names["truth"])
     try:
         return Event(
             event_id=event_id,

@@ -1,10 +1,14 @@
 """Edge efficiency, purity and ROC AUC of a trained classifier on pre-built graph files.
 
-Used by ``tracklearn evaluate-edges``; the graphs are read, never trained on.
+Used by ``tracklearn evaluate-edges``; the graphs are read, never trained on.  The
+file formats are those of :mod:`tracklearn.io.graphs` (``in-npz``,
+``heptrkx-sectors``); a graph read without edge features gets the IN-paper ones
+computed from its nodes (:func:`tracklearn.graph.features.edge_features`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Callable
@@ -13,16 +17,28 @@ from typing import Any
 
 import numpy as np
 
-from tracklearn.errors import ConfigError, DataError
+from tracklearn.edm import Graph
+from tracklearn.errors import DataError
+from tracklearn.graph.features import edge_features
 from tracklearn.io.atomic import write_text_atomic
-from tracklearn.io.in_npz import read_in_npz
+from tracklearn.io.graphs import get_graph_reader
 from tracklearn.metrics.edges import label_metrics
 from tracklearn.models.edge_model import EdgeModel
 from tracklearn.provenance import provenance
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("in-npz",)
+
+def with_edge_features(graph: Graph) -> Graph:
+    """``graph`` itself when it has edge features, else a copy with the IN-paper ones.
+
+    The node features must be the global ``[r / 1 m, phi / pi, z / 1 m]``.
+
+    Shapes: ``edge_attr`` of the result (E, 4).
+    """
+    if graph.edge_attr is not None:
+        return graph
+    return dataclasses.replace(graph, edge_attr=edge_features(graph.x, graph.edge_index))
 
 
 def evaluate_edge_files(
@@ -39,6 +55,8 @@ def evaluate_edge_files(
     ----------
     graph_dir
         Folder searched recursively for ``*.npz`` graphs.
+    fmt
+        Graph file format, a name of :func:`tracklearn.io.graphs.available_graph_formats`.
     model
         A classifier folder (``model.json``); default the shipped ``gnn`` model.
     threshold
@@ -50,8 +68,7 @@ def evaluate_edge_files(
         ``edge_efficiency``, ``edge_purity``, ``roc_auc``, ``n_edges`` over all
         files (edges pooled), ``per_set`` (per sub-folder) and ``per_file``.
     """
-    if fmt not in FORMATS:
-        raise ConfigError(f"unknown graph format {fmt!r}; valid: {', '.join(FORMATS)}")
+    read = get_graph_reader(fmt)  # an unknown format fails here, listing the valid ones
     from tracklearn.pipeline.gnn import DEFAULT_MODEL
 
     if model is None:
@@ -67,7 +84,7 @@ def evaluate_edge_files(
     per_file: dict[str, dict[str, float]] = {}
     pooled: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {}
     for path in files:
-        g = read_in_npz(path)
+        g = with_edge_features(read(path))
         assert g.y is not None
         s = clf.scores(g)
         rel = str(path.relative_to(root))

@@ -224,7 +224,11 @@ def _fit(
 # --------------------------------------------------------------------------- stages
 
 
-@register_stage("filter", distributed=True)
+@register_stage(
+    "filter",
+    distributed=True,
+    summary="gnn: edge filter MLP (configs/gnn/filter.yaml; needs a module map)",
+)
 def train_filter(config: dict[str, Any], data: Path, out: Path, resume: bool) -> dict[str, float]:
     """Train the edge filter; write ``model.json`` + ``weights.pt`` into ``out``."""
     cfg = validate(FilterStageConfig, config, "filter config")
@@ -297,7 +301,11 @@ def _apply_filter(graphs: list[Graph], flt: EdgeModel) -> list[Graph]:
     return [edge_subgraph(g, flt.scores(g) >= flt.threshold) for g in graphs]
 
 
-@register_stage("edge_classifier", distributed=True)
+@register_stage(
+    "edge_classifier",
+    distributed=True,
+    summary="gnn: edge classifier, --out is a gnn model (configs/gnn/edge_classifier.yaml)",
+)
 def train_edge_classifier(
     config: dict[str, Any], data: Path, out: Path, resume: bool
 ) -> dict[str, float]:

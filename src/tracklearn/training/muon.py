@@ -100,7 +100,10 @@ def _simulation(data: Path) -> tuple[MuonChamberConfig, int]:
     return MuonChamberConfig.model_validate(info["config"]), int(info["seed"])
 
 
-@register_stage("muon_cnn")
+@register_stage(
+    "muon_cnn",
+    summary="muon-chamber trigger CNN (configs/train/muon_cnn.yaml)",
+)
 def run_muon_stage(config: dict[str, Any], data: Path, out: Path, resume: bool) -> dict[str, float]:
     """Train the muon CNN on ``data``; write a model folder to ``out``; return val metrics."""
     cfg = validate(MuonStageConfig, config, "muon_cnn config")

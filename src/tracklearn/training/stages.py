@@ -1,8 +1,9 @@
 """Registry of trainable stages for ``tracklearn train STAGE``.
 
 A stage is a function ``run(config: dict, data: Path, out: Path, resume: bool)
--> dict[str, float]`` (final validation metrics) registered by name; modules
-that define stages are listed in ``_PROVIDERS`` and imported on first use, so
+-> dict[str, float]`` (final validation metrics) registered by name with a
+one-line summary (``tracklearn train --help`` lists them); modules that define
+stages are listed in ``_PROVIDERS`` and imported on first use, so
 ``tracklearn --help`` stays fast.
 """
 
@@ -18,6 +19,8 @@ from tracklearn.errors import ConfigError, UnknownNameError
 StageFn = Callable[[dict[str, Any], Path, Path, bool], dict[str, float]]
 
 _STAGES: dict[str, StageFn] = {}
+#: one line per stage: what it trains and on which data
+_SUMMARIES: dict[str, str] = {}
 #: stages that may run on several processes (``--nproc``): rank 0 alone writes outputs
 _DISTRIBUTED: set[str] = set()
 #: modules that register stages (imported lazily)
@@ -30,15 +33,21 @@ _PROVIDERS: list[str] = [
 ]
 
 
-def register_stage(name: str, *, distributed: bool = False) -> Callable[[StageFn], StageFn]:
+def register_stage(
+    name: str, *, distributed: bool = False, summary: str | None = None
+) -> Callable[[StageFn], StageFn]:
     """Decorator: make ``fn`` trainable as ``tracklearn train NAME``.
 
     ``distributed``: the stage trains through :func:`tracklearn.training.loop.train`
     and writes its outputs only in the main process, so ``--nproc N`` may run it.
+    ``summary``: one line for ``tracklearn train --help`` (default: the first line
+    of ``fn``'s docstring).
     """
 
     def deco(fn: StageFn) -> StageFn:
         _STAGES[name] = fn
+        doc = (fn.__doc__ or "").strip().splitlines()
+        _SUMMARIES[name] = summary or (doc[0].replace("``", "") if doc else "(no description)")
         if distributed:
             _DISTRIBUTED.add(name)
         return fn
@@ -54,6 +63,15 @@ def _load() -> None:
 def available_stages() -> list[str]:
     _load()
     return sorted(_STAGES)
+
+
+def describe_stages() -> dict[str, str]:
+    """Every stage's one-line summary, by name (sorted); ``--nproc`` stages say so."""
+    _load()
+    return {
+        name: _SUMMARIES[name] + (" [--nproc]" if name in _DISTRIBUTED else "")
+        for name in sorted(_STAGES)
+    }
 
 
 def get_stage(name: str) -> StageFn:

@@ -19,6 +19,7 @@ toy2d|toy3d|toy_cylinder``), ``toy_conv_lstm_regression`` and ``g2_lstm`` (data:
 
 from __future__ import annotations
 
+import importlib
 import io
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -635,7 +636,10 @@ def _final(history: History) -> dict[str, float]:
 
 
 def _seeded_stage(name: str) -> None:
-    @register_stage(f"toy_{name}", distributed=True)
+    doc = importlib.import_module(f"tracklearn.models.toy.{name}").__doc__ or name
+    summary = f"HEP.TrkX toy: {doc.strip().splitlines()[0].split(':')[0].rstrip('.')}"
+
+    @register_stage(f"toy_{name}", distributed=True, summary=summary)
     def run(config: dict[str, Any], data: Path, out: Path, resume: bool) -> dict[str, float]:
         cfg = validate(ToyStageConfig, config, f"toy_{name} config")
         sample = load_toy(Path(data) / "toy.npz")
@@ -653,7 +657,10 @@ for _name in SEEDED_MODELS:
     _seeded_stage(_name)
 
 
-@register_stage("toy_conv_lstm_regression")
+@register_stage(
+    "toy_conv_lstm_regression",
+    summary="HEP.TrkX toy: track-parameter regression with uncertainties (conv LSTM)",
+)
 def _run_regression(
     config: dict[str, Any], data: Path, out: Path, resume: bool
 ) -> dict[str, float]:
@@ -687,7 +694,11 @@ def _run_regression(
     return final
 
 
-@register_stage("g2_lstm", distributed=True)
+@register_stage(
+    "g2_lstm",
+    distributed=True,
+    summary="g-2 straw station: LSTM track finder (configs/train/g2_lstm_overlay.yaml)",
+)
 def _run_g2(config: dict[str, Any], data: Path, out: Path, resume: bool) -> dict[str, float]:
     cfg = validate(G2StageConfig, config, "g2_lstm config")
     islands = load_islands(Path(data) / "g2.npz")
