@@ -104,10 +104,17 @@ def display_event(prefix: Path, out: Path, tracks_dir: Path | None) -> Path:
     return out
 
 
+def _cell(v: Any) -> str:
+    if not isinstance(v, float):
+        return str(v)
+    return f"{v:.0f}" if 1000 <= abs(v) < 1e15 else f"{v:.3g}"
+
+
 def markdown_table(
     rows: Sequence[Mapping[str, Any]], keys: Sequence[str] | None = None
 ) -> list[str]:
-    """Lines of a Markdown table: floats to 3 significant digits, missing cells ``–``.
+    """Lines of a Markdown table: floats to 3 significant digits (whole numbers from 1000
+    on, never an exponent there), missing cells ``–``.
 
     ``keys`` are the columns in order (default: the keys of the first row).
     """
@@ -117,6 +124,6 @@ def markdown_table(
         cells = []
         for k in keys:
             v = r.get(k, "–")
-            cells.append(f"{v:.3g}" if isinstance(v, float) else str(v))
+            cells.append(_cell(v))
         lines.append("| " + " | ".join(cells) + " |")
     return lines

@@ -57,7 +57,20 @@ class EventRun:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far [MB] (Linux ``ru_maxrss`` is in KiB)."""
+    """Peak resident memory of this process so far [MB].
+
+    Linux: ``VmHWM`` of ``/proc/self/status``, the high-water mark of this process's
+    own memory; ``ru_maxrss`` (the fallback elsewhere, in KiB) also counts the parent's
+    memory a process was forked from, across exec, so a worker spawned by a large
+    process would report the parent's size.
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
