@@ -44,7 +44,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tracklearn.classical.seeding import layer_index
 from tracklearn.edm import Event, TrackCandidates
-from tracklearn.pipeline.registry import register_method
+from tracklearn.methods import register_method
 from tracklearn.units import C_LIGHT_GEV_PER_T_MM
 
 log = logging.getLogger(__name__)

@@ -324,6 +324,36 @@ def transport(
     return out[:, 0, :], jac, ok_k
 
 
+def gain_update(
+    x_pred: FloatArray, p_pred: FloatArray, residual: FloatArray, s_inv: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Kalman update of bound states with a 2-D local-position measurement (H = [I₂ 0]).
+
+    The one gain update of the chain, used by :class:`KalmanFitter` and the
+    CKF's branch updates: ``K = P Hᵀ S⁻¹``, ``x' = x + K r``, ``P' = P - K H P``.
+
+    Parameters
+    ----------
+    x_pred : shape (K, 5)
+        Predicted states.
+    p_pred : shape (K, 5, 5)
+        Their covariances.
+    residual : shape (K, 2)
+        Measurement minus predicted local position [mm].
+    s_inv : shape (K, 2, 2)
+        Inverse residual covariance ``(H P Hᵀ + V)⁻¹``.
+
+    Returns
+    -------
+    (x, P) : shapes (K, 5), (K, 5, 5)
+        Updated states (φ not wrapped) and covariances (not symmetrised).
+    """
+    gain = p_pred[:, :, :2] @ s_inv
+    x = x_pred + np.einsum("kij,kj->ki", gain, residual)
+    p = p_pred - gain @ p_pred[:, :2, :]
+    return x, p
+
+
 def highland(x_over_x0: FloatArray, p: FloatArray, beta: FloatArray) -> FloatArray:
     """Highland width θ0 [rad] of the projected scattering angle (unit charge)."""
     xx = np.maximum(x_over_x0, 1e-12)
@@ -552,10 +582,8 @@ class KalmanFitter:
             r = meas[rows] - xa[:, :2]
             s = pa[:, :2, :2] + meas_cov[rows]
             s_inv = np.linalg.inv(s)
-            gain = pa[:, :, :2] @ s_inv
-            xa = xa + np.einsum("kij,kj->ki", gain, r)
+            xa, pa = gain_update(xa, pa, r, s_inv)
             xa[:, PHI] = _wrap(xa[:, PHI])
-            pa = pa - gain @ pa[:, :2, :]
             pa = 0.5 * (pa + np.transpose(pa, (0, 2, 1)))
             chi2[act] += np.einsum("ki,kij,kj->k", r, s_inv, r)
             x_filt[act, k], p_filt[act, k] = xa, pa

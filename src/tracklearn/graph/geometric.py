@@ -39,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tracklearn.edm import Event, Graph
 from tracklearn.errors import DataError
 from tracklearn.graph.features import edge_features, node_features_from, wrap_phi
-from tracklearn.graph.truth import edge_labels
+from tracklearn.metrics.truth import edge_labels
 
 __all__ = [
     "GeometricConfig",

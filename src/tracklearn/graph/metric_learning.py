@@ -34,7 +34,7 @@ from tracklearn.edm import Event, Graph
 from tracklearn.errors import DataError
 from tracklearn.graph.assemble import event_graph
 from tracklearn.graph.features import R_SCALE, Z_SCALE
-from tracklearn.graph.truth import true_segments
+from tracklearn.metrics.truth import true_segments
 from tracklearn.models.embedding_mlp import EmbeddingMLP
 from tracklearn.training.loop import TrainConfig, load_checkpoint, train
 

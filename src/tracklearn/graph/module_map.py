@@ -57,8 +57,8 @@ from tracklearn.errors import ConfigError, DataError
 from tracklearn.graph.assemble import event_graph
 from tracklearn.graph.augment import ModuleLocator
 from tracklearn.graph.features import wrap_phi
-from tracklearn.graph.truth import true_segments
 from tracklearn.io.atomic import atomic_path, write_text_atomic
+from tracklearn.metrics.truth import true_segments
 from tracklearn.provenance import provenance
 
 __all__ = [

@@ -24,8 +24,8 @@ import numpy as np
 import numpy.typing as npt
 
 from tracklearn.edm import Event
-from tracklearn.graph.truth import edge_labels, true_segments
 from tracklearn.metrics.targets import TargetSelection, target_mask
+from tracklearn.metrics.truth import edge_labels, true_segments
 
 __all__ = [
     "EdgeMetrics",

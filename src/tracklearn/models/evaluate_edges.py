@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from tracklearn.datapaths import DEFAULT_MODEL
 from tracklearn.errors import ConfigError, DataError
 from tracklearn.io.atomic import write_text_atomic
 from tracklearn.io.in_npz import read_in_npz
@@ -52,8 +53,6 @@ def evaluate_edge_files(
     """
     if fmt not in FORMATS:
         raise ConfigError(f"unknown graph format {fmt!r}; valid: {', '.join(FORMATS)}")
-    from tracklearn.pipeline.gnn import DEFAULT_MODEL
-
     if model is None:
         # the shipped classifier for pT-filtered pixel graphs, trained on simulated graphs
         # built like the IN paper's (see configs/gnn/edge_classifier_in_style.yaml)

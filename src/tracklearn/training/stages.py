@@ -1,32 +1,25 @@
 """Registry of trainable stages for ``tracklearn train STAGE``.
 
 A stage is a function ``run(config: dict, data: Path, out: Path, resume: bool)
--> dict[str, float]`` (final validation metrics) registered by name; modules
-that define stages are listed in ``_PROVIDERS`` and imported on first use, so
+-> dict[str, float]`` (final validation metrics) registered by name where it is
+defined; the defining modules are imported on first use (the loader is set in
+:mod:`tracklearn.training`, so this module never imports them), so
 ``tracklearn --help`` stays fast.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tracklearn.errors import ConfigError, UnknownNameError
+from tracklearn.errors import ConfigError
+from tracklearn.registry import Registry
 
 StageFn = Callable[[dict[str, Any], Path, Path, bool], dict[str, float]]
-
-_STAGES: dict[str, StageFn] = {}
+_STAGES: Registry[StageFn] = Registry("stage")
 #: stages that may run on several processes (``--nproc``): rank 0 alone writes outputs
 _DISTRIBUTED: set[str] = set()
-#: modules that register stages (imported lazily)
-_PROVIDERS: list[str] = [
-    "tracklearn.training.toy",
-    "tracklearn.graph.stages",
-    "tracklearn.training.edge_stages",
-    "tracklearn.training.muon",
-]
 
 
 def register_stage(name: str, *, distributed: bool = False) -> Callable[[StageFn], StageFn]:
@@ -37,7 +30,7 @@ def register_stage(name: str, *, distributed: bool = False) -> Callable[[StageFn
     """
 
     def deco(fn: StageFn) -> StageFn:
-        _STAGES[name] = fn
+        _STAGES.add(name, fn)
         if distributed:
             _DISTRIBUTED.add(name)
         return fn
@@ -45,22 +38,13 @@ def register_stage(name: str, *, distributed: bool = False) -> Callable[[StageFn
     return deco
 
 
-def _load() -> None:
-    for module in _PROVIDERS:
-        importlib.import_module(module)
-
-
 def available_stages() -> list[str]:
-    _load()
-    return sorted(_STAGES)
+    return _STAGES.names()
 
 
 def get_stage(name: str) -> StageFn:
     """The stage called ``name``; an unknown name lists the valid ones."""
-    _load()
-    if name not in _STAGES:
-        raise UnknownNameError("stage", name, sorted(_STAGES))
-    return _STAGES[name]
+    return _STAGES.get(name)
 
 
 def run_stage(
