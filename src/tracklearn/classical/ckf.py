@@ -71,6 +71,7 @@ from tracklearn.classical.kalman import (
 from tracklearn.classical.seeding import SeedFinder, SeedingConfig, Seeds
 from tracklearn.classical.track_fit import TrackFitter, measurement_sigma, parameters_from_fit
 from tracklearn.edm import Detector, Event, TrackCandidates, TrackParameters
+from tracklearn.geometry.coords import wrap_phi
 from tracklearn.geometry.field import TRACKML_FIELD, MagneticField
 from tracklearn.geometry.planar import ModuleLookup
 from tracklearn.methods import register_method
@@ -388,7 +389,7 @@ class CKFReconstructor:
         # inwards from the bottom hit: the same state with the direction reversed
         # (φ + π, π - θ, -q/p), so that "forwards" runs towards the beamline
         rev = sf.smoothed[ok, 0].copy()
-        rev[:, PHI] = np.angle(np.exp(1j * (rev[:, PHI] + np.pi)))
+        rev[:, PHI] = wrap_phi(rev[:, PHI] + np.pi)
         rev[:, THETA] = np.pi - rev[:, THETA]
         rev[:, QOP] = -rev[:, QOP]
         flip = np.diag([1.0, 1.0, 1.0, -1.0, -1.0])

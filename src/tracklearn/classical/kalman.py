@@ -54,6 +54,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tracklearn.edm import Detector
 from tracklearn.errors import TracklearnError
+from tracklearn.geometry.coords import wrap_phi
 from tracklearn.geometry.field import MagneticField
 from tracklearn.simulation.propagation import MaterialConfig
 from tracklearn.units import C_LIGHT_GEV_PER_T_MM
@@ -283,10 +284,6 @@ def propagate_to_planes(
     return pos, t, path, ok
 
 
-def _wrap(a: FloatArray) -> FloatArray:
-    return np.asarray((a + np.pi) % (2 * np.pi) - np.pi)
-
-
 def transport(
     params: FloatArray,
     src: Surfaces,
@@ -318,7 +315,7 @@ def transport(
     )
     out = free_to_bound(pos2, t2, flat[:, QOP], rep_dst).reshape(k, 6, 5)
     diff = out[:, 1:, :] - out[:, :1, :]  # (k, j perturbed, i output)
-    diff[:, :, PHI] = _wrap(diff[:, :, PHI])
+    diff[:, :, PHI] = wrap_phi(diff[:, :, PHI])
     jac: FloatArray = np.transpose(diff / steps[:, :, None], (0, 2, 1))
     ok_k: BoolArray = np.asarray(ok.reshape(k, 6).all(axis=1))
     return out[:, 0, :], jac, ok_k
@@ -583,7 +580,7 @@ class KalmanFitter:
             s = pa[:, :2, :2] + meas_cov[rows]
             s_inv = np.linalg.inv(s)
             xa, pa = gain_update(xa, pa, r, s_inv)
-            xa[:, PHI] = _wrap(xa[:, PHI])
+            xa[:, PHI] = wrap_phi(xa[:, PHI])
             pa = 0.5 * (pa + np.transpose(pa, (0, 2, 1)))
             chi2[act] += np.einsum("ki,kij,kj->k", r, s_inv, r)
             x_filt[act, k], p_filt[act, k] = xa, pa
@@ -599,9 +596,9 @@ class KalmanFitter:
             pp_inv = np.linalg.inv(p_pred[act, k + 1])
             a = p_filt[act, k] @ np.transpose(jac, (0, 2, 1)) @ pp_inv
             dx = x_s[act, k + 1] - x_pred[act, k + 1]
-            dx[:, PHI] = _wrap(dx[:, PHI])
+            dx[:, PHI] = wrap_phi(dx[:, PHI])
             x_s[act, k] = x_filt[act, k] + np.einsum("kij,kj->ki", a, dx)
-            x_s[act, k, PHI] = _wrap(x_s[act, k, PHI])
+            x_s[act, k, PHI] = wrap_phi(x_s[act, k, PHI])
             dp = p_s[act, k + 1] - p_pred[act, k + 1]
             p_s[act, k] = p_filt[act, k] + a @ dp @ np.transpose(a, (0, 2, 1))
             # the RTS update is symmetric only up to rounding, which poorly constrained

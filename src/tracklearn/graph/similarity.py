@@ -45,6 +45,7 @@ from torch import nn
 from tracklearn import units as u
 from tracklearn.edm import Buckets, Event
 from tracklearn.errors import DataError
+from tracklearn.geometry.coords import wrap_phi
 from tracklearn.graph.hashing import HelixSpaceConfig, learned_features
 from tracklearn.graph.metric_learning import EmbeddingModelConfig, hinge_loss
 from tracklearn.io.atomic import atomic_path, write_text_atomic
@@ -354,7 +355,7 @@ def pair_features(
     eta = np.arcsinh(z / np.maximum(r, 1e-9))
     de = np.abs(points[src] - points[dst])
     dist = np.linalg.norm(points[src] - points[dst], axis=1, keepdims=True)
-    dphi = np.angle(np.exp(1j * (phi[dst] - phi[src])))
+    dphi = wrap_phi(phi[dst] - phi[src])
     geo = np.stack(
         [
             (r[dst] - r[src]) / u.m,

@@ -33,6 +33,7 @@ import numpy.typing as npt
 from tracklearn.edm import Event, TrackCandidates
 from tracklearn.edm.track_parameters import PARAMETER_NAMES
 from tracklearn.errors import DataError
+from tracklearn.geometry.coords import wrap_phi
 from tracklearn.geometry.field import TRACKML_FIELD, MagneticField
 from tracklearn.geometry.perigee import perigee_from_point
 from tracklearn.metrics.matching import match_tracks
@@ -105,7 +106,7 @@ class Residuals:
     def residual(self) -> FloatArray:
         """Fitted − true, φ wrapped to [-π, π), shape (M, 5)."""
         d = self.fitted - self.truth
-        d[:, 2] = (d[:, 2] + np.pi) % (2 * np.pi) - np.pi
+        d[:, 2] = wrap_phi(d[:, 2])
         return d
 
     @property
