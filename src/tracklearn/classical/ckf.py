@@ -49,7 +49,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
 from tracklearn.classical.kalman import (
@@ -75,13 +74,10 @@ from tracklearn.geometry.coords import wrap_phi
 from tracklearn.geometry.field import TRACKML_FIELD, MagneticField
 from tracklearn.geometry.planar import ModuleLookup
 from tracklearn.methods import register_method
+from tracklearn.typing import BoolArray, FloatArray, IntArray
 from tracklearn.units import C_LIGHT_GEV_PER_T_MM
 
 log = logging.getLogger(__name__)
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
 
 
 class CKFConfig(BaseModel):

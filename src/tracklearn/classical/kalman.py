@@ -49,7 +49,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
 from tracklearn.edm import Detector
@@ -57,11 +56,8 @@ from tracklearn.errors import TracklearnError
 from tracklearn.geometry.coords import wrap_phi
 from tracklearn.geometry.field import MagneticField
 from tracklearn.simulation.propagation import MaterialConfig
+from tracklearn.typing import BoolArray, FloatArray, IntArray
 from tracklearn.units import C_LIGHT_GEV_PER_T_MM
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
 
 #: Indices of the bound vector.
 L0, L1, PHI, THETA, QOP = range(5)

@@ -45,10 +45,8 @@ from tracklearn.edm import Event, Hits
 from tracklearn.errors import DataError, TracklearnError
 from tracklearn.geometry.coords import wrap_phi
 from tracklearn.geometry.field import TRACKML_FIELD, MagneticField
+from tracklearn.typing import FloatArray, IntArray
 from tracklearn.units import C_LIGHT_GEV_PER_T_MM
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 #: Class names, index = label.
 CLASSES: tuple[str, ...] = ("good", "medium", "bad")

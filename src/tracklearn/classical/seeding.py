@@ -38,10 +38,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from tracklearn.edm import Hits
 from tracklearn.geometry.coords import wrap_phi
 from tracklearn.geometry.field import TRACKML_FIELD, MagneticField
+from tracklearn.typing import FloatArray, IntArray
 from tracklearn.units import C_LIGHT_GEV_PER_T_MM
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 
 class SeedingConfig(BaseModel):

@@ -19,9 +19,8 @@ import numpy as np
 import numpy.typing as npt
 
 from tracklearn.geometry.coords import wrap_phi
+from tracklearn.typing import FloatArray
 from tracklearn.units import C_LIGHT_GEV_PER_T_MM
-
-FloatArray = npt.NDArray[np.float64]
 
 
 def perigee_from_point(

@@ -20,9 +20,7 @@ import numpy.typing as npt
 
 from tracklearn.edm.detector import Detector
 from tracklearn.geometry.coords import wrap_phi
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
+from tracklearn.typing import FloatArray, IntArray
 
 #: Grid cell size along φ (as an arc length at the layer's mean radius) and along
 #: the second coordinate (z for barrels, r for disks) [mm].

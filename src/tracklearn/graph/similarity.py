@@ -50,6 +50,7 @@ from tracklearn.graph.hashing import HelixSpaceConfig, learned_features
 from tracklearn.graph.metric_learning import EmbeddingModelConfig, hinge_loss
 from tracklearn.io.atomic import atomic_path, write_text_atomic
 from tracklearn.models.bucket_embedding import BucketEmbedding
+from tracklearn.typing import IntArray
 
 __all__ = [
     "PairClassifier",
@@ -65,8 +66,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-IntArray = npt.NDArray[np.int64]
 
 
 class SimilarityConfig(BaseModel):

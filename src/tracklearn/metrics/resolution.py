@@ -38,6 +38,7 @@ from tracklearn.geometry.field import TRACKML_FIELD, MagneticField
 from tracklearn.geometry.perigee import perigee_from_point
 from tracklearn.metrics.matching import match_tracks
 from tracklearn.metrics.targets import TargetSelection, target_mask
+from tracklearn.typing import FloatArray
 
 __all__ = [
     "BARREL_ETA_MAX",
@@ -49,8 +50,6 @@ __all__ = [
     "resolution_summary",
     "track_residuals",
 ]
-
-FloatArray = npt.NDArray[np.float64]
 
 #: pT bin edges of the resolution table [GeV].
 PT_EDGES: tuple[float, ...] = (1.0, 2.0, 5.0, 8.0, 12.0, 20.0, 50.0)

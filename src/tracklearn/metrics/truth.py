@@ -16,8 +16,7 @@ import numpy.typing as npt
 
 from tracklearn.edm import Event
 from tracklearn.errors import DataError
-
-IntArray = npt.NDArray[np.int64]
+from tracklearn.typing import IntArray
 
 
 def _require_truth(event: Event) -> None:
