@@ -1,4 +1,5 @@
-"""Where the shared real data lives: ``$TRACKLEARN_DATA`` or ``../shared/data``."""
+"""Where data lives: the shared real data (``$TRACKLEARN_DATA`` or ``../shared/data``)
+and the model folders shipped inside the package."""
 
 from __future__ import annotations
 
@@ -6,6 +7,11 @@ import os
 from pathlib import Path
 
 ENV_VAR = "TRACKLEARN_DATA"
+
+#: the edge-classifier pipeline shipped with the package (method ``gnn``)
+DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "default"
+#: the muon-trigger CNN shipped with the package
+DEFAULT_MUON_MODEL = Path(__file__).resolve().parent / "models" / "muon_trigger"
 
 
 def shared_data_dir() -> Path:

@@ -119,7 +119,9 @@ def test_ckf_parameters_reproduce_the_generated_pt(lookup: ModuleLookup) -> None
     # noiseless hits, no material: limited by the fit's 100 mm field steps
     np.testing.assert_allclose(fit_pt, true_pt, rtol=1e-3)
     # the charge sign too, and the generic fitter (reconstruct --fit) gives the same
-    refit = TrackFitter(reco)(event, tracks.with_parameters(None))
+    refit = TrackFitter(reco.detector, reco.field, reco.config.kalman)(
+        event, tracks.with_parameters(None)
+    )
     assert refit.parameters is not None
     np.testing.assert_allclose(refit.parameters.vector, tracks.parameters.vector, rtol=1e-9)
 
@@ -171,6 +173,6 @@ def test_fit_of_events_outside_the_trackml_geometry_is_a_clear_error(
     lookup: ModuleLookup, small_event: Event
 ) -> None:
     tracks = TrackCandidates.from_labels(small_event.truth.particle_id, min_hits=3)  # type: ignore[union-attr]
-    fitter = TrackFitter(CKFReconstructor(detector=lookup.detector))
+    fitter = TrackFitter(lookup.detector)
     with pytest.raises(DataError, match="unknown detector modules.*needs the TrackML geometry"):
         fitter(small_event, tracks)

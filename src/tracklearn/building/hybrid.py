@@ -44,8 +44,7 @@ from tracklearn.building.components import connected_component_labels
 from tracklearn.building.registry import register_track_builder
 from tracklearn.edm import Graph, TrackCandidates
 from tracklearn.errors import DataError
-
-IntArray = npt.NDArray[np.int64]
+from tracklearn.typing import IntArray
 
 
 def _dense(labels: IntArray) -> tuple[IntArray, int]:

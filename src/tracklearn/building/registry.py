@@ -11,20 +11,18 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from tracklearn.building.base import TrackBuilder
-from tracklearn.errors import UnknownNameError
+from tracklearn.registry import Registry
 
 T = TypeVar("T")
 
-_BUILDERS: dict[str, Callable[..., TrackBuilder]] = {}
+_BUILDERS: Registry[Callable[..., TrackBuilder]] = Registry("track building method")
 
 
 def register_track_builder(name: str) -> Callable[[T], T]:
     """Register a builder class under ``name`` (decorator)."""
 
     def deco(cls: T) -> T:
-        if name in _BUILDERS and _BUILDERS[name] is not cls:
-            raise ValueError(f"track builder {name!r} registered twice")
-        _BUILDERS[name] = cls  # type: ignore[assignment]
+        _BUILDERS.add(name, cls)  # type: ignore[arg-type]
         return cls
 
     return deco
@@ -32,11 +30,9 @@ def register_track_builder(name: str) -> Callable[[T], T]:
 
 def track_builder_names() -> list[str]:
     """Names of the registered track builders, sorted."""
-    return sorted(_BUILDERS)
+    return _BUILDERS.names()
 
 
 def make_track_builder(name: str, **settings: Any) -> TrackBuilder:
     """The builder registered as ``name`` with ``settings`` (threshold, min_hits, ...)."""
-    if name not in _BUILDERS:
-        raise UnknownNameError("track building method", name, list(_BUILDERS))
-    return _BUILDERS[name](**settings)
+    return _BUILDERS.get(name)(**settings)

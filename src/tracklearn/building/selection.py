@@ -26,9 +26,8 @@ import numpy.typing as npt
 
 from tracklearn.edm import TrackCandidates
 from tracklearn.errors import DataError
+from tracklearn.typing import FloatArray
 from tracklearn.units import C_LIGHT_GEV_PER_T_MM
-
-FloatArray = npt.NDArray[np.float64]
 
 
 def estimate_pt(

@@ -49,7 +49,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
 from tracklearn.classical.kalman import (
@@ -61,6 +60,7 @@ from tracklearn.classical.kalman import (
     Surfaces,
     TrackFit,
     bound_to_free,
+    gain_update,
     hit_surfaces,
     local_position,
     module_surfaces,
@@ -68,18 +68,16 @@ from tracklearn.classical.kalman import (
     transport,
 )
 from tracklearn.classical.seeding import SeedFinder, SeedingConfig, Seeds
-from tracklearn.classical.track_fit import parameters_from_fit
+from tracklearn.classical.track_fit import TrackFitter, measurement_sigma, parameters_from_fit
 from tracklearn.edm import Detector, Event, TrackCandidates, TrackParameters
+from tracklearn.geometry.coords import wrap_phi
 from tracklearn.geometry.field import TRACKML_FIELD, MagneticField
 from tracklearn.geometry.planar import ModuleLookup
-from tracklearn.pipeline.registry import register_method
+from tracklearn.methods import register_method
+from tracklearn.typing import BoolArray, FloatArray, IntArray
 from tracklearn.units import C_LIGHT_GEV_PER_T_MM
 
 log = logging.getLogger(__name__)
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
 
 
 class CKFConfig(BaseModel):
@@ -220,11 +218,6 @@ class _Hits:
     key: FloatArray  # sorted (layer, φ) keys
 
 
-def measurement_sigma(detector: Detector, module: IntArray) -> FloatArray:
-    """Hit resolution along module u, v [mm]: pitch / √12.  (N,) → (N, 2)."""
-    return np.stack([detector.pitch_u[module], detector.pitch_v[module]], axis=1) / np.sqrt(12.0)
-
-
 class CKFReconstructor:
     """Seeds → combinatorial Kalman following → ambiguity resolution → final fit."""
 
@@ -243,7 +236,8 @@ class CKFReconstructor:
         self.detector = detector
         self.lookup = ModuleLookup.build(detector)
         self.field = field
-        self.fitter = KalmanFitter(field, self.config.kalman)
+        #: the final fit + smoother of the accepted tracks
+        self.track_fitter = TrackFitter(detector, field, self.config.kalman)
         self.seed_filter: Any = None  # optional callable(Seeds, Event) -> bool mask
         if self.config.seed_classifier is not None:
             from tracklearn.classical.seed_classifier import (
@@ -391,7 +385,7 @@ class CKFReconstructor:
         # inwards from the bottom hit: the same state with the direction reversed
         # (φ + π, π - θ, -q/p), so that "forwards" runs towards the beamline
         rev = sf.smoothed[ok, 0].copy()
-        rev[:, PHI] = np.angle(np.exp(1j * (rev[:, PHI] + np.pi)))
+        rev[:, PHI] = wrap_phi(rev[:, PHI] + np.pi)
         rev[:, THETA] = np.pi - rev[:, THETA]
         rev[:, QOP] = -rev[:, QOP]
         flip = np.diag([1.0, 1.0, 1.0, -1.0, -1.0])
@@ -519,9 +513,7 @@ class CKFReconstructor:
             owner, hit, res, s_inv, c2 = (v[keep] for v in (owner, hit, res, s_inv, c2))
             overlap_hit = np.where((rank[keep] == 0)[:, None], ov_hits[owner], -1)  # (n, k)
             # updated branches
-            gain = pp[owner][:, :, :2] @ s_inv
-            new_par = xp[owner] + np.einsum("kij,kj->ki", gain, res)
-            new_cov = pp[owner] - gain @ pp[owner][:, :2, :]
+            new_par, new_cov = gain_update(xp[owner], pp[owner], res, s_inv)
             src = a[owner]
             n_new = len(src)
             # holes: branches with no compatible hit continue without an update
@@ -587,22 +579,8 @@ class CKFReconstructor:
         return seed_of[best], hit_mat[best], n_hits[best], chi2[best], inner[best], holes[best], pt
 
     def fit_tracks(self, event: Event, tracks: TrackCandidates) -> TrackFit:
-        """Final Kalman fit + smoother of every track (hits in track order).
-
-        Tracks must have ≥ 3 hits (the CKF gives ≥ ``min_hits``).  Hits are
-        ordered by distance from the origin within each track (track files do
-        not keep the order), right for tracks from the collision region.
-        """
-        hd = self._prepare(event)
-        dist = np.linalg.norm(hd.xyz[tracks.hit_index], axis=1)
-        order = np.lexsort((dist, tracks.track_of_entry()))
-        rows = tracks.hit_index[order]
-        surf = module_surfaces(self.detector, hd.module[rows], self.config.kalman.material)
-        meas = local_position(surf, hd.xyz[rows])
-        mcov = np.zeros((len(rows), 2, 2))
-        mcov[:, 0, 0] = hd.sigma[rows, 0] ** 2
-        mcov[:, 1, 1] = hd.sigma[rows, 1] ** 2
-        return self.fitter.fit(meas, mcov, surf, tracks.offsets)
+        """Final Kalman fit + smoother of every track: :meth:`TrackFitter.fit`."""
+        return self.track_fitter.fit(event, tracks)
 
     def _layer_x0(self, layer: IntArray) -> FloatArray:
         mat = self.config.kalman.material

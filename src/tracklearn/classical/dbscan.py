@@ -25,7 +25,7 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
 from tracklearn.edm import Event, TrackCandidates
-from tracklearn.pipeline.registry import register_method
+from tracklearn.methods import register_method
 from tracklearn.units import C_LIGHT_GEV_PER_T_MM
 
 log = logging.getLogger(__name__)

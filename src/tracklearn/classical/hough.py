@@ -44,13 +44,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tracklearn.classical.seeding import layer_index
 from tracklearn.edm import Event, TrackCandidates
-from tracklearn.pipeline.registry import register_method
+from tracklearn.methods import register_method
+from tracklearn.typing import FloatArray, IntArray
 from tracklearn.units import C_LIGHT_GEV_PER_T_MM
 
 log = logging.getLogger(__name__)
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 
 class HoughConfig(BaseModel):

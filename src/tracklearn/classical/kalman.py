@@ -49,18 +49,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
 from tracklearn.edm import Detector
 from tracklearn.errors import TracklearnError
+from tracklearn.geometry.coords import wrap_phi
 from tracklearn.geometry.field import MagneticField
 from tracklearn.simulation.propagation import MaterialConfig
+from tracklearn.typing import BoolArray, FloatArray, IntArray
 from tracklearn.units import C_LIGHT_GEV_PER_T_MM
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
 
 #: Indices of the bound vector.
 L0, L1, PHI, THETA, QOP = range(5)
@@ -283,10 +280,6 @@ def propagate_to_planes(
     return pos, t, path, ok
 
 
-def _wrap(a: FloatArray) -> FloatArray:
-    return np.asarray((a + np.pi) % (2 * np.pi) - np.pi)
-
-
 def transport(
     params: FloatArray,
     src: Surfaces,
@@ -318,10 +311,40 @@ def transport(
     )
     out = free_to_bound(pos2, t2, flat[:, QOP], rep_dst).reshape(k, 6, 5)
     diff = out[:, 1:, :] - out[:, :1, :]  # (k, j perturbed, i output)
-    diff[:, :, PHI] = _wrap(diff[:, :, PHI])
+    diff[:, :, PHI] = wrap_phi(diff[:, :, PHI])
     jac: FloatArray = np.transpose(diff / steps[:, :, None], (0, 2, 1))
     ok_k: BoolArray = np.asarray(ok.reshape(k, 6).all(axis=1))
     return out[:, 0, :], jac, ok_k
+
+
+def gain_update(
+    x_pred: FloatArray, p_pred: FloatArray, residual: FloatArray, s_inv: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Kalman update of bound states with a 2-D local-position measurement (H = [I₂ 0]).
+
+    The one gain update of the chain, used by :class:`KalmanFitter` and the
+    CKF's branch updates: ``K = P Hᵀ S⁻¹``, ``x' = x + K r``, ``P' = P - K H P``.
+
+    Parameters
+    ----------
+    x_pred : shape (K, 5)
+        Predicted states.
+    p_pred : shape (K, 5, 5)
+        Their covariances.
+    residual : shape (K, 2)
+        Measurement minus predicted local position [mm].
+    s_inv : shape (K, 2, 2)
+        Inverse residual covariance ``(H P Hᵀ + V)⁻¹``.
+
+    Returns
+    -------
+    (x, P) : shapes (K, 5), (K, 5, 5)
+        Updated states (φ not wrapped) and covariances (not symmetrised).
+    """
+    gain = p_pred[:, :, :2] @ s_inv
+    x = x_pred + np.einsum("kij,kj->ki", gain, residual)
+    p = p_pred - gain @ p_pred[:, :2, :]
+    return x, p
 
 
 def highland(x_over_x0: FloatArray, p: FloatArray, beta: FloatArray) -> FloatArray:
@@ -565,10 +588,8 @@ class KalmanFitter:
                 pa = np.where(bad[:, None, None], np.eye(5), pa)
                 r = np.where(bad[:, None], 0.0, r)
             s_inv = np.linalg.inv(s)
-            gain = pa[:, :, :2] @ s_inv
-            xa = xa + np.einsum("kij,kj->ki", gain, r)
-            xa[:, PHI] = _wrap(xa[:, PHI])
-            pa = pa - gain @ pa[:, :2, :]
+            xa, pa = gain_update(xa, pa, r, s_inv)
+            xa[:, PHI] = wrap_phi(xa[:, PHI])
             pa = 0.5 * (pa + np.transpose(pa, (0, 2, 1)))
             chi2[act] += np.einsum("ki,kij,kj->k", r, s_inv, r)
             x_filt[act, k], p_filt[act, k] = xa, pa
@@ -584,9 +605,9 @@ class KalmanFitter:
             pp_inv = np.linalg.inv(p_pred[act, k + 1])
             a = p_filt[act, k] @ np.transpose(jac, (0, 2, 1)) @ pp_inv
             dx = x_s[act, k + 1] - x_pred[act, k + 1]
-            dx[:, PHI] = _wrap(dx[:, PHI])
+            dx[:, PHI] = wrap_phi(dx[:, PHI])
             x_s[act, k] = x_filt[act, k] + np.einsum("kij,kj->ki", a, dx)
-            x_s[act, k, PHI] = _wrap(x_s[act, k, PHI])
+            x_s[act, k, PHI] = wrap_phi(x_s[act, k, PHI])
             dp = p_s[act, k + 1] - p_pred[act, k + 1]
             p_s[act, k] = p_filt[act, k] + a @ dp @ np.transpose(a, (0, 2, 1))
             # the RTS update is symmetric only up to rounding, which poorly constrained

@@ -26,11 +26,9 @@ the patterns (25 by default).
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
-BoolArray = npt.NDArray[np.bool_]
-IntArray = npt.NDArray[np.int64]
+from tracklearn.typing import BoolArray, IntArray
 
 
 class RoadConfig(BaseModel):

@@ -43,11 +43,10 @@ import numpy.typing as npt
 from tracklearn.classical.seeding import SeedFinder, Seeds, circle_curvature, layer_index
 from tracklearn.edm import Event, Hits
 from tracklearn.errors import DataError, TracklearnError
+from tracklearn.geometry.coords import wrap_phi
 from tracklearn.geometry.field import TRACKML_FIELD, MagneticField
+from tracklearn.typing import FloatArray, IntArray
 from tracklearn.units import C_LIGHT_GEV_PER_T_MM
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 #: Class names, index = label.
 CLASSES: tuple[str, ...] = ("good", "medium", "bad")
@@ -117,8 +116,8 @@ def seed_features(
     frac = (rm - rb) / np.where(rt != rb, rt - rb, 1.0)
     z_res = z[m] - (z[b] + frac * (z[t] - z[b]))
     phib, phim, phit = np.arctan2(y[b], x[b]), np.arctan2(y[m], x[m]), np.arctan2(y[t], x[t])
-    dphi_bm = np.angle(np.exp(1j * (phim - phib)))
-    dphi_mt = np.angle(np.exp(1j * (phit - phim)))
+    dphi_bm = wrap_phi(phim - phib)
+    dphi_mt = wrap_phi(phit - phim)
     pairs = []
     for i, j in ((b, m), (m, t), (b, t)):
         ri, rj = np.hypot(x[i], y[i]), np.hypot(x[j], y[j])

@@ -36,11 +36,10 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
 from tracklearn.edm import Hits
+from tracklearn.geometry.coords import wrap_phi
 from tracklearn.geometry.field import TRACKML_FIELD, MagneticField
+from tracklearn.typing import FloatArray, IntArray
 from tracklearn.units import C_LIGHT_GEV_PER_T_MM
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 
 class SeedingConfig(BaseModel):
@@ -269,7 +268,7 @@ class SeedFinder:
             dz = z[o] - z[m] if outward else z[m] - z[o]
             cot = dz / np.maximum(dr, 1e-9)
             z0 = z[m] - cot * r[m] if outward else z[o] - cot * r[o]
-            dphi = np.abs(np.angle(np.exp(1j * (phi[o] - phi[m]))))
+            dphi = np.abs(wrap_phi(phi[o] - phi[m]))
             ok = (
                 (dr >= cfg.dr_min)
                 & (dr <= cfg.dr_max)
@@ -380,7 +379,7 @@ class SeedFinder:
         # the bottom point turned back by half the turning angle over that chord
         chord_phi = np.arctan2(y[b[idx]], x[b[idx]])
         half_turn = np.arcsin(np.clip(0.5 * rb[idx] * kappa[idx], -1.0, 1.0))
-        phi = np.angle(np.exp(1j * (chord_phi - half_turn)))
+        phi = wrap_phi(chord_phi - half_turn)
         z0 = z[b[idx]] - cot_b[idx] * rb[idx]
         return Seeds(
             bottom=b[idx],

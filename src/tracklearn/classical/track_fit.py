@@ -1,23 +1,35 @@
-"""Track parameters from a Kalman fit, for the tracks of any method.
+"""The track fitter: Kalman fit + smoother of the tracks of any method.
 
-:func:`parameters_from_fit` turns a :class:`~tracklearn.classical.kalman.TrackFit`
-into the event data model's :class:`~tracklearn.edm.TrackParameters` (the fit's
-perigee is already in its ``(d0, z0, φ, θ, q/p)`` order and convention).
-:class:`TrackFitter` fits the tracks of any reconstruction method (``dbscan``,
-``hough``, ``gnn``, ...) with the fitter of the ``ckf`` chain, so that
-``tracklearn reconstruct --fit`` writes their parameters too.
+:class:`TrackFitter` places each track's hits on their detector modules and
+fits them with :class:`~tracklearn.classical.kalman.KalmanFitter`: the final
+fit of the ``ckf`` chain (which uses this fitter; this module never imports
+the CKF) and of the tracks of any other method (``dbscan``, ``hough``,
+``gnn``, ...), so that ``tracklearn reconstruct --fit`` writes their
+parameters too.  :func:`parameters_from_fit` turns a
+:class:`~tracklearn.classical.kalman.TrackFit` into the event data model's
+:class:`~tracklearn.edm.TrackParameters` (the fit's perigee is already in its
+``(d0, z0, φ, θ, q/p)`` order and convention).
 """
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
-from tracklearn.classical.kalman import TrackFit
-from tracklearn.edm import Event, TrackCandidates, TrackParameters
+from tracklearn.classical.kalman import (
+    KalmanConfig,
+    KalmanFitter,
+    TrackFit,
+    local_position,
+    module_surfaces,
+)
+from tracklearn.edm import Detector, Event, TrackCandidates, TrackParameters
 from tracklearn.errors import DataError
+from tracklearn.geometry.field import TRACKML_FIELD, MagneticField
+from tracklearn.typing import FloatArray, IntArray
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +70,13 @@ def parameters_from_fit(fit: TrackFit, track: npt.ArrayLike | None = None) -> Tr
     )
 
 
+def measurement_sigma(detector: Detector, module: IntArray) -> FloatArray:
+    """Hit resolution along module u, v [mm]: pitch / √12.  (N,) → (N, 2)."""
+    return np.stack([detector.pitch_u[module], detector.pitch_v[module]], axis=1) / np.sqrt(12.0)
+
+
 class TrackFitter:
-    """Fit the tracks of any method with the ``ckf`` chain's Kalman fitter.
+    """Kalman fit + smoother of tracks whose hits lie on detector modules.
 
     Needs events in the TrackML geometry (the real events and
     ``simulate --detector trackml``): measurements are placed on the detector
@@ -67,15 +84,53 @@ class TrackFitter:
 
     Parameters
     ----------
-    ckf
-        The CKF reconstructor whose detector, field and fit settings are used
-        (default: ``CKFReconstructor()``, the shared TrackML geometry).
+    detector
+        Module geometry (default: the shared TrackML ``detectors.csv``, or the
+        file ``detector_path``).
+    field
+        Magnetic field map.
+    kalman
+        Fitter settings (default: :class:`~tracklearn.classical.kalman.KalmanConfig`).
+    detector_path
+        ``detectors.csv(.gz)`` read when ``detector`` is None.
     """
 
-    def __init__(self, ckf: object | None = None) -> None:
-        from tracklearn.classical.ckf import CKFReconstructor
+    def __init__(
+        self,
+        detector: Detector | None = None,
+        field: MagneticField = TRACKML_FIELD,
+        kalman: KalmanConfig | None = None,
+        detector_path: str | Path | None = None,
+    ) -> None:
+        if detector is None:
+            from tracklearn.simulation.realistic import load_detector
 
-        self.ckf = ckf if isinstance(ckf, CKFReconstructor) else CKFReconstructor()
+            detector = load_detector(Path(detector_path) if detector_path else None)
+        self.detector = detector
+        self.field = field
+        self.config = kalman or KalmanConfig()
+        self.fitter = KalmanFitter(field, self.config)
+
+    def fit(self, event: Event, tracks: TrackCandidates) -> TrackFit:
+        """Final Kalman fit + smoother of every track (hits in track order).
+
+        Tracks must have ≥ 3 hits.  Hits are ordered by distance from the origin
+        within each track (track files do not keep the order), right for tracks
+        from the collision region.
+        """
+        h = event.hits
+        module = self.detector.check_hits(h.volume_id, h.layer_id, h.module_id, event.source)
+        xyz = h.positions
+        sigma = measurement_sigma(self.detector, module)
+        dist = np.linalg.norm(xyz[tracks.hit_index], axis=1)
+        order = np.lexsort((dist, tracks.track_of_entry()))
+        rows = tracks.hit_index[order]
+        surf = module_surfaces(self.detector, module[rows], self.config.material)
+        meas = local_position(surf, xyz[rows])
+        mcov = np.zeros((len(rows), 2, 2))
+        mcov[:, 0, 0] = sigma[rows, 0] ** 2
+        mcov[:, 1, 1] = sigma[rows, 1] ** 2
+        return self.fitter.fit(meas, mcov, surf, tracks.offsets)
 
     def __call__(self, event: Event, tracks: TrackCandidates) -> TrackCandidates:
         """``tracks`` with :attr:`~TrackCandidates.parameters` from a fresh fit."""
@@ -89,7 +144,7 @@ class TrackFitter:
             n_hits=tracks.n_hits,
         )
         try:
-            fit = self.ckf.fit_tracks(event, sub)
+            fit = self.fit(event, sub)
         except DataError as exc:  # e.g. quick-detector events: no TrackML modules
             raise DataError(
                 exc.source, f"{exc.problem} (fitting tracks needs the TrackML geometry)"

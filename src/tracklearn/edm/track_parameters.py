@@ -33,8 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tracklearn.errors import DataError
-
-FloatArray = npt.NDArray[np.float64]
+from tracklearn.typing import FloatArray
 
 #: Parameter names in covariance order, with their units.
 PARAMETER_NAMES: tuple[str, ...] = ("d0", "z0", "phi", "theta", "qop")

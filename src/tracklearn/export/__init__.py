@@ -12,3 +12,13 @@
 This package imports nothing heavy on import: the runtime modules must load in
 a process where torch is never imported.
 """
+
+from tracklearn.export.spec import _SPECS
+
+
+def _load_specs() -> None:
+    """Import the module that defines the export specs (it imports torch)."""
+    import tracklearn.export.specs  # noqa: F401
+
+
+_SPECS.load = _load_specs

@@ -16,12 +16,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import numpy.typing as npt
 
 from tracklearn.errors import ConfigError
-
-F32 = npt.NDArray[np.float32]
-I64 = npt.NDArray[np.int64]
+from tracklearn.typing import BoolArray, Float32Array, IntArray
 
 #: the same constants as tracklearn.models._features (checked by the parity test)
 FEATURE_SETS: dict[str, tuple[int, int]] = {
@@ -35,7 +32,9 @@ _COT_SCALE = 0.01
 _PAIR_CHUNK = 4_000_000
 
 
-def model_inputs_np(name: str, x: F32, edge_index: I64, edge_attr: F32) -> tuple[F32, F32]:
+def model_inputs_np(
+    name: str, x: Float32Array, edge_index: IntArray, edge_attr: Float32Array
+) -> tuple[Float32Array, Float32Array]:
     """Node and edge inputs of front-end ``name`` (float32, see the module docstring)."""
     if name not in FEATURE_SETS:
         raise ConfigError(f"unknown edge-model features {name!r}; valid: {sorted(FEATURE_SETS)}")
@@ -66,8 +65,8 @@ def model_inputs_np(name: str, x: F32, edge_index: I64, edge_attr: F32) -> tuple
     return np.stack([r, z], axis=1).astype(np.float32), edges
 
 
-def _continuations(edge_index: I64, slope: F32, cot: F32, small: npt.NDArray[np.bool_],
-                   n_nodes: int) -> F32:  # fmt: skip
+def _continuations(edge_index: IntArray, slope: Float32Array, cot: Float32Array, small: BoolArray,
+                   n_nodes: int) -> Float32Array:  # fmt: skip
     """Best-continuation features (E, 8): the torch version's pairs, chunks and ties."""
     n_e = edge_index.shape[1]
     e_ok = np.nonzero(~small)[0]
@@ -113,7 +112,9 @@ def _continuations(edge_index: I64, slope: F32, cot: F32, small: npt.NDArray[np.
     return np.stack(cols, axis=1).astype(np.float32)
 
 
-def _scatter_argmin(best: F32, arg: I64, key: I64, other: I64, d: F32) -> None:
+def _scatter_argmin(
+    best: Float32Array, arg: IntArray, key: IntArray, other: IntArray, d: Float32Array
+) -> None:
     """For each ``key`` keep the smallest ``d`` seen so far and its ``other`` (in place).
 
     Among pairs of one chunk with the same minimal ``d`` the last one wins, as

@@ -5,8 +5,8 @@ dynamic axes), how to make valid example inputs of any size (parity checks and
 the fall-back calibration), which module is exported (``core``: e.g. an edge
 model without its numpy front-end) and which ops int8 quantisation touches.
 Specs register by the model's registry name (:func:`register_export_spec`);
-modules that define specs are listed in ``_PROVIDERS`` and imported on first
-lookup (they import torch; this module does not).
+modules that define specs are imported on first lookup (they import torch;
+this module does not).
 
 To make a new network exportable: write its spec (a few lines, see
 :mod:`tracklearn.export.specs`) and register it under the model's registry
@@ -19,7 +19,6 @@ the example inputs and no accuracy is reported).
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -27,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from tracklearn.errors import UnknownNameError
+from tracklearn.registry import Registry
 
 if TYPE_CHECKING:
     from torch import nn
@@ -74,31 +73,21 @@ class ExportSpec:
     keep_first_float: bool = False
 
 
-_SPECS: dict[str, ExportSpec] = {}
-#: modules that register specs (imported on first lookup)
-_PROVIDERS: tuple[str, ...] = ("tracklearn.export.specs",)
+#: the loader (importing :mod:`~tracklearn.export.specs`) is set in :mod:`tracklearn.export`
+_SPECS: Registry[ExportSpec] = Registry("exportable model")
 
 
 def register_export_spec(name: str, spec: ExportSpec) -> ExportSpec:
     """Make the model registered as ``name`` exportable with ``spec``; return ``spec``."""
-    _SPECS[name] = spec
+    _SPECS.add(name, spec)
     return spec
-
-
-def _load() -> None:
-    for module in _PROVIDERS:
-        importlib.import_module(module)
 
 
 def exportable_models() -> list[str]:
     """Registry names with an export spec, sorted."""
-    _load()
-    return sorted(_SPECS)
+    return _SPECS.names()
 
 
 def get_export_spec(name: str) -> ExportSpec:
     """The spec of model ``name``; an unknown name lists the exportable ones."""
-    _load()
-    if name not in _SPECS:
-        raise UnknownNameError("exportable model", name, sorted(_SPECS))
-    return _SPECS[name]
+    return _SPECS.get(name)

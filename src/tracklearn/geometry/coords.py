@@ -5,11 +5,13 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-FloatArray = npt.NDArray[np.float64]
+from tracklearn.typing import FloatArray
 
 
 def wrap_phi(phi: npt.ArrayLike) -> FloatArray:
-    """Wrap angles into [-π, π).
+    """Wrap angles into [-π, π): the one φ wrapping of the package (use it, never a copy).
+
+    ``(φ + π) mod 2π - π``; +π maps to -π.
 
     >>> float(wrap_phi(3 * np.pi / 2))
     -1.5707963267948966

@@ -41,11 +41,10 @@ from scipy.optimize import least_squares
 from tracklearn.edm import Particles, Truth
 from tracklearn.edm._table import Column, Table
 from tracklearn.errors import TracklearnError
+from tracklearn.typing import FloatArray
 from tracklearn.units import C_LIGHT_GEV_PER_T_MM
 
 log = logging.getLogger(__name__)
-
-FloatArray = npt.NDArray[np.float64]
 
 
 class FieldFitError(TracklearnError):

@@ -17,9 +17,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from tracklearn.typing import FloatArray
 from tracklearn.units import C_LIGHT_GEV_PER_T_MM
-
-FloatArray = npt.NDArray[np.float64]
 
 
 def radius_of_curvature(pt: npt.ArrayLike, q: npt.ArrayLike, b_field: float) -> FloatArray:

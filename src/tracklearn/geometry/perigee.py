@@ -18,9 +18,9 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from tracklearn.geometry.coords import wrap_phi
+from tracklearn.typing import FloatArray
 from tracklearn.units import C_LIGHT_GEV_PER_T_MM
-
-FloatArray = npt.NDArray[np.float64]
 
 
 def perigee_from_point(
@@ -60,18 +60,13 @@ def perigee_from_point(
         dc = np.hypot(cx, cy)
         beta_pca = np.arctan2(-cy, -cx)
         beta0 = np.arctan2(y - cy, x - cx)
-        alpha = h * _wrap(beta_pca - beta0)
+        alpha = h * wrap_phi(beta_pca - beta0)
         xp = cx - radius * cx / dc
         yp = cy - radius * cy / dc
-        phi = _wrap(phi0 + h * alpha)
+        phi = wrap_phi(phi0 + h * alpha)
         d0 = -xp * np.sin(phi) + yp * np.cos(phi)
         z0 = z + radius * alpha * pz / pt
         qop = q / p
     out = np.stack([d0, z0, phi, theta, qop], axis=1)
     out[q == 0] = np.nan
     return out
-
-
-def _wrap(a: FloatArray) -> FloatArray:
-    """Angle in [-π, π)."""
-    return np.asarray((a + np.pi) % (2 * np.pi) - np.pi)

@@ -19,9 +19,8 @@ import numpy as np
 import numpy.typing as npt
 
 from tracklearn.edm.detector import Detector
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
+from tracklearn.geometry.coords import wrap_phi
+from tracklearn.typing import FloatArray, IntArray
 
 #: Grid cell size along φ (as an arc length at the layer's mean radius) and along
 #: the second coordinate (z for barrels, r for disks) [mm].
@@ -137,7 +136,7 @@ class ModuleLookup:
         # (differences wrapped so modules across φ = ±π work) and s interval
         phi_pts = np.arctan2(pts[..., 1], pts[..., 0])
         phi_c = phi_pts[:, 4]
-        dphi = np.angle(np.exp(1j * (phi_pts - phi_c[:, None])))
+        dphi = wrap_phi(phi_pts - phi_c[:, None])
         lay = module_layer
         r_min = np.maximum(r.min(1), 1.0)
         phi_margin = margin / r_min

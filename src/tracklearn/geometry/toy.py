@@ -20,10 +20,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
+from tracklearn.typing import FloatArray, IntArray
 
 
 @dataclass(frozen=True)

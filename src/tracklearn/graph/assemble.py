@@ -7,7 +7,7 @@ import numpy.typing as npt
 
 from tracklearn.edm import Event, Graph
 from tracklearn.graph.features import edge_features, node_features
-from tracklearn.graph.truth import edge_labels
+from tracklearn.metrics.truth import edge_labels
 
 
 def event_graph(event: Event, edges: npt.NDArray[np.int64]) -> Graph:

@@ -20,11 +20,9 @@ import numpy.typing as npt
 from scipy.spatial import cKDTree
 
 from tracklearn.edm.detector import Detector, module_key
+from tracklearn.typing import FloatArray, IntArray
 
 __all__ = ["ModuleLocator"]
-
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
 
 
 class ModuleLocator:

@@ -20,6 +20,7 @@ import numpy.typing as npt
 
 from tracklearn import units as u
 from tracklearn.edm import Event
+from tracklearn.geometry.coords import wrap_phi
 
 __all__ = [
     "EDGE_FEATURES",
@@ -42,17 +43,6 @@ PHI_SCALE: float = math.pi * u.rad
 
 NODE_FEATURES: tuple[str, ...] = ("r/m", "phi/pi", "z/m")
 EDGE_FEATURES: tuple[str, ...] = ("dr/m", "dphi/pi", "dz/m", "dR")
-
-
-def wrap_phi(dphi: npt.ArrayLike) -> npt.NDArray[np.float64]:
-    """Wrap an angle difference [rad] into ``[-pi, pi)``.
-
-    >>> float(wrap_phi(1.5 * math.pi))
-    -1.5707963267948966
-    """
-    d = np.asarray(dphi, dtype=np.float64)
-    out: npt.NDArray[np.float64] = (d + math.pi) % (2.0 * math.pi) - math.pi
-    return out
 
 
 def node_features_from(

@@ -39,7 +39,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from tracklearn.edm import Event, Graph
 from tracklearn.errors import DataError
 from tracklearn.graph.features import edge_features, node_features_from, wrap_phi
-from tracklearn.graph.truth import edge_labels
+from tracklearn.metrics.truth import edge_labels
+from tracklearn.typing import FloatArray, IntArray
 
 __all__ = [
     "GeometricConfig",
@@ -49,9 +50,6 @@ __all__ = [
     "layers_of",
     "window_pairs",
 ]
-
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
 
 #: TrackML barrel volumes and their layers, inside out
 _BARRELS: dict[int, tuple[int, ...]] = {8: (2, 4, 6, 8), 13: (2, 4, 6, 8), 17: (2, 4)}

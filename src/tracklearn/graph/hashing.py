@@ -50,6 +50,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from tracklearn import units as u
 from tracklearn.edm import Buckets, Event, Graph
 from tracklearn.errors import DataError, UnknownNameError
+from tracklearn.typing import Float32Array, IntArray
 
 __all__ = [
     "DEFAULT_EMBEDDING",
@@ -73,9 +74,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-FloatArray = npt.NDArray[np.float32]
-IntArray = npt.NDArray[np.int64]
-
 #: the shipped learned embedding (``scripts/train_hashing_embedding.py``)
 DEFAULT_EMBEDDING: Path = Path(__file__).resolve().parents[1] / "data" / "hashing_embedding.pt"
 
@@ -86,7 +84,7 @@ DEFAULT_EMBEDDING: Path = Path(__file__).resolve().parents[1] / "data" / "hashin
 #: ``index(points, k) -> neighbours``: the ``k`` nearest points of every point.
 #: Shapes: ``points`` ``(N, D)`` float32 → ``(N, k)`` int64 rows of ``points`` (nearest
 #: first, a point usually first in its own row; -1 where fewer were found).
-KnnIndex = Callable[[FloatArray, int], IntArray]
+KnnIndex = Callable[[Float32Array, int], IntArray]
 
 
 class ExactIndexConfig(BaseModel):
@@ -159,13 +157,13 @@ def _faiss() -> Any:
     return faiss
 
 
-def _search(index: Any, pts: FloatArray, k: int) -> IntArray:
+def _search(index: Any, pts: Float32Array, k: int) -> IntArray:
     _, nn = index.search(pts, k)
     return np.asarray(nn, dtype=np.int64)
 
 
 def _exact(cfg: ExactIndexConfig) -> KnnIndex:
-    def run(pts: FloatArray, k: int) -> IntArray:
+    def run(pts: Float32Array, k: int) -> IntArray:
         index = _faiss().IndexFlatL2(pts.shape[1])
         index.add(pts)
         return _search(index, pts, k)
@@ -174,7 +172,7 @@ def _exact(cfg: ExactIndexConfig) -> KnnIndex:
 
 
 def _kdtree(cfg: KDTreeIndexConfig) -> KnnIndex:
-    def run(pts: FloatArray, k: int) -> IntArray:
+    def run(pts: Float32Array, k: int) -> IntArray:
         from scipy.spatial import cKDTree
 
         _, nn = cKDTree(pts, leafsize=cfg.leafsize).query(pts, k=k, workers=cfg.workers)
@@ -186,7 +184,7 @@ def _kdtree(cfg: KDTreeIndexConfig) -> KnnIndex:
 
 
 def _ivf(cfg: IVFIndexConfig) -> KnnIndex:
-    def run(pts: FloatArray, k: int) -> IntArray:
+    def run(pts: Float32Array, k: int) -> IntArray:
         faiss = _faiss()
         n, d = pts.shape
         nlist = max(1, min(n // 39, round(cfg.cells_per_sqrt_n * math.sqrt(n))))
@@ -204,7 +202,7 @@ def _ivf(cfg: IVFIndexConfig) -> KnnIndex:
 
 
 def _hnsw(cfg: HNSWIndexConfig) -> KnnIndex:
-    def run(pts: FloatArray, k: int) -> IntArray:
+    def run(pts: Float32Array, k: int) -> IntArray:
         index = _faiss().IndexHNSWFlat(pts.shape[1], cfg.m)
         index.hnsw.efConstruction = cfg.ef_construction
         index.add(pts)
@@ -214,7 +212,7 @@ def _hnsw(cfg: HNSWIndexConfig) -> KnnIndex:
     return run
 
 
-def _lsh_index(d: int, cfg: LSHIndexConfig, pts: FloatArray) -> Any:
+def _lsh_index(d: int, cfg: LSHIndexConfig, pts: Float32Array) -> Any:
     index = _faiss().IndexLSH(d, cfg.nbits, cfg.rotate, cfg.train_thresholds)
     if not index.is_trained:
         index.train(pts)
@@ -222,7 +220,7 @@ def _lsh_index(d: int, cfg: LSHIndexConfig, pts: FloatArray) -> Any:
 
 
 def _lsh(cfg: LSHIndexConfig) -> KnnIndex:
-    def run(pts: FloatArray, k: int) -> IntArray:
+    def run(pts: Float32Array, k: int) -> IntArray:
         index = _lsh_index(pts.shape[1], cfg, pts)
         index.add(pts)
         return _search(index, pts, k)
@@ -293,7 +291,7 @@ def knn(points: npt.ArrayLike, k: int, index: str = "exact", **settings: Any) ->
 class Space(Protocol):
     """``space(event) -> points``: coordinates of every hit, shape ``(N, D)`` float32."""
 
-    def __call__(self, event: Event) -> FloatArray: ...
+    def __call__(self, event: Event) -> Float32Array: ...
 
 
 class HelixSpaceConfig(BaseModel):
@@ -312,7 +310,7 @@ class HelixSpace:
     def __init__(self, config: HelixSpaceConfig | None = None) -> None:
         self.config = config or HelixSpaceConfig()
 
-    def __call__(self, event: Event) -> FloatArray:
+    def __call__(self, event: Event) -> Float32Array:
         h, c = event.hits, self.config
         r = h.r
         phi = h.phi
@@ -321,7 +319,7 @@ class HelixSpace:
         return np.stack(cols, axis=1).astype(np.float32)
 
 
-def learned_features(event: Event, helix: HelixSpaceConfig, use_cells: bool) -> FloatArray:
+def learned_features(event: Event, helix: HelixSpaceConfig, use_cells: bool) -> Float32Array:
     """Inputs of the learned embedding: the helix-space coordinates, then
     :func:`~tracklearn.graph.metric_learning.hit_features` (r, cos φ, sin φ, z and,
     with ``use_cells``, the cluster shape).
@@ -377,13 +375,13 @@ class LearnedSpace:
         self.model.eval()
         self.meta = meta
 
-    def __call__(self, event: Event) -> FloatArray:
+    def __call__(self, event: Event) -> Float32Array:
         import torch
 
         torch.set_num_threads(self.config.threads)
         feats = torch.from_numpy(learned_features(event, self.helix, self.use_cells))
         with torch.no_grad():
-            out: FloatArray = self.model(feats).numpy().astype(np.float32)
+            out: Float32Array = self.model(feats).numpy().astype(np.float32)
         return out
 
 
@@ -469,11 +467,11 @@ class BucketBuilder:
         self.index = get_index(config.index, **settings)
         self.timings: dict[str, float] = {}
 
-    def points(self, event: Event) -> FloatArray:
+    def points(self, event: Event) -> Float32Array:
         """Coordinates of every hit in the space, shape ``(N, D)``."""
         return np.ascontiguousarray(self.space(event), dtype=np.float32)
 
-    def neighbours(self, points: FloatArray) -> IntArray:
+    def neighbours(self, points: Float32Array) -> IntArray:
         """Neighbour table of the points, shape ``(N, min(k, N))``."""
         k = min(self.config.k, len(points))
         if k < 1:

@@ -34,9 +34,10 @@ from tracklearn.edm import Event, Graph
 from tracklearn.errors import DataError
 from tracklearn.graph.assemble import event_graph
 from tracklearn.graph.features import R_SCALE, Z_SCALE
-from tracklearn.graph.truth import true_segments
+from tracklearn.metrics.truth import true_segments
 from tracklearn.models.embedding_mlp import EmbeddingMLP
 from tracklearn.training.loop import TrainConfig, load_checkpoint, train
+from tracklearn.typing import IntArray
 
 __all__ = [
     "EmbeddingModelConfig",
@@ -51,8 +52,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-IntArray = npt.NDArray[np.int64]
 
 #: cells per hit are divided by this (typical pixel clusters have a few cells)
 CELL_COUNT_SCALE: float = 10.0

@@ -57,9 +57,10 @@ from tracklearn.errors import ConfigError, DataError
 from tracklearn.graph.assemble import event_graph
 from tracklearn.graph.augment import ModuleLocator
 from tracklearn.graph.features import wrap_phi
-from tracklearn.graph.truth import true_segments
 from tracklearn.io.atomic import atomic_path, write_text_atomic
+from tracklearn.metrics.truth import true_segments
 from tracklearn.provenance import provenance
+from tracklearn.typing import FloatArray, IntArray
 
 __all__ = [
     "QUANTITIES",
@@ -71,9 +72,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
 
 #: the windowed quantities, in the order of the window arrays' second axis
 QUANTITIES: tuple[str, ...] = ("dphi", "dz", "z0", "phi_slope")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from tracklearn.edm import Event, Graph
-from tracklearn.errors import UnknownNameError
+from tracklearn.registry import Registry
 
 __all__ = [
     "GraphBuilder",
@@ -33,14 +33,14 @@ class GraphBuilder(Protocol):
 
 
 BuilderFactory = Callable[..., GraphBuilder]
-_BUILDERS: dict[str, BuilderFactory] = {}
+_BUILDERS: Registry[BuilderFactory] = Registry("graph builder")
 
 
 def register_builder(name: str) -> Callable[[BuilderFactory], BuilderFactory]:
     """Decorator: make ``factory(**settings) -> GraphBuilder`` available as ``name``."""
 
     def deco(factory: BuilderFactory) -> BuilderFactory:
-        _BUILDERS[name] = factory
+        _BUILDERS.add(name, factory)
         return factory
 
     return deco
@@ -48,14 +48,12 @@ def register_builder(name: str) -> Callable[[BuilderFactory], BuilderFactory]:
 
 def available_builders() -> list[str]:
     """Names of the registered graph builders, sorted."""
-    return sorted(_BUILDERS)
+    return _BUILDERS.names()
 
 
 def get_builder(name: str) -> BuilderFactory:
     """The factory registered as ``name``; an unknown name lists the valid ones."""
-    if name not in _BUILDERS:
-        raise UnknownNameError("graph builder", name, sorted(_BUILDERS))
-    return _BUILDERS[name]
+    return _BUILDERS.get(name)
 
 
 def make_builder(name: str, **settings: Any) -> GraphBuilder:

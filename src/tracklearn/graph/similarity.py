@@ -45,10 +45,12 @@ from torch import nn
 from tracklearn import units as u
 from tracklearn.edm import Buckets, Event
 from tracklearn.errors import DataError
+from tracklearn.geometry.coords import wrap_phi
 from tracklearn.graph.hashing import HelixSpaceConfig, learned_features
 from tracklearn.graph.metric_learning import EmbeddingModelConfig, hinge_loss
 from tracklearn.io.atomic import atomic_path, write_text_atomic
 from tracklearn.models.bucket_embedding import BucketEmbedding
+from tracklearn.typing import IntArray
 
 __all__ = [
     "PairClassifier",
@@ -64,8 +66,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-IntArray = npt.NDArray[np.int64]
 
 
 class SimilarityConfig(BaseModel):
@@ -354,7 +354,7 @@ def pair_features(
     eta = np.arcsinh(z / np.maximum(r, 1e-9))
     de = np.abs(points[src] - points[dst])
     dist = np.linalg.norm(points[src] - points[dst], axis=1, keepdims=True)
-    dphi = np.angle(np.exp(1j * (phi[dst] - phi[src])))
+    dphi = wrap_phi(phi[dst] - phi[src])
     geo = np.stack(
         [
             (r[dst] - r[src]) / u.m,

@@ -24,8 +24,9 @@ import numpy as np
 import numpy.typing as npt
 
 from tracklearn.edm import Event
-from tracklearn.graph.truth import edge_labels, true_segments
 from tracklearn.metrics.targets import TargetSelection, target_mask
+from tracklearn.metrics.truth import edge_labels, true_segments
+from tracklearn.typing import IntArray
 
 __all__ = [
     "EdgeMetrics",
@@ -33,8 +34,6 @@ __all__ = [
     "label_metrics",
     "target_segments",
 ]
-
-IntArray = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)

@@ -24,13 +24,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import numpy.typing as npt
 
 from tracklearn.metrics.curves import clopper_pearson
-
-BoolArray = npt.NDArray[np.bool_]
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
+from tracklearn.typing import BoolArray, FloatArray, IntArray
 
 #: an image is matched when TP / P exceeds this
 MATCH_TPR = 0.6

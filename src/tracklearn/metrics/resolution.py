@@ -39,11 +39,13 @@ import numpy.typing as npt
 from tracklearn.edm import Event, TrackCandidates
 from tracklearn.edm.track_parameters import PARAMETER_NAMES
 from tracklearn.errors import DataError
+from tracklearn.geometry.coords import wrap_phi
 from tracklearn.geometry.field import TRACKML_FIELD, MagneticField
 from tracklearn.geometry.perigee import perigee_from_point
 from tracklearn.metrics.calibration import chi2_coverage, interval_coverage
 from tracklearn.metrics.matching import match_tracks
 from tracklearn.metrics.targets import TargetSelection, target_mask
+from tracklearn.typing import FloatArray
 
 __all__ = [
     "BARREL_ETA_MAX",
@@ -55,8 +57,6 @@ __all__ = [
     "resolution_summary",
     "track_residuals",
 ]
-
-FloatArray = npt.NDArray[np.float64]
 
 #: pT bin edges of the resolution table [GeV].
 PT_EDGES: tuple[float, ...] = (1.0, 2.0, 5.0, 8.0, 12.0, 20.0, 50.0)
@@ -115,7 +115,7 @@ class Residuals:
     def residual(self) -> FloatArray:
         """Fitted − true, φ wrapped to [-π, π), shape (M, 5)."""
         d = self.fitted - self.truth
-        d[:, 2] = (d[:, 2] + np.pi) % (2 * np.pi) - np.pi
+        d[:, 2] = wrap_phi(d[:, 2])
         return d
 
     @property

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-IntArray = npt.NDArray[np.int64]
+from tracklearn.typing import IntArray
 
 
 def seeded_accuracy(pred: IntArray, target: IntArray, n_seed_layers: int) -> float:

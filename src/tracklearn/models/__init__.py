@@ -5,6 +5,18 @@ imports torch, so the classical path never imports it.  The HEP.TrkX toy models
 live in :mod:`tracklearn.models.toy` with their own registry.
 """
 
-from tracklearn.models.registry import available_models, get_model, register_model
+from tracklearn.models.registry import _MODELS, available_models, get_model, register_model
+
+
+def _load_models() -> None:
+    """Import the modules that define models (each registers its own)."""
+    import tracklearn.models.candidate_mlp
+    import tracklearn.models.edge_network
+    import tracklearn.models.filter_mlp
+    import tracklearn.models.interaction_network
+    import tracklearn.models.muon_cnn  # noqa: F401
+
+
+_MODELS.load = _load_models
 
 __all__ = ["available_models", "get_model", "register_model"]

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from tracklearn.datapaths import DEFAULT_MODEL
 from tracklearn.edm import Graph
 from tracklearn.errors import DataError
 from tracklearn.graph.features import edge_features
@@ -69,8 +70,6 @@ def evaluate_edge_files(
         files (edges pooled), ``per_set`` (per sub-folder) and ``per_file``.
     """
     read = get_graph_reader(fmt)  # an unknown format fails here, listing the valid ones
-    from tracklearn.pipeline.gnn import DEFAULT_MODEL
-
     if model is None:
         # the shipped classifier for pT-filtered pixel graphs, trained on simulated graphs
         # built like the IN paper's (see configs/gnn/edge_classifier_in_style.yaml)

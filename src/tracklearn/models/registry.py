@@ -2,28 +2,21 @@
 
 A model class registers with ``@register_model("name")``; :func:`get_model` builds
 one from keyword arguments and fails listing the valid names when the name is
-unknown.  Modules defining models are listed in ``_PROVIDERS`` and imported on
-first use.
+unknown.  The modules defining models are imported on first use (the loader is
+set in :mod:`tracklearn.models`, so this module never imports them).
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import torch
 
-from tracklearn.errors import ConfigError, UnknownNameError
+from tracklearn.errors import ConfigError
+from tracklearn.registry import Registry
 
-_MODELS: dict[str, type[torch.nn.Module]] = {}
-_PROVIDERS: tuple[str, ...] = (
-    "tracklearn.models.interaction_network",
-    "tracklearn.models.edge_network",
-    "tracklearn.models.filter_mlp",
-    "tracklearn.models.candidate_mlp",
-    "tracklearn.models.muon_cnn",
-)
+_MODELS: Registry[type[torch.nn.Module]] = Registry("model")
 
 T = TypeVar("T", bound=type[torch.nn.Module])
 
@@ -32,31 +25,21 @@ def register_model(name: str) -> Callable[[T], T]:
     """Class decorator: make ``cls`` buildable as ``get_model(name, **kwargs)``."""
 
     def deco(cls: T) -> T:
-        if name in _MODELS and _MODELS[name] is not cls:
-            raise ValueError(f"model {name!r} registered twice")
-        _MODELS[name] = cls
+        _MODELS.add(name, cls)
         return cls
 
     return deco
 
 
-def _load() -> None:
-    for module in _PROVIDERS:
-        importlib.import_module(module)
-
-
 def available_models() -> list[str]:
     """Names of the registered models, sorted."""
-    _load()
-    return sorted(_MODELS)
+    return _MODELS.names()
 
 
 def get_model(name: str, **kwargs: Any) -> torch.nn.Module:
     """Build the model ``name``; an unknown name lists the valid ones."""
-    _load()
-    if name not in _MODELS:
-        raise UnknownNameError("model", name, list(_MODELS))
+    cls = _MODELS.get(name)
     try:
-        return _MODELS[name](**kwargs)
+        return cls(**kwargs)
     except TypeError as exc:
         raise ConfigError(f"model {name!r}: bad arguments ({exc})") from None

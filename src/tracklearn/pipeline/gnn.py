@@ -35,16 +35,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tracklearn.building import TrackBuilder, layer_code, make_track_builder
 from tracklearn.building.selection import estimate_pt, n_layers_per_track, select_tracks
+from tracklearn.datapaths import DEFAULT_MODEL
 from tracklearn.edm import Event, ScoredEdges, TrackCandidates
 from tracklearn.errors import ConfigError
 from tracklearn.graph.builders import make_builder
 from tracklearn.graph.subgraph import edge_subgraph
-from tracklearn.pipeline.registry import register_method
+from tracklearn.methods import register_method
 
 log = logging.getLogger(__name__)
-
-#: the model shipped with the package
-DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "default"
 
 
 class GNNConfig(BaseModel):

@@ -28,6 +28,7 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
 from tracklearn.config import validate
+from tracklearn.datapaths import DEFAULT_MUON_MODEL
 from tracklearn.errors import UnknownNameError
 from tracklearn.io.atomic import atomic_path, write_text_atomic
 from tracklearn.metrics.muon_trigger import TriggerCounts, fake, matched, voxel_counts
@@ -36,8 +37,6 @@ from tracklearn.simulation.muon_chamber import load_muon_images
 
 TriggerFn = Callable[[npt.NDArray[np.bool_]], npt.NDArray[np.bool_]]
 
-#: the CNN shipped with the package
-DEFAULT_MUON_MODEL = Path(__file__).resolve().parent.parent / "models" / "muon_trigger"
 TRIGGER_METHODS = ("cnn", "roads")
 #: images per call of the trigger in run_trigger
 BATCH_IMAGES = 1000

@@ -42,9 +42,7 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat
 
 from tracklearn.edm.detector import Detector
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
+from tracklearn.typing import FloatArray, IntArray
 
 #: Volumes of the TrackML strip detectors (binary readout).
 TRACKML_STRIP_VOLUMES: tuple[int, ...] = (12, 13, 14, 16, 17, 18)

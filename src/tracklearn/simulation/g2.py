@@ -27,9 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tracklearn import units as u
 from tracklearn.geometry.toy import G2Geometry, time_islands
 from tracklearn.io.npz import load_npz_arrays
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
+from tracklearn.typing import FloatArray, IntArray
 
 C_MM_PER_NS = 299.792458  # speed of light [mm/ns]
 

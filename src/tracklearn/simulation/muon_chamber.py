@@ -59,10 +59,7 @@ from tracklearn import units as u
 from tracklearn.errors import DataError
 from tracklearn.geometry.muon_chamber import MuonChamberGeometry, projective_slopes
 from tracklearn.io.atomic import atomic_path
-
-BoolArray = npt.NDArray[np.bool_]
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
+from tracklearn.typing import BoolArray, FloatArray, IntArray
 
 #: images per generation chunk (chunk k of seed s uses default_rng([s, k]))
 CHUNK_IMAGES = 1000

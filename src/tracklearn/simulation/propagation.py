@@ -32,11 +32,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tracklearn.geometry.coords import perpendicular_basis
 from tracklearn.geometry.planar import ModuleLookup, inside_bounds
+from tracklearn.typing import BoolArray, FloatArray, IntArray
 from tracklearn.units import C_LIGHT_GEV_PER_T_MM
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
 
 #: Mean ionisation loss of a minimum-ionising particle in silicon [GeV/mm].
 SILICON_DEDX_GEV_PER_MM: float = 0.3876e-3

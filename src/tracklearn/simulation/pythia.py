@@ -27,11 +27,9 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
 from tracklearn.errors import ConfigError
+from tracklearn.typing import FloatArray, IntArray
 
 log = logging.getLogger(__name__)
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 #: Pythia settings of each named hard process.
 HARD_PROCESSES: dict[str, tuple[str, ...]] = {

@@ -50,11 +50,9 @@ from tracklearn.simulation.propagation import (
 from tracklearn.simulation.pythia import GeneratedParticles, PythiaConfig, PythiaSource
 from tracklearn.simulation.secondaries import SecondaryConfig, make_secondaries
 from tracklearn.simulation.weights import trackml_hit_weights
+from tracklearn.typing import FloatArray, IntArray
 
 log = logging.getLogger(__name__)
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 _HADRONS = np.array([211, 321, 2212, 3222, 3112, 3312, 3334], dtype=np.int64)
 _VERTEX_SHIFT, _PRIMARY_SHIFT, _GENERATION_SHIFT, _SECONDARY_SHIFT = 52, 36, 24, 12

@@ -16,13 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
 from tracklearn.geometry.coords import perpendicular_basis
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
+from tracklearn.typing import FloatArray, IntArray
 
 PION_MASS = 0.13957  # GeV
 PROTON_MASS = 0.93827  # GeV

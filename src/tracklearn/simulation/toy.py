@@ -59,9 +59,7 @@ from tracklearn.geometry.toy import (
     straight_track_cells,
 )
 from tracklearn.io.npz import load_npz_arrays
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
+from tracklearn.typing import FloatArray, IntArray
 
 
 class ToyConfig(BaseModel):

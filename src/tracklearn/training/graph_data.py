@@ -23,9 +23,9 @@ from tracklearn.edm import Event, Graph
 from tracklearn.errors import DataError
 from tracklearn.graph.builders import make_builder
 from tracklearn.graph.subgraph import edge_subgraph
-from tracklearn.graph.truth import edge_labels
 from tracklearn.io import find_events, read_event
 from tracklearn.io.atomic import atomic_path
+from tracklearn.metrics.truth import edge_labels
 
 log = logging.getLogger(__name__)
 

@@ -1,36 +1,27 @@
 """Registry of trainable stages for ``tracklearn train STAGE``.
 
 A stage is a function ``run(config: dict, data: Path, out: Path, resume: bool)
--> dict[str, float]`` (final validation metrics) registered by name with a
-one-line summary (``tracklearn train --help`` lists them); modules that define
-stages are listed in ``_PROVIDERS`` and imported on first use, so
+-> dict[str, float]`` (final validation metrics) registered by name where it is
+defined, with a one-line summary (``tracklearn train --help`` lists them); the
+defining modules are imported on first use (the loader is set in
+:mod:`tracklearn.training`, so this module never imports them), so
 ``tracklearn --help`` stays fast.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tracklearn.errors import ConfigError, UnknownNameError
+from tracklearn.errors import ConfigError
+from tracklearn.registry import Registry
 
 StageFn = Callable[[dict[str, Any], Path, Path, bool], dict[str, float]]
-
-_STAGES: dict[str, StageFn] = {}
-#: one line per stage: what it trains and on which data
-_SUMMARIES: dict[str, str] = {}
+#: stage functions by name; each description is the stage's one-line summary
+_STAGES: Registry[StageFn] = Registry("stage")
 #: stages that may run on several processes (``--nproc``): rank 0 alone writes outputs
 _DISTRIBUTED: set[str] = set()
-#: modules that register stages (imported lazily)
-_PROVIDERS: list[str] = [
-    "tracklearn.training.toy",
-    "tracklearn.graph.stages",
-    "tracklearn.training.edge_stages",
-    "tracklearn.training.fullspectrum",
-    "tracklearn.training.muon",
-]
 
 
 def register_stage(
@@ -45,9 +36,8 @@ def register_stage(
     """
 
     def deco(fn: StageFn) -> StageFn:
-        _STAGES[name] = fn
         doc = (fn.__doc__ or "").strip().splitlines()
-        _SUMMARIES[name] = summary or (doc[0].replace("``", "") if doc else "(no description)")
+        _STAGES.add(name, fn, summary or (doc[0].replace("``", "") if doc else "(no description)"))
         if distributed:
             _DISTRIBUTED.add(name)
         return fn
@@ -55,31 +45,21 @@ def register_stage(
     return deco
 
 
-def _load() -> None:
-    for module in _PROVIDERS:
-        importlib.import_module(module)
-
-
 def available_stages() -> list[str]:
-    _load()
-    return sorted(_STAGES)
+    return _STAGES.names()
 
 
 def describe_stages() -> dict[str, str]:
     """Every stage's one-line summary, by name (sorted); ``--nproc`` stages say so."""
-    _load()
     return {
-        name: _SUMMARIES[name] + (" [--nproc]" if name in _DISTRIBUTED else "")
-        for name in sorted(_STAGES)
+        name: summary + (" [--nproc]" if name in _DISTRIBUTED else "")
+        for name, summary in _STAGES.descriptions().items()
     }
 
 
 def get_stage(name: str) -> StageFn:
     """The stage called ``name``; an unknown name lists the valid ones."""
-    _load()
-    if name not in _STAGES:
-        raise UnknownNameError("stage", name, sorted(_STAGES))
-    return _STAGES[name]
+    return _STAGES.get(name)
 
 
 def run_stage(

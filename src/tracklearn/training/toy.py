@@ -45,9 +45,7 @@ from tracklearn.simulation.g2 import (
 from tracklearn.simulation.toy import ToySample, load_toy
 from tracklearn.training.loop import History, TrainConfig, train
 from tracklearn.training.stages import register_stage
-
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
+from tracklearn.typing import FloatArray, IntArray
 
 
 class ToyStageConfig(BaseModel):

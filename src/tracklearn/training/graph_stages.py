@@ -1,5 +1,7 @@
 """Trainable graph-construction stages for ``tracklearn train`` (imported lazily).
 
+They live here, not in ``graph``, so that ``graph`` never imports ``training.stages``.
+
 * ``module_map``: :func:`tracklearn.graph.module_map.run_module_map_stage`;
 * ``embedding``: :func:`tracklearn.graph.metric_learning.run_embedding_stage`.
 """

@@ -1,0 +1,55 @@
+"""The generic registry: register, list, look up, fail listing the valid names."""
+
+from __future__ import annotations
+
+import pytest
+
+from tracklearn.errors import ConfigError, UnknownNameError
+from tracklearn.registry import Registry
+
+
+def test_register_list_and_get() -> None:
+    reg: Registry[type] = Registry("shape")
+
+    @reg.register("square")
+    class Square:
+        """A square."""
+
+    reg.add("circle", int, "a circle")
+    assert reg.names() == ["circle", "square"]
+    assert reg.get("square") is Square
+    assert "circle" in reg and "oval" not in reg
+    assert reg.descriptions() == {"circle": "a circle", "square": "A square."}
+
+
+def test_unknown_name_lists_the_valid_ones() -> None:
+    reg: Registry[int] = Registry("colour")
+    reg.add("red", 1)
+    reg.add("blue", 2)
+    with pytest.raises(UnknownNameError) as info:
+        reg.get("green")
+    assert str(info.value) == "unknown colour 'green'; valid: blue, red"
+    assert isinstance(info.value, ConfigError)
+
+
+def test_same_name_twice_fails_unless_same_object() -> None:
+    reg: Registry[object] = Registry("thing")
+    marker = object()
+    reg.add("x", marker)
+    reg.add("x", marker)  # re-registering the same object is harmless
+    with pytest.raises(ValueError, match="thing 'x' registered twice"):
+        reg.add("x", object())
+
+
+def test_loader_runs_before_lookups() -> None:
+    calls: list[int] = []
+    reg: Registry[int] = Registry("number")
+
+    def load() -> None:
+        calls.append(1)
+        reg.add("one", 1)
+
+    reg.load = load
+    assert reg.get("one") == 1
+    assert reg.names() == ["one"]
+    assert len(calls) == 2
