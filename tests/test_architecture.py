@@ -35,11 +35,15 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("metrics", "simulation"),
     ("plotting",),
     ("report",),
+    # ``fullspectrum`` (seeding + following in numba, networks in numpy, registered
+    # with ``tracklearn.methods.register_method``) imports nothing of the domain
+    # packages; it sits one tier below them because ``models.candidate_mlp``, the
+    # torch twin of its numpy MLP (training and ONNX export), converts to and from
+    # ``fullspectrum.mlp.NumpyMLP``.
+    ("fullspectrum",),
     # domain packages, side by side: methods and models that find tracks.  A new
-    # method package (e.g. ``fullspectrum``: seeding + following, registered with
-    # ``tracklearn.methods.register_method``) sits here beside ``classical``; if
-    # it reuses ``classical`` it goes one tier up, beside ``graph``.
-    ("building", "classical", "fullspectrum", "models"),
+    # method package that reuses ``classical`` goes one tier up, beside ``graph``.
+    ("building", "classical", "models"),
     ("graph",),
     ("training",),
     ("export",),

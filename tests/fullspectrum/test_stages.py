@@ -13,12 +13,30 @@ from tracklearn.errors import DataError
 from tracklearn.fullspectrum.features import majority_labels
 from tracklearn.fullspectrum.follow import MAX_TRACK_HITS, follow_seeds, pick_duplicates
 from tracklearn.fullspectrum.grid import build_grid, cell_ranges
-from tracklearn.fullspectrum.helix import arc_length, circle3
+from tracklearn.fullspectrum.helix import arc_length, circle3, wrap
 from tracklearn.fullspectrum.layers import LayerTable
 from tracklearn.fullspectrum.luminous import luminous_sigma
 from tracklearn.fullspectrum.seeding import find_triplets
 from tracklearn.fullspectrum.select import greedy_select
 from tracklearn.fullspectrum.tables import csr_from_pairs, learn_tables
+from tracklearn.geometry.coords import wrap_phi
+
+
+def test_numba_wrap_is_wrap_phi() -> None:
+    """The kernels' scalar wrap gives wrap_phi's answers exactly (±π, ±3π/2, ±2π, ±7)."""
+    angles = [
+        0.0,
+        math.pi,
+        -math.pi,
+        1.5 * math.pi,
+        -1.5 * math.pi,
+        2 * math.pi,
+        -2 * math.pi,
+        7.0,
+        -7.0,
+    ]
+    assert [wrap(a) for a in angles] == [float(wrap_phi(a)) for a in angles]
+    assert wrap(math.pi) == -math.pi
 
 
 def _grid(event, table):

@@ -60,5 +60,9 @@ def arc_length(kappa_abs: float, chord: float) -> float:
 
 @nb.njit(cache=True, nogil=True, inline="always")
 def wrap(a: float) -> float:
-    """Angle wrapped into [-π, π)."""
+    """Angle wrapped into [-π, π).
+
+    The scalar twin of :func:`tracklearn.geometry.coords.wrap_phi` (same formula) for
+    the numba kernels, which cannot call the numpy function.
+    """
     return (a + math.pi) % (2.0 * math.pi) - math.pi

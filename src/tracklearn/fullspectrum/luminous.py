@@ -14,6 +14,7 @@ import numpy.typing as npt
 
 from tracklearn.fullspectrum.grid import HitGrid
 from tracklearn.fullspectrum.layers import LayerTable
+from tracklearn.geometry.coords import wrap_phi
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -65,19 +66,19 @@ def luminous_sigma(grid: HitGrid, table: LayerTable) -> float | None:
         return None
     (pa, ra, za), (pb, rb, zb) = cols[0], cols[1]
     ia, jb = _pairs(pa, pb, PAIR_DPHI)
-    slope_phi = np.angle(np.exp(1j * (pb[jb] - pa[ia]))) / (rb[jb] - ra[ia])
+    slope_phi = wrap_phi(pb[jb] - pa[ia]) / (rb[jb] - ra[ia])
     slope_z = (zb[jb] - za[ia]) / (rb[jb] - ra[ia])
     for pc, rc, zc in cols[2:]:  # the pairs left after each confirming layer
         if len(ia) == 0:
             return None
         # candidates near the prediction at the layer's median radius, then exact cuts
         lever = float(np.median(rc)) - rb[jb]
-        phi_pred = (pb[jb] + slope_phi * lever + np.pi) % (2 * np.pi) - np.pi
+        phi_pred = wrap_phi(pb[jb] + slope_phi * lever)
         order = np.argsort(phi_pred)
         kc, kp = _pairs(pc, phi_pred[order], 2 * CONFIRM_DPHI)
         pair = order[kp]
         dr = rc[kc] - rb[jb[pair]]
-        dphi = np.angle(np.exp(1j * (pc[kc] - pb[jb[pair]] - slope_phi[pair] * dr)))
+        dphi = wrap_phi(pc[kc] - pb[jb[pair]] - slope_phi[pair] * dr)
         dz = zc[kc] - zb[jb[pair]] - slope_z[pair] * dr
         hit = np.zeros(len(ia), bool)
         hit[pair[(np.abs(dphi) <= CONFIRM_DPHI) & (np.abs(dz) <= CONFIRM_DZ)]] = True

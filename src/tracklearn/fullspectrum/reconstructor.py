@@ -37,7 +37,7 @@ from tracklearn.fullspectrum.model import (
 from tracklearn.fullspectrum.seeding import find_triplets
 from tracklearn.fullspectrum.select import greedy_select
 from tracklearn.fullspectrum.tables import csr_from_pairs
-from tracklearn.pipeline.registry import register_method
+from tracklearn.methods import register_method
 
 log = logging.getLogger(__name__)
 
