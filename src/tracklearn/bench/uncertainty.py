@@ -258,7 +258,6 @@ def _kalman_section(
 ) -> dict[str, Any]:
     from tracklearn.classical.ckf import CKFConfig, CKFReconstructor
     from tracklearn.classical.kalman import KalmanConfig
-    from tracklearn.classical.track_fit import TrackFitter
     from tracklearn.edm import TrackCandidates
     from tracklearn.geometry.field import TRACKML_SOLENOID_FIELD
     from tracklearn.io import read_event
@@ -290,7 +289,7 @@ def _kalman_section(
         for prefix in prefixes:
             event = read_event(prefix)
             found.append(track_residuals(event, ckf(event)))
-            truth_fit.append(track_residuals(event, TrackFitter(ckf)(event, truth_tracks(event))))
+            truth_fit.append(track_residuals(event, ckf.track_fitter(event, truth_tracks(event))))
         out[label] = {
             "ckf": summarise(Residuals.concatenate(found)),
             "truth": summarise(Residuals.concatenate(truth_fit)),
@@ -302,7 +301,7 @@ def _kalman_section(
         )
         event = read_event(real_prefix)
         res = track_residuals(
-            event, TrackFitter(old)(event, truth_tracks(event)), field=TRACKML_SOLENOID_FIELD
+            event, old.track_fitter(event, truth_tracks(event)), field=TRACKML_SOLENOID_FIELD
         )
         out["before"] = summarise(res)
     return out
