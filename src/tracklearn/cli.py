@@ -567,7 +567,7 @@ def evaluate_edges(
     threshold: Annotated[float | None, typer.Option(help="Edge-score cut.")] = None,
 ) -> None:
     """Edge efficiency, purity and ROC AUC of the edge classifier on pre-built graphs."""
-    from tracklearn.models.evaluate_edges import evaluate_edge_files
+    from tracklearn.pipeline.evaluate_edges import evaluate_edge_files
 
     res = evaluate_edge_files(graph_dir, out, model, fmt, threshold)
     typer.echo(

@@ -13,7 +13,7 @@ from tests.cli._run import run
 from tracklearn.errors import DataError, UnknownNameError
 from tracklearn.io.graphs import available_graph_formats, get_graph_reader
 from tracklearn.io.heptrkx_sectors import from_sector, read_heptrkx_sector, sector_center, to_sector
-from tracklearn.models.evaluate_edges import with_edge_features
+from tracklearn.pipeline.evaluate_edges import with_edge_features
 
 
 def _write_sector(

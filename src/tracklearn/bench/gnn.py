@@ -231,7 +231,7 @@ def run_gnn_bench(
     ]
     res["stages"] = stage_edge_metrics(events, model_p)
     if in_graphs is not None:
-        from tracklearn.models.evaluate_edges import evaluate_edge_files
+        from tracklearn.pipeline.evaluate_edges import evaluate_edge_files
 
         r = evaluate_edge_files(in_graphs, work / "in_graphs", in_model)
         res["in_graphs"] = {"all": {k: r[k] for k in ("edge_efficiency", "edge_purity",

@@ -4,6 +4,8 @@ Used by ``tracklearn evaluate-edges``; the graphs are read, never trained on.  T
 file formats are those of :mod:`tracklearn.io.graphs` (``in-npz``,
 ``heptrkx-sectors``); a graph read without edge features gets the IN-paper ones
 computed from its nodes (:func:`tracklearn.graph.features.edge_features`).
+It lives in ``pipeline``, above both ``models`` and ``graph``, because it uses both
+(in ``models`` it closed a ``graph`` <-> ``models`` import cycle).
 """
 
 from __future__ import annotations
