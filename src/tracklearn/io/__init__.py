@@ -1,7 +1,7 @@
 """File formats: TrackML CSV(.gz), detectors.csv, Parquet event store, tracks, track parameters."""
 
 from tracklearn.io.atomic import atomic_path, write_text_atomic
-from tracklearn.io.parquet import read_store_event, store_event_ids, write_store
+from tracklearn.io.parquet import store_event_ids, write_store
 from tracklearn.io.track_params import read_track_params, track_params_path, write_track_params
 from tracklearn.io.trackml import (
     event_id_from_prefix,
@@ -9,6 +9,7 @@ from tracklearn.io.trackml import (
     find_events,
     read_detector,
     read_event,
+    read_store_event,
     read_table,
     write_event,
     write_table,

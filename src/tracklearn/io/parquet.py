@@ -22,7 +22,7 @@ from tracklearn.edm import Event
 from tracklearn.edm._table import Table
 from tracklearn.errors import DataError
 from tracklearn.io.atomic import atomic_path
-from tracklearn.io.trackml import PARTS, STORE_MARKER, event_prefix_name, read_event
+from tracklearn.io.event_parts import PARTS, STORE_MARKER
 
 #: what reading a damaged Parquet file raises (ArrowInvalid is also a ValueError)
 _READ_ERRORS = (pa.ArrowException, OSError, ValueError)
@@ -108,11 +108,3 @@ def read_store_tables(
                 cols, source=table_source(store, part, event_id)
             )
     return tables
-
-
-def read_store_event(store: str | Path, event_id: int) -> Event:
-    """Read one event from the store (every table it holds, checked as the CSV reader does)."""
-    store = Path(store)
-    if not is_store(store):
-        raise DataError(store / STORE_MARKER, "no such file (not a tracklearn Parquet store)")
-    return read_event(store / event_prefix_name(event_id), parts=tuple(PARTS))

@@ -23,22 +23,15 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
-from tracklearn.edm import Cells, Detector, Event, Hits, Particles, Truth
+from tracklearn.edm import Detector, Event, Hits, Truth
 from tracklearn.edm._table import Table
 from tracklearn.errors import DataError
 from tracklearn.io.atomic import atomic_path
+from tracklearn.io.event_parts import PARTS, STORE_MARKER, event_prefix_name
 
 log = logging.getLogger(__name__)
 
-PARTS: dict[str, type[Table]] = {
-    "hits": Hits,
-    "cells": Cells,
-    "particles": Particles,
-    "truth": Truth,
-}
 _EVENT_RE = re.compile(r"event(\d+)$")
-#: the table whose presence makes a folder a Parquet event store (:mod:`tracklearn.io.parquet`)
-STORE_MARKER = "hits.parquet"
 
 T = TypeVar("T", bound=Table)
 
@@ -49,11 +42,6 @@ def event_id_from_prefix(prefix: str | Path) -> int:
     if not m:
         raise DataError(prefix, "not an event prefix (expected a name like event000001000)")
     return int(m.group(1))
-
-
-def event_prefix_name(event_id: int) -> str:
-    """``1000`` → ``event000001000`` (the TrackML 9-digit form)."""
-    return f"event{event_id:09d}"
 
 
 def part_path(prefix: str | Path, part: str) -> Path | None:
@@ -84,7 +72,7 @@ def _normalise_prefix(path: str | Path) -> Path:
 
 def _store_of(prefix: Path) -> Path | None:
     """The Parquet store that holds the event ``prefix`` when it has no CSV hits file."""
-    from tracklearn.io.parquet import is_store  # parquet imports this module
+    from tracklearn.io.parquet import is_store  # pyarrow: imported when needed
 
     if part_path(prefix, "hits") is None and is_store(prefix.parent):
         return prefix.parent
@@ -92,7 +80,7 @@ def _store_of(prefix: Path) -> Path | None:
 
 
 def _store_prefixes(store: Path) -> set[Path]:
-    from tracklearn.io.parquet import store_event_ids  # parquet imports this module
+    from tracklearn.io.parquet import store_event_ids
 
     return {store / event_prefix_name(i) for i in store_event_ids(store)}
 
@@ -332,3 +320,13 @@ def write_event(event: Event, out_dir: str | Path, *, compress: bool = True) -> 
         if table is not None:
             write_table(prefix.parent / f"{prefix.name}-{part}{ext}", table)
     return prefix
+
+
+def read_store_event(store: str | Path, event_id: int) -> Event:
+    """One event of a Parquet store (every table it holds, checked as the CSV reader does)."""
+    from tracklearn.io.parquet import is_store
+
+    store = Path(store)
+    if not is_store(store):
+        raise DataError(store / STORE_MARKER, "no such file (not a tracklearn Parquet store)")
+    return read_event(store / event_prefix_name(event_id), parts=tuple(PARTS))
