@@ -20,6 +20,8 @@ def test_register_list_and_get() -> None:
     assert reg.get("square") is Square
     assert "circle" in reg and "oval" not in reg
     assert reg.descriptions() == {"circle": "a circle", "square": "A square."}
+    reg.remove("circle")
+    assert reg.names() == ["square"] and reg.descriptions() == {"square": "A square."}
 
 
 def test_unknown_name_lists_the_valid_ones() -> None:

@@ -59,6 +59,11 @@ class Registry(Generic[T]):
         self._items[name] = item
         self._descriptions[name] = description or (item.__doc__ or "").strip().split("\n")[0]
 
+    def remove(self, name: str) -> None:
+        """Forget ``name`` (tests that register a temporary item clean up with it)."""
+        self._items.pop(name, None)
+        self._descriptions.pop(name, None)
+
     def register(self, name: str, description: str = "") -> Callable[[F], F]:
         """Decorator form of :meth:`add` (returns the decorated object unchanged)."""
 

@@ -58,5 +58,4 @@ def test_stage_registry_lists_valid_names() -> None:
         with pytest.raises(UnknownNameError, match="unit-test-stage"):
             get_stage("nope")
     finally:  # leave the registry as the providers made it (train --help tests compare)
-        stages._STAGES.pop("unit-test-stage")
-        stages._SUMMARIES.pop("unit-test-stage")
+        stages._STAGES.remove("unit-test-stage")
