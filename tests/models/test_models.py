@@ -27,7 +27,8 @@ def _graph(seed: int = 0, n: int = 30, e: int = 60) -> Graph:
 
 
 def test_registry_lists_models_and_rejects_unknown_names() -> None:
-    assert available_models() == sorted([*NAMES, "muon_cnn"])  # edge models + the muon CNN
+    # edge models + the muon CNN + the fullspectrum classifiers' torch twin
+    assert available_models() == sorted([*NAMES, "muon_cnn", "candidate_mlp"])
     with pytest.raises(UnknownNameError, match="interaction_network"):
         get_model("interaction_netwrok")
 
