@@ -28,9 +28,9 @@ demo: $(STAMP)
 	  $(BIN)/tracklearn evaluate --truth $(DEMO)/events --tracks $(DEMO)/tracks --out $(DEMO)/report && \
 	  $(BIN)/tracklearn display $(DEMO)/events/event000001000 --tracks $(DEMO)/tracks --out $(DEMO)/report/display_event1000.png; \
 	else \
-	  echo "(no TrackML geometry at $(DATA)/trackml: the default method needs it; quick toy events with dbscan instead)" && \
+	  echo "(no TrackML geometry at $(DATA)/trackml to simulate with: quick toy events instead)" && \
 	  $(BIN)/tracklearn simulate --detector quick --events 3 --particles 1000 --seed 7 --out $(DEMO)/events && \
-	  $(BIN)/tracklearn reconstruct $(DEMO)/events --method dbscan --out $(DEMO)/tracks && \
+	  $(BIN)/tracklearn reconstruct $(DEMO)/events --out $(DEMO)/tracks && \
 	  $(BIN)/tracklearn evaluate --truth $(DEMO)/events --tracks $(DEMO)/tracks --out $(DEMO)/report; \
 	fi
 	@if [ -f "$(DATA)/trackml/event000000001-hits.csv.gz" ]; then \
@@ -63,7 +63,7 @@ validate-simulation: $(STAMP)
 	  --note "The real events with hits (hits_only/) are the lower-occupancy part of the real sample (only files under 4 MiB were published). The judged per-volume rows compare with the real means scaled by (mean sum of nhits over all 38 real particle lists + mean noise) / mean hits; the raw ratios are listed too." \
 	  --note "Particles with pT < 0.15 GeV are listed but not propagated, as in the real data, where 90 % of the primaries below 0.15 GeV have no hits."
 
-# every suite (about 1.5 hours on 2 cores; muon-trigger ~20 min, export ~15 min + waiting for quiet cores); `tracklearn bench --suite NAME` runs one
+# every suite (several hours on 2 cores; muon-trigger ~20 min, export ~15 min + waiting for quiet cores, fullspectrum ~15 min); `tracklearn bench --suite NAME` runs one
 bench: $(STAMP)
 	$(BIN)/tracklearn bench --out benchmarks/results --suite simulation --suite baselines \
 	  --suite graphs --suite gnn --suite classical --suite toys --suite hashing --suite scale-out --suite muon-trigger --suite export \
