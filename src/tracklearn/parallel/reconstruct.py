@@ -181,6 +181,10 @@ def reconstruct_events(
     result.worker_pids = report.worker_pids
     for r in result.retried:
         log.warning("%s: retried (%d tries) after a worker died", r.prefix, r.attempts)
+    if result.retried:
+        # a dead worker (or one a broken local pool stopped with it) may have been
+        # writing: every event is done now, so no temporary in ``out`` is still in use
+        remove_temporaries(out)
     if not result.failed:
         summary = {
             "method": method,
