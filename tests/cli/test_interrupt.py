@@ -22,6 +22,10 @@ from tracklearn.simulation.quick import QuickConfig, generate_events
 STOP_WITHIN_S = 8.0
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.fixture(scope="module")
 def slow_events(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Three events that take dbscan a few seconds each."""
@@ -40,10 +44,13 @@ def test_one_ctrl_c_stops_keeps_finished_events_and_resumes(
     cmd = [sys.executable, "-m", "tracklearn.cli", "reconstruct", str(slow_events),
            "--method", "dbscan", "--out", str(out), *parallel]  # fmt: skip
     env = {**os.environ, "PYTHONWARNINGS": "ignore", "OMP_NUM_THREADS": "1"}
-    # its own process group, as a terminal runs a command: Ctrl-C goes to the whole group
+    # its own process group, as a terminal runs a command: Ctrl-C goes to the whole group;
+    # and Ctrl-C's default action, as a terminal gives it (a suite started in the
+    # background, `make test &`, would pass SIGINT on ignored, and Python then never
+    # raises KeyboardInterrupt)
     proc = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-        start_new_session=True,
+        start_new_session=True, preexec_fn=_default_sigint,
     )  # fmt: skip
     deadline = time.monotonic() + 240
     while not list(out.glob("*-timing.json")) and time.monotonic() < deadline:
