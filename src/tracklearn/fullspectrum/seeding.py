@@ -113,6 +113,69 @@ def _window(
 
 
 @nb.njit(cache=True, nogil=True)
+def _doublets(
+    side: int,
+    mr: float,
+    mz: float,
+    mphi: float,
+    layers: IntArray,
+    r: FloatArray,
+    z: FloatArray,
+    phi: FloatArray,
+    used: npt.NDArray[np.bool_],
+    barrel: npt.NDArray[np.bool_],
+    position: FloatArray,
+    t_min: FloatArray,
+    t_max: FloatArray,
+    kappa_max: float,
+    z0_max: float,
+    d0_max: float,
+    margin_t: float,
+    n_phi: IntArray,
+    n_t: IntArray,
+    grid_t_lo: FloatArray,
+    t_step: FloatArray,
+    cell_start: IntArray,
+    cell_ptr: IntArray,
+    ranges: IntArray,
+    hits_out: IntArray,
+    cot_out: FloatArray,
+) -> int:
+    """Free hits of ``layers`` in the seed window of the middle hit, on its ``side``
+    (-1: smaller radius, +1: larger), into ``hits_out`` with the pair's dz/dr in
+    ``cot_out`` (at most their length); returns how many."""
+    n = 0
+    for lay in layers:
+        ok, p0, p1, t0, t1 = _window(
+            mr, mz, mphi, lay, barrel, position, t_min, t_max,
+            kappa_max, z0_max, d0_max, margin_t,
+        )  # fmt: skip
+        if not ok:
+            continue
+        nr = cell_ranges(lay, p0, p1, t0, t1, n_phi, n_t, grid_t_lo, t_step,
+                         cell_start, cell_ptr, ranges)  # fmt: skip
+        bar = barrel[lay]
+        for q in range(nr):
+            for h in range(ranges[q, 0], ranges[q, 1]):
+                if used[h]:
+                    continue
+                tt = z[h] if bar else r[h]
+                if tt < t0 or tt > t1:
+                    continue
+                if abs(wrap(phi[h] - mphi)) > 0.5 * (p1 - p0):
+                    continue
+                # (mz - z) / (mr - r) on the inner side: negation is exact, so the same
+                dr = side * (r[h] - mr)
+                if dr <= 0.0:
+                    continue
+                if n < len(hits_out):
+                    hits_out[n] = h
+                    cot_out[n] = side * (z[h] - mz) / dr
+                    n += 1
+    return n
+
+
+@nb.njit(cache=True, nogil=True)
 def find_triplets(
     x: FloatArray,
     y: FloatArray,
@@ -175,65 +238,19 @@ def find_triplets(
             if used[m] or m % n_parts != part:
                 continue
             mr, mz, mphi = r[m], z[m], phi[m]
-            # doublets with the inner layers
-            n_in = 0
-            for k in range(inner_ptr[lm], inner_ptr[lm + 1]):
-                li = inner_layers[k]
-                ok, p0, p1, t0, t1 = _window(
-                    mr, mz, mphi, li, barrel, position, t_min, t_max,
-                    kappa_max, z0_max, d0_max, margin_t,
-                )  # fmt: skip
-                if not ok:
-                    continue
-                nr = cell_ranges(li, p0, p1, t0, t1, n_phi, n_t, grid_t_lo, t_step,
-                                 cell_start, cell_ptr, ranges)  # fmt: skip
-                bar = barrel[li]
-                for q in range(nr):
-                    for h in range(ranges[q, 0], ranges[q, 1]):
-                        if used[h]:
-                            continue
-                        tt = z[h] if bar else r[h]
-                        if tt < t0 or tt > t1:
-                            continue
-                        if abs(wrap(phi[h] - mphi)) > 0.5 * (p1 - p0):
-                            continue
-                        dr = mr - r[h]
-                        if dr <= 0.0:
-                            continue
-                        if n_in < max_doublets:
-                            in_h[n_in] = h
-                            in_cot[n_in] = (mz - z[h]) / dr
-                            n_in += 1
+            # doublets with the inner layers, then (if any) with the outer ones
+            n_in = _doublets(
+                -1, mr, mz, mphi, inner_layers[inner_ptr[lm] : inner_ptr[lm + 1]], r, z, phi,
+                used, barrel, position, t_min, t_max, kappa_max, z0_max, d0_max, margin_t,
+                n_phi, n_t, grid_t_lo, t_step, cell_start, cell_ptr, ranges, in_h, in_cot,
+            )  # fmt: skip
             if n_in == 0:
                 continue
-            n_o = 0
-            for k in range(outer_ptr[lm], outer_ptr[lm + 1]):
-                lo = outer_layers[k]
-                ok, p0, p1, t0, t1 = _window(
-                    mr, mz, mphi, lo, barrel, position, t_min, t_max,
-                    kappa_max, z0_max, d0_max, margin_t,
-                )  # fmt: skip
-                if not ok:
-                    continue
-                nr = cell_ranges(lo, p0, p1, t0, t1, n_phi, n_t, grid_t_lo, t_step,
-                                 cell_start, cell_ptr, ranges)  # fmt: skip
-                bar = barrel[lo]
-                for q in range(nr):
-                    for h in range(ranges[q, 0], ranges[q, 1]):
-                        if used[h]:
-                            continue
-                        tt = z[h] if bar else r[h]
-                        if tt < t0 or tt > t1:
-                            continue
-                        if abs(wrap(phi[h] - mphi)) > 0.5 * (p1 - p0):
-                            continue
-                        dr = r[h] - mr
-                        if dr <= 0.0:
-                            continue
-                        if n_o < max_doublets:
-                            out_h[n_o] = h
-                            out_cot[n_o] = (z[h] - mz) / dr
-                            n_o += 1
+            n_o = _doublets(
+                1, mr, mz, mphi, outer_layers[outer_ptr[lm] : outer_ptr[lm + 1]], r, z, phi,
+                used, barrel, position, t_min, t_max, kappa_max, z0_max, d0_max, margin_t,
+                n_phi, n_t, grid_t_lo, t_step, cell_start, cell_ptr, ranges, out_h, out_cot,
+            )  # fmt: skip
             if n_o == 0:
                 continue
             oi = np.argsort(in_cot[:n_in])
