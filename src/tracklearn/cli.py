@@ -374,10 +374,21 @@ def display(
 
 @app.command()
 def bench(
-    out: Annotated[Path, typer.Option(help="Folder for the result tables.")] = Path(
-        "benchmarks/results"
-    ),
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder for the result tables (default benchmarks/results; with --quick "
+            "build/bench-quick, never the committed tables)."
+        ),
+    ] = None,
     quick: Annotated[bool, typer.Option(help="Small version (seconds, for tests).")] = False,
+    allow_dirty: Annotated[
+        bool,
+        typer.Option(
+            help="Write into benchmarks/results from a tree with uncommitted changes (the "
+            "files then carry the revision marked -dirty)."
+        ),
+    ] = False,
     data: Annotated[
         Path | None,
         typer.Option(help="Shared real data (default $TRACKLEARN_DATA or ../shared/data)."),
@@ -391,9 +402,22 @@ def bench(
         ),
     ] = None,
 ) -> None:
-    """Benchmark the methods on generated and real events; write benchmarks/results/*.md."""
-    from tracklearn.bench.suites import run_suites
+    """Benchmark the methods on generated and real events; write benchmarks/results/*.md.
 
+    Results files are written whole, stamped with the git revision; into
+    benchmarks/results only from a committed tree (or with --allow-dirty).
+    """
+    from tracklearn.bench.suites import run_suites
+    from tracklearn.provenance import git_revision
+
+    if out is None:
+        out = Path("build/bench-quick" if quick else "benchmarks/results")
+    committed = out.resolve().parts[-2:] == ("benchmarks", "results")
+    if committed and git_revision().endswith("-dirty") and not allow_dirty:
+        raise ConfigError(
+            f"{out}: the tree has uncommitted changes; results files are written from a "
+            "committed tree (commit first, or --allow-dirty to stamp them -dirty)"
+        )
     logging.getLogger("tracklearn").setLevel(logging.INFO)  # one line per step
     for path in run_suites(out, suite or ["simulation", "baselines"], quick=quick, data=data):
         typer.echo(f"wrote {path}")
