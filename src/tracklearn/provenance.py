@@ -16,17 +16,21 @@ def git_revision() -> str:
     """Git revision of the tracklearn checkout (``unknown`` outside a checkout)."""
     here = Path(__file__).resolve().parent
     try:
-        out = subprocess.run(
-            ["git", "describe", "--always", "--dirty", "--abbrev=12"],
-            cwd=here,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        )
-        return out.stdout.strip() or "unknown"
+        rev = _git(here, "describe", "--always", "--abbrev=12")
+        # dirty: tracked changes outside benchmarks/results (a bench that rewrites its
+        # own tables must not mark the revision it ran from as modified)
+        changed = _git(here, "status", "--porcelain", "--untracked-files=no", "--", ":/",
+                       ":(exclude,top)benchmarks/results")  # fmt: skip
+        return (rev + "-dirty" if changed else rev) or "unknown"
     except (OSError, subprocess.SubprocessError):
         return "unknown"
+
+
+def _git(cwd: Path, *args: str) -> str:
+    out = subprocess.run(
+        ["git", *args], cwd=cwd, capture_output=True, text=True, timeout=5, check=True
+    )
+    return out.stdout.strip()
 
 
 def provenance() -> dict[str, Any]:
