@@ -26,9 +26,7 @@ import numpy.typing as npt
 from tracklearn.fullspectrum.grid import HitGrid, cell_ranges
 from tracklearn.fullspectrum.helix import arc_length, circle3, wrap
 from tracklearn.fullspectrum.layers import LayerSurfaces
-
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
+from tracklearn.typing import FloatArray, IntArray
 
 #: most hits one track can hold
 MAX_TRACK_HITS = 48

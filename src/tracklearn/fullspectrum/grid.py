@@ -17,9 +17,7 @@ import numpy.typing as npt
 
 from tracklearn.edm import Hits
 from tracklearn.fullspectrum.layers import LayerTable
-
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
+from tracklearn.typing import FloatArray, IntArray
 
 HITS_PER_CELL = 4.0
 TWO_PI = 2.0 * np.pi

@@ -20,9 +20,7 @@ import numpy.typing as npt
 
 from tracklearn.edm import Detector, Hits
 from tracklearn.errors import DataError
-
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
+from tracklearn.typing import FloatArray, IntArray
 
 
 def layer_key(volume_id: npt.ArrayLike, layer_id: npt.ArrayLike) -> IntArray:

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 import numpy as np
-import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
 from tracklearn.config import validate
@@ -38,11 +37,10 @@ from tracklearn.fullspectrum.seeding import find_triplets
 from tracklearn.fullspectrum.select import greedy_select
 from tracklearn.fullspectrum.tables import csr_from_pairs
 from tracklearn.methods import register_method
+from tracklearn.typing import FloatArray, IntArray
 
 log = logging.getLogger(__name__)
 
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
 
 #: curvature [1/mm] per 1/pT [1/GeV] at the 2 T of the seeding region
 KAPPA_2T = 0.6e-3

@@ -22,9 +22,7 @@ import numpy.typing as npt
 from tracklearn.fullspectrum.grid import HitGrid, cell_ranges
 from tracklearn.fullspectrum.helix import arc_length, circle3, wrap
 from tracklearn.fullspectrum.layers import LayerSurfaces
-
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
+from tracklearn.typing import FloatArray, IntArray
 
 #: features of a triplet, in the column order of :func:`find_triplets`' feature array
 TRIPLET_FEATURES: tuple[str, ...] = (
