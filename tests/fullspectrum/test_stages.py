@@ -75,8 +75,7 @@ def test_grid_window_returns_exactly_the_hits_inside() -> None:
         w = rng.uniform(0.01, 1.0)
         t0 = rng.uniform(table.t_min[lay], table.t_max[lay])
         dt = rng.uniform(1.0, 300.0)
-        n = cell_ranges(lay, c - w, c + w, t0 - dt, t0 + dt, g.n_phi, g.n_t, g.t_lo, g.t_step,
-                        g.cell_start, g.cell_ptr, out)  # fmt: skip
+        n = cell_ranges(lay, c - w, c + w, t0 - dt, t0 + dt, g, out)
         got = np.concatenate([np.arange(a, b) for a, b in out[:n]] + [np.zeros(0, int)])
         dphi = np.abs((g.phi[got] - c + np.pi) % (2 * np.pi) - np.pi)
         inside_got = got[(dphi <= w) & (np.abs(t_all[got] - t0) <= dt)]
@@ -112,9 +111,8 @@ def _triplets(g, table, triplets, pt_min=0.2, z0_max=20.0):
     mids, ip, il, op, ol, allowed = _seed_tables(table, triplets)
     used = np.zeros(g.n_hits, bool)
     return find_triplets(
-        g.x, g.y, g.z, g.r, g.phi, g.layer, used, g.layer_start, g.n_phi, g.n_t, g.t_lo,
-        g.t_step, g.cell_start, g.cell_ptr, table.barrel, table.position, table.t_min,
-        table.t_max, mids, ip, il, op, ol, allowed, 0.6e-3 / pt_min, z0_max, 2.0, 5.0, 0.03,
+        g, table.surfaces, used, mids, ip, il, op, ol, allowed, 0.6e-3 / pt_min, z0_max, 2.0,
+        5.0, 0.03,
         0.005, 3.0, 4000,
     )  # fmt: skip
 
@@ -159,9 +157,8 @@ def _follow(ev, table, seeds, used=None):
     inv = np.empty(g.n_hits, np.int64)
     inv[g.row] = np.arange(g.n_hits)
     hits, stats = follow_seeds(
-        inv[np.asarray(seeds)], g.x, g.y, g.z, g.r, g.phi, g.layer, g.module, used, g.n_phi,
-        g.n_t, g.t_lo, g.t_step, g.cell_start, g.cell_ptr, table.barrel, table.position,
-        table.t_min, table.t_max, table.depth, op, ol, ip, il, _sigma_model(table), 4.0, 1,
+        inv[np.asarray(seeds)], g, table.surfaces, used, op, ol, ip, il, _sigma_model(table),
+        4.0, 1,
         16.0, np.full((L, 2), 0.05), 3.0,
     )  # fmt: skip
     return g, hits, stats
@@ -232,9 +229,7 @@ def test_overlap_duplicate_is_picked_up_and_an_outlier_is_not() -> None:
     owner[inv[rows]] = 0
     tptr = np.array([0, len(rows)])
     added = pick_duplicates(
-        tptr, inv[rows], owner, g.x, g.y, g.z, g.phi, g.layer, g.module, g.n_phi, g.n_t, g.t_lo,
-        g.t_step, g.cell_start, g.cell_ptr, table.barrel, table.depth,
-        np.full((len(table), 2), 0.05), 3.0,
+        tptr, inv[rows], owner, g, table.surfaces, np.full((len(table), 2), 0.05), 3.0,
     )  # fmt: skip
     assert [int(g.row[a]) for a in added[:, 1]] == [n - 2]
     assert owner[inv[n - 1]] == -1

@@ -41,10 +41,10 @@ from tracklearn.metrics.truthfree import truth_free_efficiency
 from tracklearn.parallel.reconstruct import reconstruct_events
 from tracklearn.provenance import provenance
 from tracklearn.report import markdown_table
+from tracklearn.typing import FloatArray
 
 log = logging.getLogger(__name__)
 
-FloatArray = npt.NDArray[np.float64]
 
 #: bins of the particle-level tables
 PT_BINS = (0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 2.0, 5.0, 100.0)

@@ -837,31 +837,19 @@ def _md_g2(g: dict[str, Any], default: int) -> list[str]:
         "candidates / candidates (double majority, ≥ 5 cells), on 40 test fills per occupancy. "
         f"Floor at the default {default} tracks per fill: efficiency ≥ 0.90 and purity ≥ 0.90.",
         "",
-        "| finder | " + " | ".join(f"{o} tracks/fill" for o in occs) + " |",
-        "| --- | " + " | ".join("---" for _ in occs) + " |",
     ]
-    for name, label in names.items():
-        c = g["curves"][name]
-        lines.append(
-            f"| {label} | "
-            + " | ".join(f"{c[str(o)][0]:.3f} / {c[str(o)][1]:.3f}" for o in occs)
-            + " |"
-        )
+    lines += _eff_purity_table(
+        names, g["curves"], occs, [f"{o} tracks/fill" for o in occs], digits=3
+    )
     mult = sorted(int(o) for o in g["per_island"]["finder"])
     lines += [
         "",
         f"At {default} tracks per fill, by tracks in the island (efficiency / purity):",
         "",
-        "| finder | " + " | ".join(f"{o}{'+' if o == 8 else ''} tr" for o in mult) + " |",
-        "| --- | " + " | ".join("---" for _ in mult) + " |",
     ]
-    for name, label in names.items():
-        c = g["per_island"][name]
-        lines.append(
-            f"| {label} | "
-            + " | ".join(f"{c[str(o)][0]:.2f} / {c[str(o)][1]:.2f}" for o in mult)
-            + " |"
-        )
+    lines += _eff_purity_table(
+        names, g["per_island"], mult, [f"{o}{'+' if o == 8 else ''} tr" for o in mult], digits=2
+    )
     lo = g["losses"]
     hc, hm = g["hit_calibration"], g["hit_mc"]
     lines += [
@@ -928,4 +916,24 @@ def _md_lstm(rows: list[dict[str, Any]]) -> list[str]:
         "whole event, as the Hough oracle does.",
         "",
     ]
+    return lines
+
+
+def _eff_purity_table(
+    names: dict[str, str],
+    table: dict[str, dict[str, list[float]]],
+    columns: list[int],
+    headers: list[str],
+    *,
+    digits: int,
+) -> list[str]:
+    """Markdown rows "efficiency / purity" of each finder (``names``: key → label)."""
+    lines = [
+        "| finder | " + " | ".join(headers) + " |",
+        "| --- | " + " | ".join("---" for _ in headers) + " |",
+    ]
+    for name, label in names.items():
+        c = table[name]
+        cells = (f"{c[str(o)][0]:.{digits}f} / {c[str(o)][1]:.{digits}f}" for o in columns)
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return lines

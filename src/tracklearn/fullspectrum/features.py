@@ -8,9 +8,7 @@ import numpy.typing as npt
 from tracklearn.fullspectrum.follow import TRACK_STATS
 from tracklearn.fullspectrum.grid import HitGrid
 from tracklearn.fullspectrum.seeding import TRIPLET_FEATURES
-
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
+from tracklearn.typing import FloatArray, IntArray
 
 _S = {name: k for k, name in enumerate(TRACK_STATS)}
 _T = {name: k for k, name in enumerate(TRIPLET_FEATURES)}

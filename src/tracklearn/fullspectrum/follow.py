@@ -23,11 +23,10 @@ import numba as nb
 import numpy as np
 import numpy.typing as npt
 
-from tracklearn.fullspectrum.grid import cell_ranges
+from tracklearn.fullspectrum.grid import HitGrid, cell_ranges
 from tracklearn.fullspectrum.helix import arc_length, circle3, wrap
-
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
+from tracklearn.fullspectrum.layers import LayerSurfaces
+from tracklearn.typing import FloatArray, IntArray
 
 #: most hits one track can hold
 MAX_TRACK_HITS = 48
@@ -221,25 +220,9 @@ def _follow_one(
     h3: int,
     out: IntArray,
     n_out: int,
-    x: FloatArray,
-    y: FloatArray,
-    z: FloatArray,
-    r: FloatArray,
-    phi: FloatArray,
-    layer: npt.NDArray[np.int32],
-    module: IntArray,
+    grid: HitGrid,
+    surf: LayerSurfaces,
     used: npt.NDArray[np.bool_],
-    n_phi: IntArray,
-    n_t: IntArray,
-    grid_t_lo: FloatArray,
-    t_step: FloatArray,
-    cell_start: IntArray,
-    cell_ptr: IntArray,
-    barrel: npt.NDArray[np.bool_],
-    position: FloatArray,
-    t_min: FloatArray,
-    t_max: FloatArray,
-    depth: FloatArray,
     succ_ptr: IntArray,
     succ: IntArray,
     sig: FloatArray,
@@ -256,6 +239,9 @@ def _follow_one(
     nearest hit of the next layer is usually someone else's.
     Returns the new length of ``out``; adds to ``stats`` (holes, χ², turn).
     """
+    x, y, z, layer = grid.x, grid.y, grid.z, grid.layer
+    barrel, position, depth = surf.barrel, surf.position, surf.depth
+    t_min, t_max = surf.t_min, surf.t_max
     n_start = n_out
     p1x, p1y = x[h1], y[h1]
     p2x, p2y, p2z = x[h2], y[h2], z[h2]
@@ -316,7 +302,7 @@ def _follow_one(
         w_phi = (n_sigma * s_rphi) / max(br, 1.0) + abs(dphids) * dsx
         t_pred = bz if is_b else br
         nr = cell_ranges(best_l, bphi - w_phi, bphi + w_phi, t_pred - w_t, t_pred + w_t,
-                         n_phi, n_t, grid_t_lo, t_step, cell_start, cell_ptr, ranges)  # fmt: skip
+                         grid, ranges)  # fmt: skip
         best_h = -1
         best_c = 1e30
         for q in range(nr):
@@ -412,25 +398,9 @@ def truth_residuals(
 @nb.njit(cache=True, nogil=True)
 def follow_seeds(
     seeds: IntArray,
-    x: FloatArray,
-    y: FloatArray,
-    z: FloatArray,
-    r: FloatArray,
-    phi: FloatArray,
-    layer: npt.NDArray[np.int32],
-    module: IntArray,
+    grid: HitGrid,
+    surf: LayerSurfaces,
     used: npt.NDArray[np.bool_],
-    n_phi: IntArray,
-    n_t: IntArray,
-    grid_t_lo: FloatArray,
-    t_step: FloatArray,
-    cell_start: IntArray,
-    cell_ptr: IntArray,
-    barrel: npt.NDArray[np.bool_],
-    position: FloatArray,
-    t_min: FloatArray,
-    t_max: FloatArray,
-    depth: FloatArray,
     out_ptr: IntArray,
     out_lay: IntArray,
     in_ptr: IntArray,
@@ -466,6 +436,7 @@ def follow_seeds(
         Hits of each candidate from its inner to its outer end, -1 padded.
     stats : float64, shape (S, N_TRACK_STATS), columns :data:`TRACK_STATS`
     """
+    x, layer = grid.x, grid.layer
     n_seeds = seeds.shape[0]
     hits = np.full((n_seeds, MAX_TRACK_HITS), -1, np.int64)
     stats = np.zeros((n_seeds, N_TRACK_STATS), np.float64)
@@ -481,13 +452,9 @@ def follow_seeds(
         if skip_contained and claimed[a] >= 0 and claimed[a] == claimed[b] == claimed[c]:
             continue
         st = stats[s]
-        nf = _follow_one(a, b, c, fwd, 0, x, y, z, r, phi, layer, module, used,
-                         n_phi, n_t, grid_t_lo, t_step, cell_start, cell_ptr,
-                         barrel, position, t_min, t_max, depth, out_ptr, out_lay,
+        nf = _follow_one(a, b, c, fwd, 0, grid, surf, used, out_ptr, out_lay,
                          sigma[0], n_sigma, max_holes, trim_chi2, ranges, st)  # fmt: skip
-        nb_ = _follow_one(c, b, a, bwd, 0, x, y, z, r, phi, layer, module, used,
-                          n_phi, n_t, grid_t_lo, t_step, cell_start, cell_ptr,
-                          barrel, position, t_min, t_max, depth, in_ptr, in_lay,
+        nb_ = _follow_one(c, b, a, bwd, 0, grid, surf, used, in_ptr, in_lay,
                           sigma[1], n_sigma, max_holes, trim_chi2, ranges, st)  # fmt: skip
         k = 0
         for j in range(nb_ - 1, -1, -1):
@@ -509,10 +476,8 @@ def follow_seeds(
             for _rep in range(2):  # up to three hits of one particle on one layer
                 if k >= MAX_TRACK_HITS:
                     break
-                d = _best_duplicate(hits[s], n_main, k, j, no_owner, x, y, z, phi, layer,
-                                    module, n_phi, n_t, grid_t_lo, t_step, cell_start,
-                                    cell_ptr, barrel, depth, sig_dup, n_sigma_dup,
-                                    dranges)  # fmt: skip
+                d = _best_duplicate(hits[s], n_main, k, j, no_owner, grid, surf, sig_dup,
+                                    n_sigma_dup, dranges)  # fmt: skip
                 if d < 0:
                     break
                 hits[s, k] = d
@@ -575,20 +540,8 @@ def _best_duplicate(
     n: int,
     j: int,
     taken: IntArray,
-    x: FloatArray,
-    y: FloatArray,
-    z: FloatArray,
-    phi: FloatArray,
-    layer: npt.NDArray[np.int32],
-    module: IntArray,
-    n_phi: IntArray,
-    n_t: IntArray,
-    grid_t_lo: FloatArray,
-    t_step: FloatArray,
-    cell_start: IntArray,
-    cell_ptr: IntArray,
-    barrel: npt.NDArray[np.bool_],
-    depth: FloatArray,
+    grid: HitGrid,
+    surf: LayerSurfaces,
     sig_dup: FloatArray,
     n_sigma: float,
     ranges: IntArray,
@@ -603,6 +556,9 @@ def _best_duplicate(
     the hit with the smallest residual within ``n_sigma`` of the learned spread
     ``sig_dup[layer]`` (r·φ, t) [mm] wins.
     """
+    x, y, z, phi = grid.x, grid.y, grid.z, grid.phi
+    layer, module = grid.layer, grid.module
+    barrel, depth = surf.barrel, surf.depth
     ja, jb, jc = _neighbours(j, n_order)
     b = lst[j]
     tz, drds, dphids, ok = _local_helix_at(lst[ja], lst[jb], lst[jc], b, x, y, z)
@@ -619,8 +575,7 @@ def _best_duplicate(
         w_t = n_sigma * sig_dup[lay, 1] + abs(drds) * dsx
     w_phi = n_sigma * sig_dup[lay, 0] / max(br, 1.0) + abs(dphids) * dsx
     t_b = z[b] if is_b else br
-    nr = cell_ranges(lay, phi[b] - w_phi, phi[b] + w_phi, t_b - w_t, t_b + w_t,
-                     n_phi, n_t, grid_t_lo, t_step, cell_start, cell_ptr, ranges)  # fmt: skip
+    nr = cell_ranges(lay, phi[b] - w_phi, phi[b] + w_phi, t_b - w_t, t_b + w_t, grid, ranges)
     best_h = -1
     best_c = n_sigma * n_sigma
     for q in range(nr):
@@ -645,20 +600,8 @@ def pick_duplicates(
     track_ptr: IntArray,
     track_hits: IntArray,
     owner: IntArray,
-    x: FloatArray,
-    y: FloatArray,
-    z: FloatArray,
-    phi: FloatArray,
-    layer: npt.NDArray[np.int32],
-    module: IntArray,
-    n_phi: IntArray,
-    n_t: IntArray,
-    grid_t_lo: FloatArray,
-    t_step: FloatArray,
-    cell_start: IntArray,
-    cell_ptr: IntArray,
-    barrel: npt.NDArray[np.bool_],
-    depth: FloatArray,
+    grid: HitGrid,
+    surf: LayerSurfaces,
     sig_dup: FloatArray,
     n_sigma: float,
 ) -> IntArray:
@@ -686,9 +629,7 @@ def pick_duplicates(
             continue
         lst = track_hits[beg:end]
         for j in range(n):
-            h = _best_duplicate(lst, n, n, j, owner, x, y, z, phi, layer, module, n_phi, n_t,
-                                grid_t_lo, t_step, cell_start, cell_ptr, barrel, depth,
-                                sig_dup, n_sigma, ranges)  # fmt: skip
+            h = _best_duplicate(lst, n, n, j, owner, grid, surf, sig_dup, n_sigma, ranges)
             if h >= 0:
                 owner[h] = owner[lst[j]]
                 added[n_added, 0] = owner[lst[j]]

@@ -9,7 +9,7 @@ Cells are sized for about :data:`HITS_PER_CELL` hits and a square shape in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numba as nb
 import numpy as np
@@ -17,17 +17,15 @@ import numpy.typing as npt
 
 from tracklearn.edm import Hits
 from tracklearn.fullspectrum.layers import LayerTable
-
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
+from tracklearn.typing import FloatArray, IntArray
 
 HITS_PER_CELL = 4.0
 TWO_PI = 2.0 * np.pi
 
 
-@dataclass(frozen=True, eq=False)
-class HitGrid:
-    """Hits sorted by (layer, φ cell, t cell), with their grid.
+class HitGrid(NamedTuple):
+    """Hits sorted by (layer, φ cell, t cell), with their grid (a tuple, so that the
+    compiled kernels take it as one argument).
 
     Attributes
     ----------
@@ -134,12 +132,7 @@ def cell_ranges(
     phi_hi: float,
     t_lo: float,
     t_hi: float,
-    n_phi: IntArray,
-    n_t: IntArray,
-    grid_t_lo: FloatArray,
-    t_step: FloatArray,
-    cell_start: IntArray,
-    cell_ptr: IntArray,
+    grid: HitGrid,
     out: IntArray,
 ) -> int:
     """Hit ranges of the cells overlapping a (φ, t) window on layer ``lay``.
@@ -148,6 +141,8 @@ def cell_ranges(
     Writes ``(begin, end)`` pairs into ``out`` (shape (K, 2)) and returns
     their number; stops when ``out`` is full.
     """
+    n_phi, n_t, cell_start, cell_ptr = grid.n_phi, grid.n_t, grid.cell_start, grid.cell_ptr
+    grid_t_lo, t_step = grid.t_lo, grid.t_step
     nphi = n_phi[lay]
     nt = n_t[lay]
     if phi_hi - phi_lo >= 2.0 * np.pi:

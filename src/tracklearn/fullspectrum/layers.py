@@ -13,20 +13,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
 from tracklearn.edm import Detector, Hits
 from tracklearn.errors import DataError
-
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
+from tracklearn.typing import FloatArray, IntArray
 
 
 def layer_key(volume_id: npt.ArrayLike, layer_id: npt.ArrayLike) -> IntArray:
     """One int64 per (volume, layer) pair: ``volume · 1000 + layer`` (both ≥ 0)."""
     return np.asarray(volume_id, np.int64) * 1000 + np.asarray(layer_id, np.int64)
+
+
+class LayerSurfaces(NamedTuple):
+    """The per-layer arrays of a :class:`LayerTable` that the compiled kernels read
+    (a tuple, so that numba takes it as one argument)."""
+
+    barrel: npt.NDArray[np.bool_]
+    position: FloatArray
+    t_min: FloatArray
+    t_max: FloatArray
+    depth: FloatArray
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,6 +75,11 @@ class LayerTable:
             raise DataError("layer table", "keys must be strictly increasing")
         if not (np.all(np.isfinite(self.position)) and np.all(self.t_max > self.t_min)):
             raise DataError("layer table", "positions must be finite and extents non-empty")
+
+    @property
+    def surfaces(self) -> LayerSurfaces:
+        """Barrel flags, positions, extents and depths for the compiled kernels."""
+        return LayerSurfaces(self.barrel, self.position, self.t_min, self.t_max, self.depth)
 
     def __len__(self) -> int:
         return len(self.key)

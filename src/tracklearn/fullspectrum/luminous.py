@@ -10,14 +10,11 @@ at the vertices' z; :func:`luminous_sigma` measures their spread per event.
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
 
 from tracklearn.fullspectrum.grid import HitGrid
 from tracklearn.fullspectrum.layers import LayerTable
 from tracklearn.geometry.coords import wrap_phi
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
+from tracklearn.typing import FloatArray, IntArray
 
 #: azimuth difference of the pairs used [rad] (pT above about 1.5 GeV at 2 T)
 PAIR_DPHI = 0.006

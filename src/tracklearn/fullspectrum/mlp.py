@@ -15,8 +15,8 @@ import numpy as np
 import numpy.typing as npt
 
 from tracklearn.errors import DataError
+from tracklearn.typing import FloatArray
 
-FloatArray = npt.NDArray[np.float64]
 F32 = npt.NDArray[np.float32]
 
 #: rows per block in :meth:`NumpyMLP.logit` (bounds its memory: 2^17 rows × 64 floats = 32 MB)

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 import numpy as np
-import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
 from tracklearn.config import validate
@@ -38,11 +37,10 @@ from tracklearn.fullspectrum.seeding import find_triplets
 from tracklearn.fullspectrum.select import greedy_select
 from tracklearn.fullspectrum.tables import csr_from_pairs
 from tracklearn.methods import register_method
+from tracklearn.typing import FloatArray, IntArray
 
 log = logging.getLogger(__name__)
 
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
 
 #: curvature [1/mm] per 1/pT [1/GeV] at the 2 T of the seeding region
 KAPPA_2T = 0.6e-3
@@ -164,9 +162,7 @@ class FullSpectrumReconstructor:
 
         def part(k: int) -> tuple[IntArray, FloatArray]:
             return find_triplets(
-                g.x, g.y, g.z, g.r, g.phi, g.layer, used, g.layer_start, g.n_phi, g.n_t,
-                g.t_lo, g.t_step, g.cell_start, g.cell_ptr, lay.barrel, lay.position,
-                lay.t_min, lay.t_max, mids, ip, il, op, ol, allowed, KAPPA_2T / p.pt_min, z0,
+                g, lay.surfaces, used, mids, ip, il, op, ol, allowed, KAPPA_2T / p.pt_min, z0,
                 p.d0_max, p.margin_t, 0.03, p.cot_tol, p.n_sigma_ms, p.max_doublets, k, n,
             )  # fmt: skip
 
@@ -187,9 +183,7 @@ class FullSpectrumReconstructor:
 
         def part(k: int) -> tuple[IntArray, FloatArray]:
             return follow_seeds(
-                np.ascontiguousarray(seeds[bounds[k] : bounds[k + 1]]), g.x, g.y, g.z, g.r,
-                g.phi, g.layer, g.module, used, g.n_phi, g.n_t, g.t_lo, g.t_step, g.cell_start,
-                g.cell_ptr, lay.barrel, lay.position, lay.t_min, lay.t_max, lay.depth,
+                np.ascontiguousarray(seeds[bounds[k] : bounds[k + 1]]), g, lay.surfaces, used,
                 self._out[0], self._out[1], self._in[0], self._in[1], self._sigma, sel.n_sigma,
                 sel.max_holes, sel.trim_chi2, t.sigma_dup, sel.n_sigma_dup,
             )  # fmt: skip
@@ -252,10 +246,14 @@ class FullSpectrumReconstructor:
         else:
             tptr, thits = np.zeros(1, np.int64), np.zeros(0, np.int64)
         pick_duplicates(
-            tptr, thits, state.owner, g.x, g.y, g.z, g.phi, g.layer, g.module, g.n_phi, g.n_t,
-            g.t_lo, g.t_step, g.cell_start, g.cell_ptr, lay.barrel, lay.depth,
-            self.model.tables.sigma_dup, self.selection.n_sigma_dup,
-        )  # fmt: skip
+            tptr,
+            thits,
+            state.owner,
+            g,
+            lay.surfaces,
+            self.model.tables.sigma_dup,
+            self.selection.n_sigma_dup,
+        )
         state.times["duplicates"] = time.perf_counter() - tick
         return tracks_from_owner(state.owner, g.row, event.n_hits)
 

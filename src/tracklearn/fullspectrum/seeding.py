@@ -19,11 +19,10 @@ import numba as nb
 import numpy as np
 import numpy.typing as npt
 
-from tracklearn.fullspectrum.grid import cell_ranges
+from tracklearn.fullspectrum.grid import HitGrid, cell_ranges
 from tracklearn.fullspectrum.helix import arc_length, circle3, wrap
-
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
+from tracklearn.fullspectrum.layers import LayerSurfaces
+from tracklearn.typing import FloatArray, IntArray
 
 #: features of a triplet, in the column order of :func:`find_triplets`' feature array
 TRIPLET_FEATURES: tuple[str, ...] = (
@@ -49,10 +48,7 @@ def _window(
     m_z: float,
     m_phi: float,
     lay: int,
-    barrel: npt.NDArray[np.bool_],
-    position: FloatArray,
-    t_min: FloatArray,
-    t_max: FloatArray,
+    surf: LayerSurfaces,
     kappa_max: float,
     z0_max: float,
     d0_max: float,
@@ -64,6 +60,7 @@ def _window(
     bounds t; the curvature ``kappa_max`` and ``d0_max`` bound φ.  Returns
     ``ok = False`` when no such particle reaches the layer.
     """
+    barrel, position, t_min, t_max = surf.barrel, surf.position, surf.t_min, surf.t_max
     if barrel[lay]:
         rho = position[lay]
         f = rho / m_r
@@ -119,24 +116,13 @@ def _doublets(
     mz: float,
     mphi: float,
     layers: IntArray,
-    r: FloatArray,
-    z: FloatArray,
-    phi: FloatArray,
+    grid: HitGrid,
+    surf: LayerSurfaces,
     used: npt.NDArray[np.bool_],
-    barrel: npt.NDArray[np.bool_],
-    position: FloatArray,
-    t_min: FloatArray,
-    t_max: FloatArray,
     kappa_max: float,
     z0_max: float,
     d0_max: float,
     margin_t: float,
-    n_phi: IntArray,
-    n_t: IntArray,
-    grid_t_lo: FloatArray,
-    t_step: FloatArray,
-    cell_start: IntArray,
-    cell_ptr: IntArray,
     ranges: IntArray,
     hits_out: IntArray,
     cot_out: FloatArray,
@@ -144,16 +130,15 @@ def _doublets(
     """Free hits of ``layers`` in the seed window of the middle hit, on its ``side``
     (-1: smaller radius, +1: larger), into ``hits_out`` with the pair's dz/dr in
     ``cot_out`` (at most their length); returns how many."""
+    r, z, phi, barrel = grid.r, grid.z, grid.phi, surf.barrel
     n = 0
     for lay in layers:
         ok, p0, p1, t0, t1 = _window(
-            mr, mz, mphi, lay, barrel, position, t_min, t_max,
-            kappa_max, z0_max, d0_max, margin_t,
+            mr, mz, mphi, lay, surf, kappa_max, z0_max, d0_max, margin_t
         )  # fmt: skip
         if not ok:
             continue
-        nr = cell_ranges(lay, p0, p1, t0, t1, n_phi, n_t, grid_t_lo, t_step,
-                         cell_start, cell_ptr, ranges)  # fmt: skip
+        nr = cell_ranges(lay, p0, p1, t0, t1, grid, ranges)
         bar = barrel[lay]
         for q in range(nr):
             for h in range(ranges[q, 0], ranges[q, 1]):
@@ -177,24 +162,9 @@ def _doublets(
 
 @nb.njit(cache=True, nogil=True)
 def find_triplets(
-    x: FloatArray,
-    y: FloatArray,
-    z: FloatArray,
-    r: FloatArray,
-    phi: FloatArray,
-    layer: npt.NDArray[np.int32],
+    grid: HitGrid,
+    surf: LayerSurfaces,
     used: npt.NDArray[np.bool_],
-    layer_start: IntArray,
-    n_phi: IntArray,
-    n_t: IntArray,
-    grid_t_lo: FloatArray,
-    t_step: FloatArray,
-    cell_start: IntArray,
-    cell_ptr: IntArray,
-    barrel: npt.NDArray[np.bool_],
-    position: FloatArray,
-    t_min: FloatArray,
-    t_max: FloatArray,
     middle_layers: IntArray,
     inner_ptr: IntArray,
     inner_layers: IntArray,
@@ -222,6 +192,8 @@ def find_triplets(
     triplets : int64, shape (T, 3)
     features : float64, shape (T, N_TRIPLET_FEATURES), columns :data:`TRIPLET_FEATURES`
     """
+    x, y, z, r, phi, layer = grid.x, grid.y, grid.z, grid.r, grid.phi, grid.layer
+    layer_start = grid.layer_start
     cap = 1 << 16
     trip = np.empty((cap, 3), np.int64)
     feat = np.empty((cap, N_TRIPLET_FEATURES), np.float64)
@@ -240,16 +212,14 @@ def find_triplets(
             mr, mz, mphi = r[m], z[m], phi[m]
             # doublets with the inner layers, then (if any) with the outer ones
             n_in = _doublets(
-                -1, mr, mz, mphi, inner_layers[inner_ptr[lm] : inner_ptr[lm + 1]], r, z, phi,
-                used, barrel, position, t_min, t_max, kappa_max, z0_max, d0_max, margin_t,
-                n_phi, n_t, grid_t_lo, t_step, cell_start, cell_ptr, ranges, in_h, in_cot,
+                -1, mr, mz, mphi, inner_layers[inner_ptr[lm] : inner_ptr[lm + 1]], grid, surf,
+                used, kappa_max, z0_max, d0_max, margin_t, ranges, in_h, in_cot,
             )  # fmt: skip
             if n_in == 0:
                 continue
             n_o = _doublets(
-                1, mr, mz, mphi, outer_layers[outer_ptr[lm] : outer_ptr[lm + 1]], r, z, phi,
-                used, barrel, position, t_min, t_max, kappa_max, z0_max, d0_max, margin_t,
-                n_phi, n_t, grid_t_lo, t_step, cell_start, cell_ptr, ranges, out_h, out_cot,
+                1, mr, mz, mphi, outer_layers[outer_ptr[lm] : outer_ptr[lm + 1]], grid, surf,
+                used, kappa_max, z0_max, d0_max, margin_t, ranges, out_h, out_cot,
             )  # fmt: skip
             if n_o == 0:
                 continue

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import numba as nb
 import numpy as np
-import numpy.typing as npt
 
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
+from tracklearn.typing import FloatArray, IntArray
 
 
 @nb.njit(cache=True, nogil=True)

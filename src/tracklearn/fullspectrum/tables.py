@@ -36,11 +36,10 @@ from tracklearn.errors import DataError
 from tracklearn.fullspectrum.follow import truth_duplicate_residuals, truth_residuals
 from tracklearn.fullspectrum.layers import LayerTable
 from tracklearn.fullspectrum.truth import particle_sequences
+from tracklearn.typing import FloatArray, IntArray
 
 log = logging.getLogger(__name__)
 
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
 
 #: smallest number of training chains a layer needs for its own error fit
 MIN_FIT_CHAINS = 200

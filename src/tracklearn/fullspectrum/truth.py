@@ -12,8 +12,7 @@ import numpy.typing as npt
 
 from tracklearn.edm import Event
 from tracklearn.errors import DataError
-
-IntArray = npt.NDArray[np.int64]
+from tracklearn.typing import IntArray
 
 
 @dataclass(frozen=True, eq=False)

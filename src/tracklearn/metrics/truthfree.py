@@ -33,9 +33,8 @@ import numpy as np
 import numpy.typing as npt
 
 from tracklearn.edm import Hits, Particles, TrackCandidates
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
+from tracklearn.geometry.coords import wrap_phi
+from tracklearn.typing import FloatArray, IntArray
 
 #: curvature radius [mm] per GeV of pT in the central 2 T field: R = pT / (0.3 B)
 MM_PER_GEV_2T = 1.0 / (0.299792458e-3 * 2.0)
@@ -121,7 +120,7 @@ def fit_helices(hits: Hits, tracks: TrackCandidates) -> HelixParams:
     # arc length of every hit from the perigee, then z = z0 + cot θ · s
     ang_p = np.arctan2(py - cy, px - cx)
     ang_h = np.arctan2(y - cy[owner], x - cx[owner])
-    dang = np.abs((ang_h - ang_p[owner] + np.pi) % (2 * np.pi) - np.pi)
+    dang = np.abs(wrap_phi(ang_h - ang_p[owner]))
     s = radius[owner] * dang
     sw = np.maximum(counts, 1).astype(np.float64)
     s_mean = _grouped(s, owner, n_t) / sw
@@ -218,7 +217,7 @@ def truth_free_efficiency(
     cnt = hi - lo
     pi = np.repeat(np.arange(n_targets), cnt)
     ti = idx_ext[np.repeat(lo - np.cumsum(cnt) + cnt, cnt) + np.arange(cnt.sum())]
-    dphi = np.abs((t_phi[ti] - phi[pi] + np.pi) % (2 * np.pi) - np.pi) / cuts.dphi
+    dphi = np.abs(wrap_phi(t_phi[ti] - phi[pi])) / cuts.dphi
     deta = np.abs(t_eta[ti] - eta[pi]) / cuts.deta
     tol = cuts.dqopt_rel / pt[pi] + cuts.dqopt_abs
     dpt = np.abs(t_q[ti] / t_pt[ti] - q[pi] / pt[pi]) / tol

@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import numpy.typing as npt
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -59,11 +58,9 @@ from tracklearn.models.candidate_mlp import CandidateMLP
 from tracklearn.provenance import provenance
 from tracklearn.training.loop import TrainConfig, train
 from tracklearn.training.stages import register_stage
+from tracklearn.typing import FloatArray, IntArray
 
 log = logging.getLogger(__name__)
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 
 def default_passes() -> tuple[PassConfig, ...]:
