@@ -12,6 +12,8 @@ ENV_VAR = "TRACKLEARN_DATA"
 DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "default"
 #: the muon-trigger CNN shipped with the package
 DEFAULT_MUON_MODEL = Path(__file__).resolve().parent / "models" / "muon_trigger"
+#: the checkout (or installed tree) that holds ``src/tracklearn``: ``configs/`` lives here
+CHECKOUT = Path(__file__).resolve().parents[2]
 
 
 def shared_data_dir() -> Path:
@@ -23,5 +25,4 @@ def shared_data_dir() -> Path:
     env = os.environ.get(ENV_VAR)
     if env:
         return Path(env)
-    checkout = Path(__file__).resolve().parents[2]
-    return checkout.parent / "shared" / "data"
+    return CHECKOUT.parent / "shared" / "data"

@@ -21,14 +21,21 @@ import resource
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from tracklearn.io.atomic import write_text_atomic
 from tracklearn.provenance import provenance
 
-__all__ = ["BuilderSpec", "GraphBenchRow", "default_specs", "run_graph_bench", "write_markdown"]
+__all__ = [
+    "BuilderSpec",
+    "GraphBenchRow",
+    "default_specs",
+    "run_graph_bench",
+    "run_graph_suite",
+    "write_markdown",
+]
 
 log = logging.getLogger(__name__)
 
@@ -88,12 +95,12 @@ def default_specs(embedding_checkpoint: Path | None = None) -> list[BuilderSpec]
         ),
     ]
     if embedding_checkpoint is not None:
-        specs.append(
-            BuilderSpec(
-                "metric learning", "metric_learning", {"checkpoint": str(embedding_checkpoint)}
-            )
-        )
+        specs.append(_embedding_spec(embedding_checkpoint))
     return specs
+
+
+def _embedding_spec(checkpoint: Path) -> BuilderSpec:
+    return BuilderSpec("metric learning", "metric_learning", {"checkpoint": str(checkpoint)})
 
 
 def _run_one(
@@ -214,6 +221,62 @@ def run_graph_bench(
     return rows
 
 
+def run_graph_suite(
+    train_dir: Path,
+    test_dir: Path,
+    out: Path,
+    work: Path,
+    *,
+    detector: Path,
+    embedding_config: Path,
+    events_note: str,
+    specs: Sequence[BuilderSpec] | None = None,
+) -> Path:
+    """``tracklearn bench --suite graphs``: train the embedding, then measure every builder.
+
+    The metric-learning embedding is trained inside the run (``tracklearn train
+    embedding`` with ``embedding_config`` on ``train_dir``, its last event for
+    validation) so that no row needs a checkpoint made outside it; the module map
+    is learned from the same events by :func:`run_graph_bench`. ``specs``: the
+    other builders (default: those of :func:`default_specs`); the embedding's row
+    is added after them.
+    """
+    from tracklearn.config import load_yaml
+    from tracklearn.io.trackml import find_events
+    from tracklearn.training.stages import run_stage
+
+    config = load_yaml(embedding_config)
+    emb = work / "embedding"
+    log.info("graph bench: training the embedding (%s)", embedding_config)
+    t0 = time.perf_counter()
+    metrics = run_stage("embedding", config, train_dir, emb, resume=False)
+    train_s = time.perf_counter() - t0
+    epochs = config.get("train", {}).get("epochs", "?")
+    notes = (
+        f"{events_note} The module map is learned inside the benchmark from all training "
+        f"events (`configs/gnn/module_map.yaml` settings); the embedding is trained inside it "
+        f"too (`tracklearn train embedding --config configs/gnn/embedding.yaml`, up to {epochs} "
+        f"epochs, the last training event for validation: {train_s:.0f} s on one thread, "
+        f"validation edge efficiency {metrics.get('val_edge_efficiency', float('nan')):.3f}, "
+        f"purity {metrics.get('val_edge_purity', float('nan')):.3f}). The geometric builders use "
+        "every hit (no truth filter) and only the layer pairs of their set; their efficiency "
+        "still counts all target segments, so the pixel graph cannot reach strip segments by "
+        "construction. Same-layer segments (overlapping modules) are only reachable by the "
+        "module map and the embedding."
+    )
+    checkpoint = emb / "best.pt"
+    run_specs = [*(default_specs() if specs is None else specs), _embedding_spec(checkpoint)]
+    rows = run_graph_bench(train_dir, test_dir, out, run_specs, detector=detector, notes=notes)
+    # the checkpoint lived in the run's scratch folder: say so instead of naming the path
+    shown = [
+        replace(r, settings=r.settings.replace(str(checkpoint), "trained in this run"))
+        for r in rows
+    ]
+    n_train = len(find_events([train_dir]))
+    write_markdown(shown, out, train_dir=train_dir, test_dir=test_dir, n_train=n_train, notes=notes)
+    return out
+
+
 def _fmt(x: float, digits: int = 4) -> str:
     return "—" if x != x else f"{x:.{digits}f}"
 
@@ -233,12 +296,12 @@ def write_markdown(
     lines = [
         "# Graph construction",
         "",
-        f"Written by `tracklearn.bench.graphs.run_graph_bench` on "
+        f"Written by `tracklearn bench --suite graphs` on "
         f"{_dt.date.today().isoformat()} (tracklearn {prov['tracklearn_version']}, "
         f"git {prov['git_revision']}).",
         "",
-        f"Built from {n_train} training events in `{train_dir}`; measured on "
-        f"{rows[0].n_events if rows else 0} held-out events in `{test_dir}`.",
+        f"Built from {n_train} training events in `{Path(train_dir).name}`; measured on "
+        f"{rows[0].n_events if rows else 0} held-out events in `{Path(test_dir).name}`.",
         "Edge efficiency: true consecutive segments of target particles (pT ≥ 1 GeV, "
         "|η| ≤ 4, ≥ 5 layers) that the graph joins; purity: edges joining two hits of one "
         "particle / edges (`tracklearn.metrics.edges`). Time: applying the builder to one "

@@ -34,7 +34,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from tracklearn.datapaths import shared_data_dir
+from tracklearn.datapaths import CHECKOUT, shared_data_dir
 from tracklearn.io import find_events
 
 log = logging.getLogger(__name__)
@@ -130,13 +130,23 @@ def run_suites(
 
                 written.append(run_baselines_bench(out, quick=quick, data=data))
             elif suite == "graphs" and geometry.exists():
-                from tracklearn.bench.graphs import run_graph_bench
+                from tracklearn.bench.graphs import run_graph_suite
 
-                train = simulated_events(work, "mu200_train", 200, 2 if quick else 10, 1, geometry)
+                n_train = 2 if quick else 10
+                train = simulated_events(work, "mu200_train", 200, n_train, 1, geometry)
                 test = simulated_events(work, "mu200_test", 200, n_test, 2, geometry)
-                path = out / "graph-construction.md"
-                run_graph_bench(train, test, path, detector=geometry)
-                written.append(path)
+                note = (
+                    "Events: `tracklearn simulate --detector trackml --pileup 200 "
+                    f"--events {n_train} --seed 1` (training) and `--events {n_test} --seed 2` "
+                    "(held out, never used for building or training)."
+                )
+                written.append(
+                    run_graph_suite(
+                        train, test, out / "graph-construction.md", work / "graphs",
+                        detector=geometry, embedding_config=CHECKOUT / "configs" / "gnn"
+                        / "embedding.yaml", events_note=note,
+                    )
+                )  # fmt: skip
             elif suite == "gnn" and geometry.exists():
                 from tracklearn.bench.gnn import run_gnn_bench
 
