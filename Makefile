@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DATA ?= $(or $(TRACKLEARN_DATA),$(abspath ../shared/data))
 DEMO := demo-output
 
-.PHONY: setup demo test bench bench-toys lint clean validate-simulation train-default train-gnn train-muon-cnn
+.PHONY: setup demo test bench bench-toys readme-numbers lint clean validate-simulation train-default train-gnn train-muon-cnn
 
 setup: $(STAMP)
 
@@ -68,6 +68,11 @@ bench: $(STAMP)
 	$(BIN)/tracklearn bench --out benchmarks/results --suite simulation --suite baselines \
 	  --suite graphs --suite gnn --suite classical --suite toys --suite hashing --suite scale-out --suite muon-trigger --suite export \
 	  --suite uncertainty --suite fullspectrum
+	$(MAKE) readme-numbers
+
+# the README's generated blocks (<!-- generated: NAME -->) rewritten from benchmarks/results/*.json
+readme-numbers: $(STAMP)
+	$(BIN)/python -m tracklearn.bench.readme README.md benchmarks/results
 
 bench-toys: $(STAMP)
 	$(BIN)/tracklearn bench --out benchmarks/results --suite toys

@@ -10,9 +10,12 @@ a percentage).
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from pathlib import Path
+
+from tracklearn.bench.readme import BLOCK, BLOCKS, update_readme
 
 ROOT = Path(__file__).resolve().parents[1]
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
@@ -85,12 +88,43 @@ def test_parser_finds_numbers_in_tables_only() -> None:
 
 
 def test_every_readme_table_number_is_in_a_results_file() -> None:
+    """Hand-kept tables; the generated blocks are checked whole by the next test."""
     numbers = _results_numbers()
     missing = []
-    readme = (ROOT / "README.md").read_text()
+    readme = BLOCK.sub("", (ROOT / "README.md").read_text())
     for cell, row, pct, source in readme_table_numbers(readme, set(numbers) - {""}):
         values = numbers[source]
         candidates = values + ([v * 100 for v in values] if pct else [])
         if not any(_printed_equal(cell, v) for v in candidates):
             missing.append(f"{cell} ({source or 'any'}.md) in {row.strip()[:90]}")
     assert not missing, "README numbers in no results file:\n" + "\n".join(missing)
+
+
+def test_readme_generated_blocks_equal_their_results_files() -> None:
+    """`make readme-numbers` has been run after the last bench: nothing would change."""
+    readme = ROOT / "README.md"
+    names = [m.group(2) for m in BLOCK.finditer(readme.read_text())]
+    assert sorted(names) == sorted(BLOCKS), "every generator has its block in the README"
+    assert update_readme(readme, RESULTS, check=True) == [], "run `make readme-numbers`"
+
+
+def test_readme_generator_follows_the_results_file(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    results.mkdir()
+    row = {"events": "mu200", "method": "fullspectrum", "n": 3, "TrackML score": 0.94479,
+           "efficiency": 0.98, "fake rate": 0.0075, "duplicate rate": 0.0,
+           "s/event (median)": 2.0573, "peak RSS MB (median)": 548.3}  # fmt: skip
+    doc = {"side_by_side": [row]}
+    (results / "fullspectrum.json").write_text(json.dumps(doc))
+    readme = tmp_path / "README.md"
+    readme.write_text("a\n<!-- generated: fullspectrum-results -->\nold\n<!-- /generated -->\nb\n")
+    assert update_readme(readme, results) == ["fullspectrum-results"]
+    text = readme.read_text()
+    expected = "simulated μ=200 (3 events) | **`fullspectrum`** | **0.945** | 0.98 | 0.0075 | 2.06"
+    assert expected in text and "old" not in text
+    assert text.startswith("a\n") and text.endswith("<!-- /generated -->\nb\n")
+    assert update_readme(readme, results, check=True) == []
+    doc["side_by_side"][0]["TrackML score"] = 0.5  # a new bench run: the README is stale
+    (results / "fullspectrum.json").write_text(json.dumps(doc))
+    assert update_readme(readme, results, check=True) == ["fullspectrum-results"]
+    assert "0.945" in readme.read_text()  # --check writes nothing

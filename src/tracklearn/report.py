@@ -104,7 +104,8 @@ def display_event(prefix: Path, out: Path, tracks_dir: Path | None) -> Path:
     return out
 
 
-def _cell(v: Any) -> str:
+def format_cell(v: Any) -> str:
+    """A table cell: floats to 3 significant digits (whole numbers from 1000 on)."""
     if not isinstance(v, float):
         return str(v)
     return f"{v:.0f}" if 1000 <= abs(v) < 1e15 else f"{v:.3g}"
@@ -124,6 +125,6 @@ def markdown_table(
         cells = []
         for k in keys:
             v = r.get(k, "–")
-            cells.append(_cell(v))
+            cells.append(format_cell(v))
         lines.append("| " + " | ".join(cells) + " |")
     return lines
