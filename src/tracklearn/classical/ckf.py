@@ -252,7 +252,6 @@ class CKFReconstructor:
             self.seed_filter = seed_filter(
                 clf, self.config.seed_classifier_keep, self.config.seed_classifier_drop_prob
             )
-        self.last_fit: TrackFit | None = None
 
     # ------------------------------------------------------------------ helpers
     def _prepare(self, event: Event) -> _Hits:
@@ -683,10 +682,9 @@ class CKFReconstructor:
         out_off = np.r_[0, np.cumsum([len(p) for p in parts])].astype(np.int64)
         tracks = TrackCandidates(offsets=out_off, hit_index=hit_index, n_hits=n)
         # final fit + smoother: the tracks carry their perigee parameters
-        self.last_fit = self.fit_tracks(event, tracks) if tracks.n_tracks else None
-        if self.last_fit is None:
+        if not tracks.n_tracks:
             return tracks.with_parameters(TrackParameters.empty())
-        return tracks.with_parameters(parameters_from_fit(self.last_fit))
+        return tracks.with_parameters(parameters_from_fit(self.fit_tracks(event, tracks)))
 
 
 def _entries(cand: Candidates, tracks: IntArray) -> IntArray:
