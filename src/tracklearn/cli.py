@@ -287,12 +287,30 @@ def reconstruct(
 
 @app.command()
 def methods() -> None:
-    """List the registered reconstruction methods."""
+    """List the reconstruction methods: what each is, when to use it, how it measured.
+
+    The measured columns come from the checkout's ``benchmarks/results/fullspectrum.json``
+    (every method on the same held-out tt̄ + μ=200 events, 2 cores); "–" where a method
+    was not in that run or the file is absent (an installed package without a checkout).
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from tracklearn.bench.readme import measured_methods
+    from tracklearn.methods import USE_FOR
     from tracklearn.pipeline import DEFAULT_METHOD, available_methods
 
+    measured, source = measured_methods()
+    table = Table(title="tracklearn methods", caption=f"measured: {source}")
+    for col in ("method", "what it is", "use it for", "TrackML score", "efficiency",
+                "fake rate", "s/event"):  # fmt: skip
+        table.add_column(col, overflow="fold")
     for name, desc in available_methods().items():
         star = " (default)" if name == DEFAULT_METHOD else ""
-        typer.echo(f"{name}{star}: {desc}")
+        m = measured.get(name, {})
+        cells = [m.get(k, "–") for k in ("score", "efficiency", "fake rate", "s/event")]
+        table.add_row(f"{name}{star}", desc, USE_FOR.get(name, ""), *cells)
+    Console(width=max(Console().width, 160)).print(table)
 
 
 @app.command()

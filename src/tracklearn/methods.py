@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from tracklearn.edm import Event, TrackCandidates
 from tracklearn.registry import Registry
 
-__all__ = ["METHODS", "Factory", "Reconstructor", "register_method"]
+__all__ = ["METHODS", "USE_FOR", "Factory", "Reconstructor", "register_method"]
 
 
 class Reconstructor(Protocol):
@@ -30,7 +30,15 @@ Factory = Callable[[dict[str, Any] | None], Reconstructor]
 METHODS: Registry[Factory] = Registry("reconstruction method")
 
 
-def register_method(name: str, description: str = "") -> Callable[[Factory], Factory]:
+#: what each method is the right choice for (``tracklearn methods`` prints it)
+USE_FOR: dict[str, str] = {}
+
+
+def register_method(
+    name: str, description: str = "", use_for: str = ""
+) -> Callable[[Factory], Factory]:
     """Register ``factory`` under ``name`` (decorator); the description defaults to
-    the first line of its docstring."""
+    the first line of its docstring; ``use_for`` says when to choose it."""
+    if use_for:
+        USE_FOR[name] = use_for
     return METHODS.register(name, description)

@@ -19,6 +19,23 @@ def test_help_lists_commands() -> None:
         assert cmd in out
 
 
+def test_methods_says_when_to_use_each_with_measured_numbers() -> None:
+    """`tracklearn methods` lists every method, its use and the side-by-side numbers."""
+    from tracklearn.bench.readme import measured_methods
+    from tracklearn.pipeline import available_methods
+
+    out = run("methods").stdout
+    for name in available_methods():
+        assert name in out
+    assert "fullspectrum (default)" in out and "use it for" in out
+    results = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
+    rows = json.loads((results / "fullspectrum.json").read_text())["side_by_side"]
+    fs = next(r for r in rows if r["events"] == "mu200" and r["method"] == "fullspectrum")
+    assert f"{fs['TrackML score']:.3g}" in out  # the measured score, as the results file has it
+    measured, _ = measured_methods(Path("no-such-folder"))
+    assert measured == {}  # no results: "–", not an error
+
+
 def test_unknown_method_lists_valid_ones(tmp_path: Path, small_event: Event) -> None:
     prefix = write_event(small_event, tmp_path / "ev")
     proc = run("reconstruct", prefix, "--method", "nope", "--out", tmp_path / "t", check=False)

@@ -746,7 +746,11 @@ def resolve_ambiguity(
     return np.array(accepted, dtype=np.int64)
 
 
-@register_method("ckf", "Triplet seeds + combinatorial Kalman filter following and fit")
+@register_method(
+    "ckf",
+    "Triplet seeds + combinatorial Kalman filter following and fit",
+    use_for="the classical reference: fitted parameters with covariances, pT ≥ 1 GeV; slow",
+)
 def make_ckf(config: dict[str, Any] | None) -> CKFReconstructor:
     """Build the CKF chain from a config mapping (see :class:`CKFConfig`)."""
     return CKFReconstructor(CKFConfig.model_validate(config or {}))

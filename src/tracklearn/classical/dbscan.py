@@ -153,7 +153,11 @@ class DBSCANReconstructor:
         return TrackCandidates.from_labels(labels, min_hits=cfg.min_track_hits)
 
 
-@register_method("dbscan", "DBSCAN on helix-unrolled hit features (TrackML-challenge baseline)")
+@register_method(
+    "dbscan",
+    "DBSCAN on helix-unrolled hit features (TrackML-challenge baseline)",
+    use_for="a simple baseline to compare against; small or low-occupancy events",
+)
 def make_dbscan(config: dict[str, Any] | None) -> DBSCANReconstructor:
     """Build the DBSCAN baseline from a config mapping (see :class:`DBSCANConfig`)."""
     return DBSCANReconstructor(DBSCANConfig.model_validate(config or {}))

@@ -360,7 +360,11 @@ class HoughReconstructor:
         return TrackCandidates.from_labels(labels, min_hits=cfg.min_layers)
 
 
-@register_method("hough", "Hough transform in (φ0, q/pT) with an r–z check (classic global method)")
+@register_method(
+    "hough",
+    "Hough transform in (φ0, q/pT) with an r–z check (classic global method)",
+    use_for="teaching and triggers: tracks from the beam line, one hit per layer",
+)
 def make_hough(config: dict[str, Any] | None) -> HoughReconstructor:
     """Build the Hough reconstructor from a config mapping (see :class:`HoughConfig`)."""
     return HoughReconstructor(HoughConfig.model_validate(config or {}))

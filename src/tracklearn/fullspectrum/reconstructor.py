@@ -337,6 +337,7 @@ def warm_up_event(layers: Any) -> Event:
     "fullspectrum",
     "learned triplet seeds for every pT + 3-hit-helix following + learned candidate "
     "selection (the default)",
+    use_for="everything: every pT ≥ 0.1 GeV, |η| ≤ 4, displaced tracks, μ=200 in seconds",
 )
 def _make(config: dict[str, Any] | None) -> FullSpectrumReconstructor:
     return make_fullspectrum(config)

@@ -177,7 +177,11 @@ class GNNReconstructor:
         return tracks
 
 
-@register_method("gnn", "Graph neural network: graph → filter → Interaction Network → tracks")
+@register_method(
+    "gnn",
+    "Graph neural network: graph → filter → Interaction Network → tracks",
+    use_for="studying or retraining the Exa.TrkX chain; pT ≥ 1 GeV, short luminous region",
+)
 def make_gnn(config: dict[str, Any] | None) -> GNNReconstructor:
     """Build the gnn method from a config mapping (``model``: folder of a trained model)."""
     return GNNReconstructor(GNNConfig.model_validate(config or {}))
