@@ -360,12 +360,24 @@ def evaluate(
 @app.command()
 def display(
     event: Annotated[Path, typer.Argument(help="Event prefix or file.")],
-    out: Annotated[Path, typer.Option(help="Output image (.png, .pdf or .svg).")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="Output: an image (.png, .pdf or .svg) or one self-contained interactive "
+            "page (.html: 3D, x-y and r-z views, no network needed to open it)."
+        ),
+    ],
     tracks: Annotated[
         Path | None, typer.Option(help="Tracks folder; default: colour by truth.")
     ] = None,
 ) -> None:
-    """Draw x-y and r-z views of an event, hits coloured by track (or by true particle)."""
+    """Draw an event: x-y and r-z views, hits coloured by track (or by true particle).
+
+    With --out FILE.html, tracks and truth, hits and tracks are coloured by match
+    status (double majority, as evaluate counts them): matched, duplicate, fake and
+    short tracks, hits of missed target particles, and the other hits in grey; a
+    legend entry shows or hides its hits.
+    """
     from tracklearn.report import display_event
 
     display_event(event, out, tracks)
