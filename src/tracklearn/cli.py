@@ -299,7 +299,10 @@ def methods() -> None:
 def evaluate(
     truth: Annotated[list[Path], typer.Option(help="Events with truth (prefixes or folders).")],
     tracks: Annotated[Path, typer.Option(help="Folder with event<id>-tracks.csv files.")],
-    out: Annotated[Path, typer.Option(help="Output folder: metrics.json, plots, summary.md.")],
+    out: Annotated[
+        Path,
+        typer.Option(help="Output folder: metrics.json, plots, summary.md, report.html."),
+    ],
     pt_min: Annotated[
         float, typer.Option(min=0.0, help="Target particles: minimum pT [GeV].")
     ] = 1.0,
@@ -319,6 +322,9 @@ def evaluate(
     ] = None,
 ) -> None:
     """Score tracks against truth: metrics.json, efficiency plots and a summary table.
+
+    Also writes report.html: one self-contained page (opens without a network) with
+    the summary table, the plots embedded and the provenance (version, git revision).
 
     When the tracks folder also holds event<id>-track-params.parquet (ckf, or
     reconstruct --fit), adds resolution.json (sigma(pT)/pT per pT bin for the barrel
@@ -355,6 +361,7 @@ def evaluate(
         for line in calibration_lines(result.calibration):
             typer.echo(line)
     typer.echo(f"plots:   {', '.join(str(p) for p in result.plots)}")
+    typer.echo(f"report:  {result.report_path}")
 
 
 @app.command()
