@@ -39,7 +39,7 @@ demo: $(STAMP)
 	  $(BIN)/tracklearn evaluate --truth $(DATA)/trackml/event000000001 --tracks $(DEMO)/real/tracks --out $(DEMO)/real/report && \
 	  $(BIN)/tracklearn display $(DATA)/trackml/event000000001 --tracks $(DEMO)/real/tracks --out $(DEMO)/real/report/display.png; \
 	else echo "(no real data at $(DATA)/trackml: skipped the real event)"; fi
-	@echo "Report and plots: $(abspath $(DEMO))/report (metrics.json, summary.md, *.png)"
+	@echo "Report and plots: $(abspath $(DEMO))/report (report.html, metrics.json, summary.md, *.png)"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider

@@ -26,6 +26,19 @@ def shared_data() -> Path:
 
 
 @pytest.fixture(scope="session")
+def chromium() -> Path:
+    """Debian's headless Chromium (for the HTML displays); fails under CI if it is
+    missing (``.ci/run`` installs it), else skips."""
+    path = Path("/usr/bin/chromium")
+    if not path.exists():
+        msg = f"{path} not found (apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return path
+
+
+@pytest.fixture(scope="session")
 def real_prefix(shared_data: Path) -> Path:
     return shared_data / "trackml" / "event000000001"
 

@@ -317,7 +317,10 @@ def methods() -> None:
 def evaluate(
     truth: Annotated[list[Path], typer.Option(help="Events with truth (prefixes or folders).")],
     tracks: Annotated[Path, typer.Option(help="Folder with event<id>-tracks.csv files.")],
-    out: Annotated[Path, typer.Option(help="Output folder: metrics.json, plots, summary.md.")],
+    out: Annotated[
+        Path,
+        typer.Option(help="Output folder: metrics.json, plots, summary.md, report.html."),
+    ],
     pt_min: Annotated[
         float, typer.Option(min=0.0, help="Target particles: minimum pT [GeV].")
     ] = 1.0,
@@ -337,6 +340,9 @@ def evaluate(
     ] = None,
 ) -> None:
     """Score tracks against truth: metrics.json, efficiency plots and a summary table.
+
+    Also writes report.html: one self-contained page (opens without a network) with
+    the summary table, the plots embedded and the provenance (version, git revision).
 
     When the tracks folder also holds event<id>-track-params.parquet (ckf, or
     reconstruct --fit), adds resolution.json (sigma(pT)/pT per pT bin for the barrel
@@ -373,17 +379,30 @@ def evaluate(
         for line in calibration_lines(result.calibration):
             typer.echo(line)
     typer.echo(f"plots:   {', '.join(str(p) for p in result.plots)}")
+    typer.echo(f"report:  {result.report_path}")
 
 
 @app.command()
 def display(
     event: Annotated[Path, typer.Argument(help="Event prefix or file.")],
-    out: Annotated[Path, typer.Option(help="Output image (.png, .pdf or .svg).")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="Output: an image (.png, .pdf or .svg) or one self-contained interactive "
+            "page (.html: 3D, x-y and r-z views, no network needed to open it)."
+        ),
+    ],
     tracks: Annotated[
         Path | None, typer.Option(help="Tracks folder; default: colour by truth.")
     ] = None,
 ) -> None:
-    """Draw x-y and r-z views of an event, hits coloured by track (or by true particle)."""
+    """Draw an event: x-y and r-z views, hits coloured by track (or by true particle).
+
+    With --out FILE.html, tracks and truth, hits and tracks are coloured by match
+    status (double majority, as evaluate counts them): matched, duplicate, fake and
+    short tracks, hits of missed target particles, and the other hits in grey; a
+    legend entry shows or hides its hits.
+    """
     from tracklearn.report import display_event
 
     display_event(event, out, tracks)

@@ -10,6 +10,9 @@ When ``reconstruct`` also left fitted track parameters
 definitions in :mod:`tracklearn.metrics.resolution`), ``resolution_pt.png`` and
 ``pulls.png``.
 
+Last it writes ``report.html``: one self-contained page with the summary table (the
+numbers of ``metrics.json``), the targets, the plots embedded and the provenance.
+
 When it left edge scores (``event<id>-edge-scores.parquet``, :mod:`tracklearn.io.scores`),
 the report adds ``calibration.json`` and ``reliability.png``: the reliability
 diagram and expected calibration error of the edge scores against truth, the
@@ -74,6 +77,7 @@ REPORT_FILES = (
     "pulls.png",
     "calibration.json",
     "reliability.png",
+    "report.html",
 )
 
 
@@ -104,6 +108,10 @@ class EvaluationResult:
     residuals: Residuals | None = None
     #: ``calibration.json`` contents when edge scores were found, else None
     calibration: dict[str, Any] | None = None
+    #: the ``provenance`` of ``metrics.json``
+    provenance: dict[str, Any] = field(default_factory=dict)
+    #: ``report.html``, the self-contained page of all the above
+    report_path: Path | None = None
 
     def table_rows(self) -> list[dict[str, Any]]:
         keys = (*DESIGN_KEYS, "time_s", "peak_rss_mb")
@@ -271,7 +279,7 @@ def evaluate_folder(
     }
     metrics_path = out / "metrics.json"
     write_text_atomic(metrics_path, json.dumps(doc, indent=1, default=_json_default))
-    result = EvaluationResult(per_event, overall, metrics_path)
+    result = EvaluationResult(per_event, overall, metrics_path, provenance=doc["provenance"])
     result.plots = _plots(out, tables, np.concatenate(lengths), targets)
     if residuals:
         res = Residuals.concatenate(residuals)
@@ -299,7 +307,43 @@ def evaluate_folder(
         )
         result.plots.append(_calibration_plot(out, curves, test))
     write_text_atomic(out / "summary.md", summary_markdown(result))
+    result.report_path = out / "report.html"
+    write_text_atomic(result.report_path, _report_html(result, targets))
     return result
+
+
+def _report_html(result: EvaluationResult, targets: TargetSelection) -> str:
+    """``report.html``: the summary table, the notes of ``summary.md``, the plots."""
+    from tracklearn.plotting.html_report import report_html
+
+    n = len(result.per_event)
+    sections: list[tuple[str, list[str]]] = [
+        (
+            "Definitions",
+            [
+                f"target particles: pT >= {targets.pt_min:g} GeV, |eta| <= {targets.eta_max:g}, "
+                f"hits on at least {targets.min_layers} distinct layers",
+                "matching: double majority (more than 50 % of the track's hits are the "
+                "particle's, and it holds more than 50 % of the particle's hits)",
+                "efficiency: matched target particles / target particles; fake rate: "
+                "tracks of >= 5 hits matched to no particle / tracks of >= 5 hits; "
+                "duplicate rate: extra matched tracks of a particle / matched tracks",
+            ],
+        )
+    ]
+    if result.resolution is not None:
+        sections.append(("Track parameters (resolution.json)", resolution_lines(result.resolution)))
+    if result.calibration is not None:
+        sections.append(
+            ("Edge-score calibration (calibration.json)", calibration_lines(result.calibration))
+        )
+    return report_html(
+        title=f"tracklearn evaluate: {n} event{'' if n == 1 else 's'}",
+        rows=result.table_rows(),
+        images=result.plots,
+        provenance=result.provenance,
+        sections=sections,
+    )
 
 
 def _read_truth_event(prefix: str | Path) -> Event:

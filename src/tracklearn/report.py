@@ -76,15 +76,33 @@ def progress_bar(description: str, total: int) -> Iterator[Callable[[], None]]:
 
 
 def display_event(prefix: Path, out: Path, tracks_dir: Path | None) -> Path:
-    """Write an x-y / r-z display of the event; colours by track, else by true particle."""
+    """Write a display of the event; the suffix of ``out`` chooses the kind.
+
+    ``.png``, ``.pdf``, ``.svg``: x-y and r-z views, hits coloured by track, else by
+    true particle.  ``.html``: one self-contained interactive page (3D, x-y, r-z)
+    coloured by match status when there are tracks and truth
+    (:mod:`tracklearn.plotting.html` says what is drawn).
+    """
+    from tracklearn.io import atomic_path, read_event, read_tracks, read_tracks_labelled
+    from tracklearn.io.tracks import tracks_path
+
+    suffix = out.suffix.lower()
+    if suffix not in {".png", ".pdf", ".svg", ".html"}:
+        raise ConfigError(f"{out}: display writes .png, .pdf, .svg or .html")
+    if suffix == ".html":
+        from tracklearn.plotting.html import event_layers, write_html_display
+
+        event = read_event(prefix, parts=("hits", "truth", "particles"))
+        tracks = track_ids = None
+        if tracks_dir is not None:
+            tracks, track_ids = read_tracks_labelled(tracks_path(tracks_dir, event.event_id), event)
+        layers, what = event_layers(event, tracks, track_ids)
+        return write_html_display(out, event.hits, layers, title=f"event {event.event_id}: {what}")
+
     from matplotlib.figure import Figure
 
-    from tracklearn.io import atomic_path, read_event, read_tracks
-    from tracklearn.io.tracks import tracks_path
     from tracklearn.plotting.display import draw_event
 
-    if out.suffix.lower() not in {".png", ".pdf", ".svg"}:
-        raise ConfigError(f"{out}: display writes .png, .pdf or .svg")
     event = read_event(prefix, parts=("hits", "truth"))
     if tracks_dir is not None:
         labels = read_tracks(tracks_path(tracks_dir, event.event_id), event).to_labels()
@@ -100,7 +118,7 @@ def display_event(prefix: Path, out: Path, tracks_dir: Path | None) -> Path:
     ax_xy, ax_rz = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.6]})
     draw_event(ax_xy, ax_rz, event.hits, labels, title=f"event {event.event_id}: {what}")
     with atomic_path(out) as tmp:
-        fig.savefig(tmp, dpi=130, format=out.suffix.lstrip(".").lower())
+        fig.savefig(tmp, dpi=130, format=suffix.lstrip("."))
     return out
 
 
