@@ -80,14 +80,14 @@ def display_event(prefix: Path, out: Path, tracks_dir: Path | None) -> Path:
     from matplotlib.figure import Figure
 
     from tracklearn.io import atomic_path, read_event, read_tracks
-    from tracklearn.io.tracks import tracks_path
+    from tracklearn.io.tracks import find_tracks_file
     from tracklearn.plotting.display import draw_event
 
     if out.suffix.lower() not in {".png", ".pdf", ".svg"}:
         raise ConfigError(f"{out}: display writes .png, .pdf or .svg")
     event = read_event(prefix, parts=("hits", "truth"))
     if tracks_dir is not None:
-        labels = read_tracks(tracks_path(tracks_dir, event.event_id), event).to_labels()
+        labels = read_tracks(find_tracks_file(tracks_dir, event.event_id), event).to_labels()
         what = "reconstructed tracks"
     elif event.truth is not None:
         _, labels = np.unique(event.truth.particle_id, return_inverse=True)
