@@ -25,8 +25,9 @@ app = typer.Typer(
 EventsArg = Annotated[
     list[Path],
     typer.Argument(
-        help="Event prefixes (dir/event000001000), event files, folders of them, or a "
-        "Parquet store folder (simulate --format parquet; store/event000001000 is one event)."
+        help="Event prefixes (dir/event000001000), event files (CSV, or ROOT event<id>.root "
+        "from simulate --format root), folders of them, or a Parquet store folder (simulate "
+        "--format parquet; store/event000001000 is one event)."
     ),
 ]
 
@@ -142,7 +143,15 @@ def simulate(
     config: Annotated[
         Path | None, typer.Option(help="YAML config (see configs/simulation/).")
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", help="csv, csv.gz or parquet.")] = "csv.gz",
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="csv or csv.gz (TrackML files per event), parquet (one store for all events: "
+            "hits.parquet, ...) or root (event<id>.root per event: TTrees hits, cells, "
+            "particles, truth with the TrackML columns and an event_id branch).",
+        ),
+    ] = "csv.gz",
     first_event_id: Annotated[int, typer.Option(help="Id of the first event.")] = 1000,
     workers: Annotated[
         int, typer.Option(min=1, help="trackml: local processes (capped at the cores).")
@@ -196,7 +205,9 @@ def simulate(
     help="Reconstruct tracks; writes event<id>-tracks.csv (hit_id,track_id) per event and, "
     "for methods that fit their tracks (ckf, or any method with --fit), "
     "event<id>-track-params.parquet (perigee d0, z0, phi, theta, q/p, pT, eta, charge, "
-    "chi2, ndf and the 15 upper-triangle covariance entries; one row per fitted track). "
+    "chi2, ndf and the 15 upper-triangle covariance entries; one row per fitted track); "
+    "with --format root, event<id>-tracks.root instead, holding both as the TTrees tracks "
+    "and track_params. "
     "Rerunning the same command resumes (only events without outputs are done); "
     "run.json is written last, when every event succeeded; Ctrl-C keeps finished events."
 )
@@ -216,6 +227,15 @@ def reconstruct(
             "and write their parameters too (TrackML geometry only; counts in the time)."
         ),
     ] = False,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="Tracks file: csv (event<id>-tracks.csv, parameters in "
+            "event<id>-track-params.parquet) or root (event<id>-tracks.root: TTree tracks, and "
+            "track_params when the tracks are fitted).",
+        ),
+    ] = "csv",
     mc_samples: Annotated[
         int,
         typer.Option(
@@ -262,6 +282,7 @@ def reconstruct(
             scheduler=spec,
             force=force,
             fit=fit,
+            fmt=fmt,
             on_done=lambda r: advance(),
         )
     for r in result.failed:
@@ -316,7 +337,10 @@ def methods() -> None:
 @app.command()
 def evaluate(
     truth: Annotated[list[Path], typer.Option(help="Events with truth (prefixes or folders).")],
-    tracks: Annotated[Path, typer.Option(help="Folder with event<id>-tracks.csv files.")],
+    tracks: Annotated[
+        Path,
+        typer.Option(help="Folder with event<id>-tracks.csv (or .root) files of reconstruct."),
+    ],
     out: Annotated[
         Path,
         typer.Option(help="Output folder: metrics.json, plots, summary.md, report.html."),
@@ -345,7 +369,8 @@ def evaluate(
     the summary table, the plots embedded and the provenance (version, git revision).
 
     When the tracks folder also holds event<id>-track-params.parquet (ckf, or
-    reconstruct --fit), adds resolution.json (sigma(pT)/pT per pT bin for the barrel
+    reconstruct --fit; with reconstruct --format root, the track_params tree of
+    event<id>-tracks.root), adds resolution.json (sigma(pT)/pT per pT bin for the barrel
     |eta|<1 and all, pull widths of d0, z0, phi, theta, q/p), resolution_pt.png and
     pulls.png.  Edge-score files (reconstruct --mc-samples N, or gnn save_edge_scores)
     add calibration.json and reliability.png (reliability diagram, ECE, MC-dropout

@@ -4,8 +4,10 @@ This is the library side of ``tracklearn evaluate``.  Metrics follow the
 definitions in :mod:`tracklearn.metrics`; ``time_s`` and ``peak_rss_mb`` come
 from the timing files ``reconstruct`` leaves beside the tracks.
 
-When ``reconstruct`` also left fitted track parameters
-(``event<id>-track-params.parquet``), the report adds ``resolution.json``
+Tracks files are ``event<id>-tracks.csv`` or ``event<id>-tracks.root``
+(``reconstruct --format root``).  When ``reconstruct`` also left fitted track
+parameters (``event<id>-track-params.parquet``, or the ``track_params`` tree of
+the ROOT tracks file), the report adds ``resolution.json``
 (σ(pT)/pT per pT bin, barrel and all; pull widths and 68/95 % coverage;
 definitions in :mod:`tracklearn.metrics.resolution`), ``resolution_pt.png`` and
 ``pulls.png``.
@@ -45,7 +47,7 @@ from tracklearn.io import (
 )
 from tracklearn.io.atomic import write_text_atomic
 from tracklearn.io.outdir import prepare_out_dir
-from tracklearn.io.tracks import hits_digest, tracks_path
+from tracklearn.io.tracks import find_tracks_file, hits_digest
 from tracklearn.metrics import (
     DESIGN_KEYS,
     ParticleTable,
@@ -87,7 +89,7 @@ def _check_digest(timing: dict[str, Any] | None, event: Event, tracks_dir: str |
         return
     if timing["hits_digest"] != hits_digest(event):
         raise DataError(
-            tracks_path(tracks_dir, event.event_id),
+            find_tracks_file(tracks_dir, event.event_id),
             f"was reconstructed from other hits than {event.source} "
             "(tracks of another event, or the hits changed since)",
         )
@@ -176,10 +178,11 @@ class EdgeSampleJob:
 def score_event(prefix: str | Path, tracks_dir: str | Path, targets: TargetSelection) -> EventScore:
     """Read one event with truth and its tracks, and score them."""
     event = _read_truth_event(prefix)
-    tracks, track_ids = read_tracks_labelled(tracks_path(tracks_dir, event.event_id), event)
+    tracks_file = find_tracks_file(tracks_dir, event.event_id)
+    tracks, track_ids = read_tracks_labelled(tracks_file, event)
     timing = read_timing(tracks_dir, event.event_id)
     _check_digest(timing, event, tracks_dir)
-    tracks = _with_parameters(tracks_dir, event, tracks, track_ids)
+    tracks = _with_parameters(tracks_dir, event, tracks, track_ids, tracks_file)
     residuals = None
     if tracks.parameters is not None:
         residuals = track_residuals(event, tracks, targets=targets)
@@ -494,16 +497,27 @@ def _with_parameters(
     event: Event,
     tracks: TrackCandidates,
     track_ids: npt.NDArray[np.int64],
+    tracks_file: Path,
 ) -> TrackCandidates:
     """Attach the parameter file's rows to the tracks read from the tracks file.
 
-    Rows are joined on ``track_id``; rows whose track lost all its hits in the
-    tracks file (every hit shared with an earlier track) are dropped.
+    The parameters are ``event<id>-track-params.parquet`` beside CSV tracks, the
+    ``track_params`` tree of a ROOT tracks file.  Rows are joined on ``track_id``;
+    rows whose track lost all its hits in the tracks file (every hit shared with
+    an earlier track) are dropped.
     """
-    path = track_params_path(tracks_dir, event.event_id)
-    if not path.exists():
-        return tracks
-    tid, params = read_track_params(path)
+    if tracks_file.suffix == ".root":
+        from tracklearn.io.root import read_track_params_root
+
+        in_root = read_track_params_root(tracks_file)
+        if in_root is None:
+            return tracks
+        tid, params = in_root
+    else:
+        path = track_params_path(tracks_dir, event.event_id)
+        if not path.exists():
+            return tracks
+        tid, params = read_track_params(path)
     pos = np.clip(np.searchsorted(track_ids, tid), 0, max(len(track_ids) - 1, 0))
     found = (track_ids[pos] == tid) if len(track_ids) else np.zeros(len(tid), bool)
     rows = np.flatnonzero(found)

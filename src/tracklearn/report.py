@@ -84,7 +84,7 @@ def display_event(prefix: Path, out: Path, tracks_dir: Path | None) -> Path:
     (:mod:`tracklearn.plotting.html` says what is drawn).
     """
     from tracklearn.io import atomic_path, read_event, read_tracks, read_tracks_labelled
-    from tracklearn.io.tracks import tracks_path
+    from tracklearn.io.tracks import find_tracks_file
 
     suffix = out.suffix.lower()
     if suffix not in {".png", ".pdf", ".svg", ".html"}:
@@ -95,7 +95,8 @@ def display_event(prefix: Path, out: Path, tracks_dir: Path | None) -> Path:
         event = read_event(prefix, parts=("hits", "truth", "particles"))
         tracks = track_ids = None
         if tracks_dir is not None:
-            tracks, track_ids = read_tracks_labelled(tracks_path(tracks_dir, event.event_id), event)
+            path = find_tracks_file(tracks_dir, event.event_id)
+            tracks, track_ids = read_tracks_labelled(path, event)
         layers, what = event_layers(event, tracks, track_ids)
         return write_html_display(out, event.hits, layers, title=f"event {event.event_id}: {what}")
 
@@ -105,7 +106,7 @@ def display_event(prefix: Path, out: Path, tracks_dir: Path | None) -> Path:
 
     event = read_event(prefix, parts=("hits", "truth"))
     if tracks_dir is not None:
-        labels = read_tracks(tracks_path(tracks_dir, event.event_id), event).to_labels()
+        labels = read_tracks(find_tracks_file(tracks_dir, event.event_id), event).to_labels()
         what = "reconstructed tracks"
     elif event.truth is not None:
         _, labels = np.unique(event.truth.particle_id, return_inverse=True)

@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 from tests.cli.test_cli import run
 
+from tracklearn.io import read_event
+
 TINY = ["--pileup", "2", "--process", "minbias"]
 
 
@@ -44,6 +46,21 @@ def test_simulate_trackml_then_reconstruct_and_evaluate(shared_data: Path, tmp_p
     hits_pq = hits_pq[hits_pq.event_id == 1001].drop(columns="event_id").reset_index(drop=True)
     assert len(hits_csv) == len(hits_pq)
     np.testing.assert_allclose(hits_csv.x.to_numpy(), hits_pq.x.to_numpy(), rtol=1e-6)
+    # ROOT in two workers: one file per event, the same events; a lost file is redone alone
+    in_root = tmp_path / "root"
+    root_args = [*args, "--config", cfg, "--out", in_root, "--format", "root", "--workers", "2"]
+    run(*root_args)
+    assert sorted(p.name for p in in_root.glob("event*")) == [
+        "event000001000.root",
+        "event000001001.root",
+    ]
+    hits_root = read_event(in_root / "event000001001").hits
+    np.testing.assert_allclose(hits_root.x, hits_csv.x.to_numpy(), rtol=1e-6)
+    (in_root / "event000001001.root").unlink()
+    kept = (in_root / "event000001000.root").stat().st_mtime_ns
+    run(*root_args)
+    assert (in_root / "event000001000.root").stat().st_mtime_ns == kept
+    np.testing.assert_array_equal(read_event(in_root / "event000001001").hits.x, hits_root.x)
     # the DBSCAN baseline and the evaluation run on these events unchanged
     run("reconstruct", out, "--method", "dbscan", "--out", tmp_path / "tracks")
     run("evaluate", "--truth", out, "--tracks", tmp_path / "tracks", "--out", tmp_path / "rep")

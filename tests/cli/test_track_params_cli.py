@@ -9,6 +9,7 @@ import pytest
 from tests.cli._run import run
 
 from tracklearn.io import read_event, read_track_params, read_tracks_labelled
+from tracklearn.io.root import read_track_params_root
 
 
 @pytest.mark.realdata
@@ -42,6 +43,23 @@ def test_ckf_parameters_through_reconstruct_and_evaluate(real_prefix: Path, tmp_
     for name in ("resolution.json", "resolution_pt.png", "pulls.png"):
         assert not (report / name).exists(), name
     assert (report / "metrics.json").exists()
+
+
+@pytest.mark.realdata
+def test_ckf_parameters_in_a_root_tracks_file(real_prefix: Path, tmp_path: Path) -> None:
+    out = tmp_path / "tracks"
+    run("reconstruct", real_prefix, "--method", "ckf", "--format", "root", "--out", out)
+    path = out / "event000000001-tracks.root"
+    assert sorted(p.name for p in out.glob("event*")) == [
+        "event000000001-timing.json",
+        path.name,  # the parameters are inside it: no Parquet file
+    ]
+    found = read_track_params_root(path)
+    assert found is not None and len(found[1]) > 50
+    report = tmp_path / "report"
+    proc = run("evaluate", "--truth", real_prefix, "--tracks", out, "--out", report)
+    assert "pull widths" in proc.stdout
+    assert json.loads((report / "resolution.json").read_text())["n_tracks"] > 20
 
 
 def test_help_mentions_the_new_outputs() -> None:

@@ -89,8 +89,8 @@ def test_empty_sim_dir_is_an_error(shared_data: Path, tmp_path: Path) -> None:
     proc = run(tmp_path / "empty", "--real", shared_data / "trackml", "--out", tmp_path / "o")
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines() == [
-        f"error: {tmp_path / 'empty'}: no event*-hits.csv(.gz) files or Parquet store "
-        "(hits.parquet) in this folder"
+        f"error: {tmp_path / 'empty'}: no event*-hits.csv(.gz) or event*.root files or "
+        "Parquet store (hits.parquet) in this folder"
     ]
     assert not (tmp_path / "o").exists()
 

@@ -1,7 +1,9 @@
-"""File formats: TrackML CSV(.gz), detectors.csv, Parquet event store, tracks, track parameters."""
+"""File formats: TrackML CSV(.gz), detectors.csv, Parquet event store, ROOT events (uproot),
+tracks, track parameters."""
 
 from tracklearn.io.atomic import atomic_path, write_text_atomic
 from tracklearn.io.parquet import store_event_ids, write_store
+from tracklearn.io.root import event_root_path, write_event_root
 from tracklearn.io.track_params import read_track_params, track_params_path, write_track_params
 from tracklearn.io.trackml import (
     event_id_from_prefix,
@@ -15,6 +17,7 @@ from tracklearn.io.trackml import (
     write_table,
 )
 from tracklearn.io.tracks import (
+    find_tracks_file,
     read_timing,
     read_tracks,
     read_tracks_labelled,
@@ -26,7 +29,9 @@ __all__ = [
     "atomic_path",
     "event_id_from_prefix",
     "event_prefix_name",
+    "event_root_path",
     "find_events",
+    "find_tracks_file",
     "read_detector",
     "read_event",
     "read_store_event",
@@ -38,6 +43,7 @@ __all__ = [
     "store_event_ids",
     "track_params_path",
     "write_event",
+    "write_event_root",
     "write_store",
     "write_table",
     "write_text_atomic",

@@ -1,5 +1,8 @@
 """Fitted track parameters on disk: ``event<id>-track-params.parquet``.
 
+(``reconstruct --format root`` writes the same columns as the ``track_params``
+tree of ``event<id>-tracks.root``: :mod:`tracklearn.io.root`.)
+
 One row per fitted track (tracks without a fit have no row).  Columns:
 
 =================  =======  ====================================================
@@ -30,7 +33,9 @@ write/read round trip reproduces the parameters and covariance bit for bit.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -40,7 +45,7 @@ from tracklearn.edm import TrackParameters
 from tracklearn.edm.track_parameters import PARAMETER_NAMES, PARAMETER_UNITS
 from tracklearn.errors import DataError
 from tracklearn.io.atomic import atomic_path
-from tracklearn.io.trackml import event_prefix_name
+from tracklearn.io.event_parts import event_prefix_name
 
 #: (row, column) of the 15 stored covariance entries, upper triangle row by row
 COV_INDEX: tuple[tuple[int, int], ...] = tuple(
@@ -62,25 +67,24 @@ COLUMNS: tuple[str, ...] = (
     "ndf",
     *COV_COLUMNS,
 )
-_METADATA = {
-    b"tracklearn.convention": (
-        b"perigee w.r.t. the beam line (x = y = 0); d0 = PCA . (-sin phi, cos phi, 0); "
-        b"covariance order d0, z0, phi, theta, qop"
-    ),
-    b"tracklearn.units": ", ".join(
-        f"{n} [{u}]" for n, u in zip(PARAMETER_NAMES, PARAMETER_UNITS, strict=True)
-    ).encode(),
-}
+#: the conventions of the parameters, stored with them (Parquet metadata, ROOT tree title)
+CONVENTION = (
+    "perigee w.r.t. the beam line (x = y = 0); d0 = PCA . (-sin phi, cos phi, 0); "
+    "covariance order d0, z0, phi, theta, qop"
+)
+#: their units, stored the same way
+UNITS = ", ".join(f"{n} [{u}]" for n, u in zip(PARAMETER_NAMES, PARAMETER_UNITS, strict=True))
+_METADATA = {b"tracklearn.convention": CONVENTION.encode(), b"tracklearn.units": UNITS.encode()}
 
 
 def track_params_path(out_dir: str | Path, event_id: int) -> Path:
     return Path(out_dir) / f"{event_prefix_name(event_id)}-track-params.parquet"
 
 
-def write_track_params(
-    out_dir: str | Path, event_id: int, params: TrackParameters, track_id: np.ndarray | None = None
-) -> Path:
-    """Write ``params`` of event ``event_id`` atomically; returns the path.
+def track_params_columns(
+    event_id: int, params: TrackParameters, track_id: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
+    """The file's columns (:data:`COLUMNS`, in order) for ``params`` of event ``event_id``.
 
     ``track_id`` is each row's label in the tracks file; by default
     ``params.track + 1``, which is what :func:`~tracklearn.io.tracks.write_tracks`
@@ -101,6 +105,17 @@ def write_track_params(
     }
     for name, (i, j) in zip(COV_COLUMNS, COV_INDEX, strict=True):
         cols[name] = params.cov[:, i, j]
+    return cols
+
+
+def write_track_params(
+    out_dir: str | Path, event_id: int, params: TrackParameters, track_id: np.ndarray | None = None
+) -> Path:
+    """Write ``params`` of event ``event_id`` atomically; returns the path.
+
+    ``track_id`` as in :func:`track_params_columns`.
+    """
+    cols = track_params_columns(event_id, params, track_id)
     table = pa.table(cols).replace_schema_metadata(_METADATA)
     path = track_params_path(out_dir, event_id)
     with atomic_path(path) as tmp:
@@ -131,7 +146,17 @@ def read_track_params(path: str | Path) -> tuple[np.ndarray, TrackParameters]:
     missing = [c for c in COLUMNS if c not in table.column_names]
     if missing:
         raise DataError(name, f"missing column {missing[0]!r}")
-    cols = {c: table.column(c).to_numpy(zero_copy_only=False) for c in COLUMNS}
+    return params_from_columns(
+        name, {c: table.column(c).to_numpy(zero_copy_only=False) for c in COLUMNS}
+    )
+
+
+def params_from_columns(
+    name: str, cols: Mapping[str, np.ndarray[Any, Any]]
+) -> tuple[np.ndarray, TrackParameters]:
+    """Check the columns of a parameter file (every one of :data:`COLUMNS`) and build
+    ``(track_id (M,), parameters)`` as :func:`read_track_params` returns them;
+    problems raise :class:`DataError` naming ``name``."""
     for c in ("event_id", "track_id", "ndf"):
         if cols[c].dtype.kind not in "iu":
             raise DataError(name, f"column {c!r} must hold integers (found {cols[c].dtype})")

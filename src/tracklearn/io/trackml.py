@@ -7,7 +7,9 @@ message names the file and the problem in one line.
 
 The same functions read the Parquet event store (:mod:`tracklearn.io.parquet`): a
 store folder stands for all its events, and ``store/event000001000`` (a prefix with
-no CSV files, in a folder holding ``hits.parquet``) for one of them.
+no CSV files, in a folder holding ``hits.parquet``) for one of them.  They also
+read ROOT events (:mod:`tracklearn.io.root`): the prefix ``dir/event000001000``
+names ``dir/event000001000.root`` when there are no CSV files of that event.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from tracklearn.io.event_parts import PARTS, STORE_MARKER, event_prefix_name
 log = logging.getLogger(__name__)
 
 _EVENT_RE = re.compile(r"event(\d+)$")
+_ROOT_EVENT_RE = re.compile(r"event\d+\.root$")
 
 T = TypeVar("T", bound=Table)
 
@@ -64,17 +67,37 @@ def part_path(prefix: str | Path, part: str) -> Path | None:
 
 
 def _normalise_prefix(path: str | Path) -> Path:
-    """Accept a prefix or any of its files (``event1-hits.csv.gz`` → ``event1``)."""
+    """A prefix, or one of its files (``event1-hits.csv.gz``, ``event1.root``) → ``event1``."""
     p = Path(path)
-    m = re.match(r"(event\d+)-(hits|cells|particles|truth|tracks)\.csv(\.gz)?$", p.name)
+    m = re.match(r"(event\d+)(-(hits|cells|particles|truth|tracks)\.csv(\.gz)?|\.root)$", p.name)
     return p.parent / m.group(1) if m else p
+
+
+def root_event_file(prefix: str | Path) -> Path | None:
+    """The event's ROOT file (``prefix.root``) when it exists, else None.
+
+    A ROOT file beside CSV hits of the same event is ambiguous (which one is the
+    event?) and raises :class:`DataError` naming both.
+    """
+    prefix = Path(prefix)
+    path = prefix.parent / f"{prefix.name}.root"
+    if not path.is_file():
+        return None
+    csv = part_path(prefix, "hits")
+    if csv is not None:
+        raise DataError(path, f"both {path.name} and {csv.name} exist; remove one of them")
+    return path
 
 
 def _store_of(prefix: Path) -> Path | None:
     """The Parquet store that holds the event ``prefix`` when it has no CSV hits file."""
     from tracklearn.io.parquet import is_store  # pyarrow: imported when needed
 
-    if part_path(prefix, "hits") is None and is_store(prefix.parent):
+    if (
+        part_path(prefix, "hits") is None
+        and root_event_file(prefix) is None
+        and is_store(prefix.parent)
+    ):
         return prefix.parent
     return None
 
@@ -88,31 +111,40 @@ def _store_prefixes(store: Path) -> set[Path]:
 def find_events(paths: Iterable[str | Path]) -> list[Path]:
     """Expand folders and files into sorted, unique event prefixes (those with hits).
 
-    A folder holds TrackML CSV events or is a Parquet store (``hits.parquet``):
-    its events are ``folder/event<id>`` either way.  A table file of a store
-    (``store/hits.parquet``) stands for all the store's events.
+    A folder holds TrackML CSV events and ROOT events (``event<id>.root``), or is
+    a Parquet store (``hits.parquet``): its events are ``folder/event<id>`` either
+    way.  A table file of a store (``store/hits.parquet``) stands for all the
+    store's events.
 
     Raises :class:`DataError` for a path that does not exist, a folder with no
-    events, or a folder holding both CSV events and a store.
+    events, an event both in CSV and in ROOT, or a folder holding both CSV or ROOT
+    events and a store.
     """
     out: set[Path] = set()
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            found = {_normalise_prefix(f) for f in p.glob("event*-hits.csv*")}
+            in_csv = {_normalise_prefix(f) for f in p.glob("event*-hits.csv*")}
+            in_root = {
+                _normalise_prefix(f) for f in p.glob("event*.root") if _ROOT_EVENT_RE.match(f.name)
+            }
+            for prefix in sorted(in_csv & in_root)[:1]:
+                root_event_file(prefix)  # raises: names both files
+            found = in_csv | in_root
             if (p / STORE_MARKER).is_file():
                 if found:
+                    kinds = [k for k, s in (("TrackML CSV", in_csv), ("ROOT", in_root)) if s]
                     raise DataError(
                         p,
-                        f"holds both TrackML CSV events and a Parquet store ({STORE_MARKER}); "
-                        "keep one of them",
+                        f"holds both {' and '.join(kinds)} events and a Parquet store "
+                        f"({STORE_MARKER}); keep one of them",
                     )
                 found = _store_prefixes(p)
             if not found:
                 raise DataError(
                     p,
-                    f"no event*-hits.csv(.gz) files or Parquet store ({STORE_MARKER}) "
-                    "in this folder",
+                    "no event*-hits.csv(.gz) or event*.root files or Parquet store "
+                    f"({STORE_MARKER}) in this folder",
                 )
             out |= found
         elif p.suffix == ".parquet" and p.stem in PARTS and p.is_file():
@@ -125,7 +157,7 @@ def find_events(paths: Iterable[str | Path]) -> list[Path]:
             if store is not None and _EVENT_RE.search(prefix.name):
                 if prefix not in _store_prefixes(store):
                     raise DataError(p, f"no such event in the Parquet store {store}")
-            elif part_path(prefix, "hits") is None:
+            elif part_path(prefix, "hits") is None and root_event_file(prefix) is None:
                 raise DataError(p, "no such event (missing hits file)")
             out.add(prefix)
     return sorted(out)
@@ -200,7 +232,8 @@ def read_event(
 
     Truth rows are reordered to follow the hits' order; a truth file whose
     ``hit_id``\\s differ from the hits' raises :class:`DataError`.  A prefix with
-    no CSV files in a Parquet store folder is read from the store, with the same checks.
+    no CSV files in a Parquet store folder is read from the store, and one with a
+    ROOT file (``prefix.root``) from its trees, with the same checks.
     """
     prefix = _normalise_prefix(prefix)
     event_id = event_id_from_prefix(prefix)
@@ -211,7 +244,13 @@ def read_event(
     tables: dict[str, Any] = {}
     names: dict[str, str] = {}
     store = _store_of(prefix)
-    if store is not None:
+    root_file = None if store is not None else root_event_file(prefix)
+    if root_file is not None:
+        from tracklearn.io.root import read_event_root, tree_source  # uproot: when needed
+
+        tables = dict(read_event_root(root_file, event_id, wanted, require))
+        names = {part: tree_source(root_file, part) for part in wanted}
+    elif store is not None:
         from tracklearn.io.parquet import read_store_tables, table_source
 
         tables = read_store_tables(store, event_id, wanted)

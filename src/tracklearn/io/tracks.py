@@ -1,9 +1,12 @@
 """Reconstructed tracks on disk, in TrackML submission form.
 
 ``event<id>-tracks.csv`` has columns ``hit_id,track_id`` with one row per hit;
-``track_id`` 0 means the hit is unassigned.  ``reconstruct`` also leaves
+``track_id`` 0 means the hit is unassigned.  ``reconstruct --format root`` writes
+``event<id>-tracks.root`` instead (TTree ``tracks``, the same columns; the fitted
+parameters in its TTree ``track_params``: :mod:`tracklearn.io.root`); readers
+take either (:func:`find_tracks_file`).  ``reconstruct`` also leaves
 ``event<id>-timing.json`` (wall seconds and peak RSS) for ``evaluate`` and,
-for methods that fit their tracks, ``event<id>-track-params.parquet``
+for methods that fit their tracks and CSV output, ``event<id>-track-params.parquet``
 (:mod:`tracklearn.io.track_params`).
 """
 
@@ -20,34 +23,68 @@ import numpy.typing as npt
 import pandas as pd
 
 from tracklearn.edm import Event, TrackCandidates
-from tracklearn.errors import DataError
+from tracklearn.errors import ConfigError, DataError
 from tracklearn.io.atomic import atomic_path, write_text_atomic
 from tracklearn.io.trackml import event_prefix_name, read_csv_checked
 
+#: the formats ``reconstruct`` writes tracks in (``--format``)
+TRACK_FORMATS = ("csv", "root")
 
-def tracks_path(out_dir: str | Path, event_id: int) -> Path:
-    return Path(out_dir) / f"{event_prefix_name(event_id)}-tracks.csv"
+
+def tracks_path(out_dir: str | Path, event_id: int, fmt: str = "csv") -> Path:
+    """``out_dir/event<id>-tracks.csv`` (or ``.root`` for ``fmt="root"``)."""
+    if fmt not in TRACK_FORMATS:
+        raise ConfigError(f"unknown tracks format {fmt!r}; valid: {', '.join(TRACK_FORMATS)}")
+    return Path(out_dir) / f"{event_prefix_name(event_id)}-tracks.{fmt}"
+
+
+def find_tracks_file(out_dir: str | Path, event_id: int) -> Path:
+    """The event's tracks file in ``out_dir``: ``.csv`` or ``.root``, whichever exists.
+
+    Both present is ambiguous and raises :class:`DataError` naming both; neither
+    returns the CSV path (reading it then says that it does not exist).
+    """
+    found = [p for fmt in TRACK_FORMATS if (p := tracks_path(out_dir, event_id, fmt)).exists()]
+    if len(found) > 1:
+        raise DataError(
+            found[0], f"both {found[0].name} and {found[1].name} exist; remove one of them"
+        )
+    return found[0] if found else tracks_path(out_dir, event_id)
 
 
 def timing_path(out_dir: str | Path, event_id: int) -> Path:
     return Path(out_dir) / f"{event_prefix_name(event_id)}-timing.json"
 
 
-def write_tracks(out_dir: str | Path, event: Event, tracks: TrackCandidates) -> Path:
+def write_tracks(
+    out_dir: str | Path, event: Event, tracks: TrackCandidates, fmt: str = "csv"
+) -> Path:
     """Write ``tracks`` of ``event`` as ``hit_id,track_id`` (every hit once), atomically.
 
-    Tracks that carry scored edges also get ``event<id>-edge-scores.parquet`` and
-    ``event<id>-track-scores.csv`` (:mod:`tracklearn.io.scores`).
+    ``fmt="root"`` writes ``event<id>-tracks.root`` instead, with the tracks'
+    fitted parameters (when they have some) as its ``track_params`` tree
+    (:func:`tracklearn.io.root.write_tracks_root`); the other tracks file of the
+    event is removed, so a folder never holds both.  Tracks that carry scored edges
+    also get ``event<id>-edge-scores.parquet`` and ``event<id>-track-scores.csv``
+    (:mod:`tracklearn.io.scores`).
     """
+    path = tracks_path(out_dir, event.event_id, fmt)
     if tracks.n_hits != event.n_hits:
         raise DataError(
             event.source, f"tracks cover {tracks.n_hits} hits, event has {event.n_hits}"
         )
     labels = tracks.to_labels()
-    path = tracks_path(out_dir, event.event_id)
-    df = pd.DataFrame({"hit_id": event.hits.hit_id, "track_id": labels})
-    with atomic_path(path) as tmp:
-        df.to_csv(tmp, index=False)
+    if fmt == "root":
+        from tracklearn.io.root import write_tracks_root
+
+        write_tracks_root(out_dir, event.event_id, event.hits.hit_id, labels, tracks.parameters)
+    else:
+        df = pd.DataFrame({"hit_id": event.hits.hit_id, "track_id": labels})
+        with atomic_path(path) as tmp:
+            df.to_csv(tmp, index=False)
+    for other in TRACK_FORMATS:
+        if other != fmt:
+            tracks_path(out_dir, event.event_id, other).unlink(missing_ok=True)
     from tracklearn.io.scores import remove_scores, write_scores
 
     if tracks.edges is not None:  # classifier scores (and MC-dropout spreads) beside them
@@ -58,7 +95,11 @@ def write_tracks(out_dir: str | Path, event: Event, tracks: TrackCandidates) -> 
 
 
 def read_tracks(path: str | Path, event: Event) -> TrackCandidates:
-    """Read a submission file for ``event``; hits absent from the file are unassigned."""
+    """Read a submission file (``.csv`` or ``.root``) for ``event``.
+
+    A file that leaves out hits of the event, or lists hits of another, raises
+    :class:`DataError`.
+    """
     return read_tracks_labelled(path, event)[0]
 
 
@@ -68,17 +109,30 @@ def read_tracks_labelled(
     """Like :func:`read_tracks`, also returning the file's ``track_id`` of each track, (T,).
 
     Tracks are numbered in increasing ``track_id`` (as
-    :meth:`~tracklearn.edm.TrackCandidates.from_labels` does).
+    :meth:`~tracklearn.edm.TrackCandidates.from_labels` does).  A ``.root`` file
+    is read from its ``tracks`` tree (:mod:`tracklearn.io.root`), with the same checks.
     """
     name = str(path)
-    df = read_csv_checked(path)
-    for col in ("hit_id", "track_id"):
-        if col not in df.columns:
-            raise DataError(name, f"missing column {col}")
-        if df[col].dtype.kind not in "iu":
-            raise DataError(name, f"column {col!r} must hold integers (found {df[col].dtype})")
-    hit_ids = df["hit_id"].to_numpy(np.int64)
-    track_ids = df["track_id"].to_numpy(np.int64)
+    columns: dict[str, npt.NDArray[Any]]
+    if Path(path).suffix == ".root":
+        from tracklearn.io.root import read_tracks_root, tree_source
+
+        hit_col, track_col = read_tracks_root(path, event.event_id)
+        name = tree_source(path, "tracks")
+        columns = {"hit_id": hit_col, "track_id": track_col}
+    else:
+        df = read_csv_checked(path)
+        for col in ("hit_id", "track_id"):
+            if col not in df.columns:
+                raise DataError(name, f"missing column {col}")
+            if df[col].dtype.kind not in "iu":
+                raise DataError(name, f"column {col!r} must hold integers (found {df[col].dtype})")
+        columns = {col: df[col].to_numpy() for col in ("hit_id", "track_id")}
+    for col, values in columns.items():  # the ROOT branches (CSV columns are checked above)
+        if values.dtype.kind not in "iu":
+            raise DataError(name, f"branch {col!r} must hold integers (found {values.dtype})")
+    hit_ids = columns["hit_id"].astype(np.int64)
+    track_ids = columns["track_id"].astype(np.int64)
     if len(np.unique(hit_ids)) != len(hit_ids):
         raise DataError(name, "duplicate hit_id rows")
     if len(track_ids) and track_ids.min() < 0:

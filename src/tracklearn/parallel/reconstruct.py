@@ -15,8 +15,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tracklearn.errors import RunInterrupted
+from tracklearn.errors import ConfigError, RunInterrupted
 from tracklearn.io.atomic import write_text_atomic
+from tracklearn.io.tracks import TRACK_FORMATS
 from tracklearn.parallel.engine import Job, Outcome, run_tasks
 from tracklearn.parallel.outputs import OutputLayout, claim_folder, remove_temporaries
 from tracklearn.parallel.scheduler import SchedulerSpec, cap_workers
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 #: per-event files of ``reconstruct`` (for cleaning a folder of an earlier run)
 PATTERNS = (
     "event*-tracks.csv",
+    "event*-tracks.root",
     "event*-track-params.parquet",
     "event*-edge-scores.parquet",
     "event*-track-scores.csv",
@@ -101,6 +103,7 @@ def reconstruct_events(
     scheduler: SchedulerSpec | None = None,
     fresh_process_per_event: bool = False,
     fit: bool = False,
+    fmt: str = "csv",
     resume: bool = True,
     force: bool = False,
     on_done: Callable[[EventRun], None] | None = None,
@@ -126,6 +129,10 @@ def reconstruct_events(
         geometry) so that ``event<id>-track-params.parquet`` is written for them
         too; the fit counts in ``time_s``.  Methods that fit (``ckf``) always
         write their parameters.
+    fmt
+        Tracks format: ``csv`` (``event<id>-tracks.csv``, parameters in
+        ``event<id>-track-params.parquet``) or ``root`` (``event<id>-tracks.root``
+        with the trees ``tracks`` and ``track_params``; :mod:`tracklearn.io.root`).
     resume, force
         Skip the events an earlier run of the same settings finished (default);
         ``force`` redoes every event, and is needed to replace the outputs of a
@@ -138,9 +145,17 @@ def reconstruct_events(
     Failed events carry ``error`` and leave no outputs; ``run.json`` (settings,
     every event, retries, provenance) is written last, only when none failed.
     """
+    if fmt not in TRACK_FORMATS:
+        raise ConfigError(f"unknown tracks format {fmt!r}; valid: {', '.join(TRACK_FORMATS)}")
     out = Path(out_dir)
     items = [str(p) for p in prefixes]
-    settings = {"method": method, "config": resolved_config(method, config), "fit": fit}
+    settings: dict[str, Any] = {
+        "method": method,
+        "config": resolved_config(method, config),
+        "fit": fit,
+    }
+    if fmt != "csv":  # the default adds no key: folders of earlier runs still resume
+        settings["format"] = fmt
     lay = layout(out)
     todo = claim_folder(out, "reconstruct", settings, items, lay, force=force, resume=resume)
     todo_set = set(todo)
@@ -163,7 +178,7 @@ def reconstruct_events(
     n = workers if scheduler is not None else cap_workers(workers, len(todo))
     try:
         report = run_tasks(
-            job or ReconstructJob(method, config, str(out), fit),
+            job or ReconstructJob(method, config, str(out), fit, fmt),
             todo,
             workers=n,
             scheduler=scheduler,
@@ -190,6 +205,7 @@ def reconstruct_events(
             "method": method,
             "config": settings["config"],
             "fit": fit,
+            "format": fmt,
             "executor": result.executor,
             "workers": result.n_workers,
             "wall_s": result.wall_s,

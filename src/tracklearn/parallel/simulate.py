@@ -4,8 +4,8 @@ The quick and toy generators run in this process
 (:func:`tracklearn.simulation.run.simulate_generated`).  The realistic ``trackml``
 simulation runs :class:`tracklearn.simulation.run.RealisticJob` over the event
 ids (:func:`tracklearn.parallel.run_tasks`: this process, ``workers`` local
-processes or a Dask cluster); CSV output resumes (events whose files are all
-written are skipped; ``force`` redoes them) and ``simulation.json`` is written
+processes or a Dask cluster); CSV and ROOT output resume (events whose files are
+all written are skipped; ``force`` redoes them) and ``simulation.json`` is written
 last, only when every event succeeded.
 """
 
@@ -25,6 +25,7 @@ from tracklearn.parallel.engine import Outcome, run_tasks
 from tracklearn.parallel.outputs import OutputLayout, claim_folder, remove_temporaries
 from tracklearn.parallel.scheduler import SchedulerSpec, cap_workers
 from tracklearn.simulation.run import (
+    STORE_FORMATS,
     RealisticJob,
     check_options,
     event_files,
@@ -36,7 +37,10 @@ from tracklearn.simulation.run import (
 
 log = logging.getLogger(__name__)
 
-PATTERNS = tuple(f"event*-{part}.csv*" for part in ("hits", "cells", "particles", "truth"))
+PATTERNS = (
+    *(f"event*-{part}.csv*" for part in ("hits", "cells", "particles", "truth")),
+    "event*.root",
+)
 
 
 def simulate_to_disk(
@@ -102,7 +106,7 @@ def simulate_to_disk(
     )
     # a Parquet store is written whole at the end: nothing to resume from
     todo = claim_folder(
-        out, "simulate", settings, ids, layout, force=force, resume=fmt != "parquet"
+        out, "simulate", settings, ids, layout, force=force, resume=fmt not in STORE_FORMATS
     )
     job = RealisticJob(rcfg.model_dump_json(), str(geometry_path), seed, str(out), fmt, verbose)
     collected: list[Event] = []
@@ -146,7 +150,7 @@ def simulate_to_disk(
         ) from None
     if errors:
         raise TracklearnError(errors[0] + (f" (and {len(errors) - 1} more)" if errors[1:] else ""))
-    if fmt == "parquet":
+    if fmt in STORE_FORMATS:
         write_store(sorted(collected, key=lambda e: e.event_id), out)
     write_manifest(
         out,

@@ -1,9 +1,11 @@
 """Reconstruct one event and write its outputs: the per-event work of ``reconstruct``.
 
 Each event is read, reconstructed and written on its own: tracks, fitted track
-parameters when there are any, and last a timing file (wall time, peak RSS,
-hits and tracks, a fingerprint of the hits); all atomically, so a crash loses
-nothing already done and the timing file marks a finished event.
+parameters when there are any (in ``event<id>-track-params.parquet``, or with
+``fmt="root"`` as a tree of ``event<id>-tracks.root``), and last a timing file
+(wall time, peak RSS, hits and tracks, a fingerprint of the hits); all
+atomically, so a crash loses nothing already done and the timing file marks a
+finished event.
 
 :class:`ReconstructJob` is that work as a picklable job: ``setup`` builds the
 method once per worker process, ``run`` does one event.  Running it over many
@@ -30,7 +32,7 @@ from tracklearn.io import (
 )
 from tracklearn.io.scores import edge_scores_path, track_scores_path
 from tracklearn.io.trackml import event_id_from_prefix
-from tracklearn.io.tracks import hits_digest, timing_path, tracks_path
+from tracklearn.io.tracks import TRACK_FORMATS, hits_digest, timing_path, tracks_path
 from tracklearn.pipeline.registry import Reconstructor, get_method
 
 log = logging.getLogger(__name__)
@@ -90,12 +92,16 @@ class Worker:
 
 @dataclass(frozen=True)
 class ReconstructJob:
-    """Reconstruct one event with ``method`` and write its outputs into ``out_dir``."""
+    """Reconstruct one event with ``method`` and write its outputs into ``out_dir``.
+
+    ``fmt`` is the tracks format (:data:`tracklearn.io.tracks.TRACK_FORMATS`).
+    """
 
     method: str
     config: dict[str, Any] | None
     out_dir: str
     fit: bool = False
+    fmt: str = "csv"
 
     @property
     def cache_key(self) -> str:
@@ -105,14 +111,14 @@ class ReconstructJob:
         return Worker(get_method(self.method, self.config), _fitter() if self.fit else None)
 
     def run(self, state: Worker, item: str) -> EventRun:
-        return reconstruct_one(item, self.out_dir, state.reco, state.fitter)
+        return reconstruct_one(item, self.out_dir, state.reco, state.fitter, self.fmt)
 
 
 def event_outputs(out_dir: str | Path, prefix: str | Path) -> list[Path]:
-    """Every file ``reconstruct`` writes for the event (timing last)."""
+    """Every file ``reconstruct`` may write for the event, in any format (timing last)."""
     eid = event_id_from_prefix(prefix)
     return [
-        tracks_path(out_dir, eid),
+        *(tracks_path(out_dir, eid, fmt) for fmt in TRACK_FORMATS),
         track_params_path(out_dir, eid),
         edge_scores_path(out_dir, eid),
         track_scores_path(out_dir, eid),
@@ -123,7 +129,9 @@ def event_outputs(out_dir: str | Path, prefix: str | Path) -> list[Path]:
 def event_done(out_dir: str | Path, prefix: str | Path) -> bool:
     """The event's outputs are complete (its timing file, written last, exists)."""
     eid = event_id_from_prefix(prefix)
-    return timing_path(out_dir, eid).exists() and tracks_path(out_dir, eid).exists()
+    return timing_path(out_dir, eid).exists() and any(
+        tracks_path(out_dir, eid, fmt).exists() for fmt in TRACK_FORMATS
+    )
 
 
 def resumed_run(out_dir: str | Path, prefix: str | Path) -> EventRun:
@@ -142,11 +150,13 @@ def resumed_run(out_dir: str | Path, prefix: str | Path) -> EventRun:
 
 
 def reconstruct_one(
-    prefix: str, out_dir: str | Path, reco: Reconstructor, fitter: Any = None
+    prefix: str, out_dir: str | Path, reco: Reconstructor, fitter: Any = None, fmt: str = "csv"
 ) -> EventRun:
     """Read, reconstruct and write one event; raises :class:`TracklearnError` on bad input.
 
-    A failed event leaves none of its outputs (also none of an earlier run).
+    ``fmt`` is the tracks format: ``csv`` (parameters in a Parquet file beside
+    them) or ``root`` (parameters in the tracks file).  A failed event leaves none
+    of its outputs (also none of an earlier run).
     """
     eid = event_id_from_prefix(prefix)
     try:
@@ -157,11 +167,11 @@ def reconstruct_one(
             tracks = fitter(event, tracks)
         elapsed = time.perf_counter() - t0
         rss = peak_rss_mb()
-        write_tracks(out_dir, event, tracks)
+        write_tracks(out_dir, event, tracks, fmt)
         params_file = track_params_path(out_dir, eid)
-        if tracks.parameters is not None:
+        if tracks.parameters is not None and fmt == "csv":
             write_track_params(out_dir, eid, tracks.parameters)
-        else:  # never leave parameters of an earlier run beside these tracks
+        else:  # none, or inside the ROOT tracks file: never leave those of an earlier run
             params_file.unlink(missing_ok=True)
         info = {
             "time_s": elapsed,

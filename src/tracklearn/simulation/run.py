@@ -14,8 +14,9 @@ from typing import Any
 from tracklearn.config import validate
 from tracklearn.edm import Event
 from tracklearn.errors import ConfigError
-from tracklearn.io import write_event, write_store
+from tracklearn.io import event_prefix_name, write_event, write_store
 from tracklearn.io.atomic import write_text_atomic
+from tracklearn.io.event_parts import PARTS
 from tracklearn.io.outdir import prepare_out_dir
 from tracklearn.provenance import provenance
 from tracklearn.simulation.quick import QuickConfig, generate_events
@@ -26,7 +27,24 @@ log = logging.getLogger(__name__)
 # .npz, see _simulate_toy
 TOY_DETECTORS = ("toy2d", "toy3d", "toy_cylinder", "g2", "muon-chamber")
 DETECTORS = ("quick", "trackml", *TOY_DETECTORS)
-FORMATS = ("csv", "csv.gz", "parquet")
+
+
+def _write_root(event: Event, out: Path) -> Path:
+    from tracklearn.io.root import write_event_root  # uproot: imported for ROOT output only
+
+    return write_event_root(event, out)
+
+
+#: formats written event by event, each event atomically (so a run resumes):
+#: ``--format`` name → writer(event, folder)
+EVENT_WRITERS: dict[str, Callable[[Event, Path], Path]] = {
+    "csv": lambda ev, out: write_event(ev, out, compress=False),
+    "csv.gz": lambda ev, out: write_event(ev, out, compress=True),
+    "root": _write_root,
+}
+#: formats that hold every event in one store, written whole at the end
+STORE_FORMATS = ("parquet",)
+FORMATS = (*EVENT_WRITERS, *STORE_FORMATS)
 
 
 def check_options(detector: str, fmt: str) -> None:
@@ -87,11 +105,11 @@ def simulate_generated(
         cfg = validate(QuickConfig, {**(config or {}), **(overrides or {})}, "simulation config")
         prepare_out_dir(out)  # after the config is known good: no empty folder for a typo
         events = generate_events(n_events, seed, cfg, first_event_id=first_event_id)
-        if fmt == "parquet":
+        if fmt in STORE_FORMATS:
             write_store(events, out)
         else:
             for ev in events:
-                write_event(ev, out, compress=fmt == "csv.gz")
+                EVENT_WRITERS[fmt](ev, out)
                 if on_done:
                     on_done(ev.event_id)
         write_manifest(out, detector, seed, cfg.model_dump(mode="json"), None)
@@ -174,20 +192,20 @@ class RealisticJob:
         return RealisticSimulator(cfg, load_detector(self.geometry), verbose=self.verbose)
 
     def run(self, state: Any, item: str) -> tuple[Event | None, float]:
-        """Returns (the event for Parquet output, else None; seconds it took)."""
+        """Returns (the event for a store format, else None; seconds it took)."""
         start = time.perf_counter()
         ev = state.event(self.seed, int(item))
         dt = time.perf_counter() - start
-        if self.fmt == "parquet":
+        if self.fmt in STORE_FORMATS:
             return ev, dt
-        write_event(ev, self.out, compress=self.fmt == "csv.gz")
+        EVENT_WRITERS[self.fmt](ev, Path(self.out))
         return None, dt
 
 
 def event_files(out: str | Path, event_id: int, fmt: str) -> list[Path]:
-    """The files ``simulate`` writes for one event, in writing order (truth last)."""
-    from tracklearn.io import event_prefix_name
-    from tracklearn.io.trackml import PARTS
-
+    """The files ``simulate`` writes for one event, in writing order (the last one marks
+    the event done: truth for CSV; ROOT writes one file per event)."""
+    if fmt == "root":
+        return [Path(out) / f"{event_prefix_name(event_id)}.root"]
     ext = ".csv.gz" if fmt == "csv.gz" else ".csv"
     return [Path(out) / f"{event_prefix_name(event_id)}-{part}{ext}" for part in PARTS]
