@@ -205,6 +205,24 @@ def _field_frame(bvec: FloatArray) -> tuple[FloatArray, FloatArray]:
     return bmag, bhat
 
 
+def _cross(a: FloatArray, b: FloatArray) -> FloatArray:
+    """``a × b`` along axis 1, broadcasting the rest: (K, 3, ...).
+
+    The same products as ``np.cross`` (identical results) without its axis
+    handling, which cost a fifth of a CKF event's time in the small batches of
+    the Newton loop.
+    """
+    out: FloatArray = np.stack(
+        [
+            a[:, 1] * b[:, 2] - a[:, 2] * b[:, 1],
+            a[:, 2] * b[:, 0] - a[:, 0] * b[:, 2],
+            a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0],
+        ],
+        axis=1,
+    )
+    return out
+
+
 def _helix(
     pos: FloatArray, t: FloatArray, qop: FloatArray, bvec: FloatArray, s: FloatArray
 ) -> tuple[FloatArray, FloatArray]:
@@ -222,7 +240,7 @@ def _helix(
     t_perp = t - t_par
     # dt/ds = (q/p) C (t × B): t⊥ rotates towards t_side = t⊥ × b̂ at rate
     # ω = (q/p) C |B| (for q > 0 and B along +z, x̂ turns towards -ŷ: clockwise)
-    t_side = np.cross(t_perp, bhat)
+    t_side = _cross(t_perp, bhat)
     omega = qop * C_LIGHT_GEV_PER_T_MM * bmag
     a = omega * s
     sin_term = s * np.sinc(a / np.pi)
@@ -230,19 +248,6 @@ def _helix(
     new_pos = pos + t_par * s[:, None] + t_perp * sin_term[:, None] + t_side * cos_term[:, None]
     new_t = t_par + t_perp * np.cos(a)[:, None] + t_side * np.sin(a)[:, None]
     return new_pos, new_t
-
-
-def _cross(a: FloatArray, b: FloatArray) -> FloatArray:
-    """``a × b`` along axis 1, broadcasting the rest: (K, 3, ...) (np.cross is slower)."""
-    out: FloatArray = np.stack(
-        [
-            a[:, 1] * b[:, 2] - a[:, 2] * b[:, 1],
-            a[:, 2] * b[:, 0] - a[:, 0] * b[:, 2],
-            a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0],
-        ],
-        axis=1,
-    )
-    return out
 
 
 def _helix_jacobian(
@@ -373,7 +378,7 @@ def _propagate(
                 nt = np.sum(normal[ni] * t1, axis=1)
                 nt = np.where(good & (np.abs(nt) > 1e-12), nt, np.inf)
                 ds = -np.einsum("ki,kim->km", normal[ni], jn[:, 0:3]) / nt[:, None]
-                dt_ds = qop[ni, None] * C_LIGHT_GEV_PER_T_MM * np.cross(t1, bvec)
+                dt_ds = qop[ni, None] * C_LIGHT_GEV_PER_T_MM * _cross(t1, bvec)
                 jn[:, 0:3] += t1[:, :, None] * ds[:, None, :]
                 jn[:, 3:6] += dt_ds[:, :, None] * ds[:, None, :]
                 jac[ni] = jn
