@@ -13,8 +13,11 @@ TL=("$PY" -m tracklearn.cli)
 LONG=configs/simulation/trackml-long-luminous.yaml
 mkdir -p "$WORK"
 cd "$ROOT"
-if [ -n "$(git status --porcelain 2>/dev/null)" ]; then
-  echo "warning: the tree has uncommitted changes; the provenance will say so" >&2
+# the provenance names the commit the model was trained from: only a clean tree has one
+if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] && [ -z "${ALLOW_DIRTY:-}" ]; then
+  echo "error: the tree has uncommitted changes; commit them (or set ALLOW_DIRTY=1 for a" \
+    "trial run whose provenance is marked -dirty)" >&2
+  exit 1
 fi
 sim() {  # name, seed, events, first id, [config]
   if [ ! -d "$WORK/$1" ]; then

@@ -53,7 +53,7 @@ from tracklearn.fullspectrum.reconstructor import (
 from tracklearn.fullspectrum.seeding import TRIPLET_FEATURES
 from tracklearn.fullspectrum.tables import learn_tables
 from tracklearn.io.atomic import write_text_atomic
-from tracklearn.metrics import aggregate, evaluate_event
+from tracklearn.metrics import aggregate, evaluate_event, trackml_score
 from tracklearn.models.candidate_mlp import CandidateMLP
 from tracklearn.provenance import provenance
 from tracklearn.training.loop import TrainConfig, train
@@ -247,9 +247,15 @@ def train_fullspectrum(
     out: str | Path,
     *,
     data_note: str = "",
+    data_sets: dict[str, list[dict[str, Any]]] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> FullSpectrumModel:
-    """Train a model folder in ``out`` (see the module docstring)."""
+    """Train a model folder in ``out`` (see the module docstring).
+
+    ``data_sets`` (what :func:`describe_data_sets` gives) goes into the provenance so
+    that the events can be made again; the validation metrics are recorded in all and
+    per event (``validation_events``), so a test can reproduce one event's.
+    """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     say = progress or (lambda msg: log.info("%s", msg))
@@ -260,7 +266,7 @@ def train_fullspectrum(
     passes = list(config.passes)
     seed_nets: dict[str, NumpyMLP] = {}
     track_nets: dict[str, NumpyMLP] = {}
-    metrics: dict[str, dict[str, float]] = {}
+    metrics: dict[str, dict[str, Any]] = {}
 
     def model_now() -> FullSpectrumModel:
         spec = FullSpectrumSpec(passes=tuple(passes), selection=config.selection)
@@ -332,16 +338,25 @@ def train_fullspectrum(
     model = model_now()
     say("evaluating on the validation events")
     final = FullSpectrumReconstructor(model, FullSpectrumConfig())
-    results = [evaluate_event(ev, final(ev)) for ev in val_events]
+    results, per_event = [], {}
+    for ev in val_events:
+        tracks = final(ev)
+        results.append(evaluate_event(ev, tracks))
+        per_event[str(ev.event_id)] = {
+            "trackml_score": float(trackml_score(ev, tracks)),
+            "efficiency": float(results[-1].efficiency),
+            "fake_rate": float(results[-1].fake_rate),
+        }
     agg = aggregate(results).to_dict()
     metrics["validation"] = {k: float(v) for k, v in agg.items() if isinstance(v, (int, float))}
+    metrics["validation_events"] = per_event
     model.save(out)
     cfg_json = config.model_dump_json()
     prov = {
         "command": "make train-default",
         "config": json.loads(cfg_json),
         "config_sha256": hashlib.sha256(cfg_json.encode()).hexdigest(),
-        "data": data_note,
+        "data": {"note": data_note, "sets": data_sets or {}},
         "n_train_events": len(train_events),
         "n_val_events": len(val_events),
         "metrics": metrics,
@@ -367,6 +382,34 @@ class FullSpectrumStageConfig(FullSpectrumTrainConfig):
     val: tuple[str, ...] = ("val",)
     geometry: str | None = None
     data_note: str = ""
+
+
+def describe_data_sets(data: Path, names: Sequence[str]) -> list[dict[str, Any]]:
+    """What each event folder holds, for the provenance: its event ids and, from the
+    ``simulation.json`` that ``tracklearn simulate`` leaves, the detector, seed, the
+    resolved simulation config and the simulator's git revision (every simulated event
+    depends only on (seed, event id), so these make it again)."""
+    from tracklearn.io import find_events
+    from tracklearn.io.trackml import event_id_from_prefix
+
+    out = []
+    for name in names:
+        folder = data / name
+        entry: dict[str, Any] = {
+            "folder": name,
+            "event_ids": sorted(event_id_from_prefix(p) for p in find_events([folder])),
+        }
+        manifest = folder / "simulation.json"
+        if manifest.is_file():
+            info = json.loads(manifest.read_text())
+            entry.update(
+                detector=info.get("detector"),
+                seed=info.get("seed"),
+                config=info.get("config"),
+                simulator_git_revision=(info.get("provenance") or {}).get("git_revision"),
+            )
+        out.append(entry)
+    return out
 
 
 @register_stage("fullspectrum")
@@ -395,6 +438,8 @@ def run_stage(config: dict[str, Any], data: Path, out: Path, resume: bool) -> di
     layers = LayerTable.from_detector(detector)
     train_fullspectrum(
         train_events, val_events, layers, base, out, data_note=cfg.data_note,
+        data_sets={"train": describe_data_sets(data, cfg.train),
+                   "val": describe_data_sets(data, cfg.val)},
         progress=lambda msg: log.warning("%s", msg),
     )  # fmt: skip
     prov = json.loads((out / "provenance.json").read_text())
