@@ -15,7 +15,8 @@ from typing import Any, Protocol
 from tracklearn.edm import Event, TrackCandidates
 from tracklearn.registry import Registry
 
-__all__ = ["METHODS", "USE_FOR", "Factory", "Reconstructor", "register_method"]
+__all__ = ["METHODS", "NEEDS_TRACKML_GEOMETRY", "USE_FOR", "Factory", "Reconstructor",
+           "register_method"]  # fmt: skip
 
 
 class Reconstructor(Protocol):
@@ -32,13 +33,18 @@ METHODS: Registry[Factory] = Registry("reconstruction method")
 
 #: what each method is the right choice for (``tracklearn methods`` prints it)
 USE_FOR: dict[str, str] = {}
+#: methods that only run on events of the TrackML detector (they look up its modules)
+NEEDS_TRACKML_GEOMETRY: set[str] = set()
 
 
 def register_method(
-    name: str, description: str = "", use_for: str = ""
+    name: str, description: str = "", use_for: str = "", *, trackml_geometry: bool = False
 ) -> Callable[[Factory], Factory]:
     """Register ``factory`` under ``name`` (decorator); the description defaults to
-    the first line of its docstring; ``use_for`` says when to choose it."""
+    the first line of its docstring; ``use_for`` says when to choose it;
+    ``trackml_geometry``: it needs events of the TrackML detector (its modules)."""
     if use_for:
         USE_FOR[name] = use_for
+    if trackml_geometry:
+        NEEDS_TRACKML_GEOMETRY.add(name)
     return METHODS.register(name, description)

@@ -750,6 +750,7 @@ def resolve_ambiguity(
     "ckf",
     "Triplet seeds + combinatorial Kalman filter following and fit",
     use_for="the classical reference: fitted parameters with covariances, pT ≥ 1 GeV; slow",
+    trackml_geometry=True,
 )
 def make_ckf(config: dict[str, Any] | None) -> CKFReconstructor:
     """Build the CKF chain from a config mapping (see :class:`CKFConfig`)."""

@@ -181,6 +181,7 @@ class GNNReconstructor:
     "gnn",
     "Graph neural network: graph → filter → Interaction Network → tracks",
     use_for="studying or retraining the Exa.TrkX chain; pT ≥ 1 GeV, short luminous region",
+    trackml_geometry=True,  # the shipped model's module map knows only the TrackML modules
 )
 def make_gnn(config: dict[str, Any] | None) -> GNNReconstructor:
     """Build the gnn method from a config mapping (``model``: folder of a trained model)."""
