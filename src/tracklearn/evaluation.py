@@ -37,7 +37,6 @@ import numpy.typing as npt
 from tracklearn.edm import Event, TrackCandidates
 from tracklearn.errors import DataError
 from tracklearn.io import (
-    atomic_path,
     find_events,
     read_event,
     read_timing,
@@ -45,7 +44,7 @@ from tracklearn.io import (
     read_tracks_labelled,
     track_params_path,
 )
-from tracklearn.io.atomic import write_text_atomic
+from tracklearn.io.atomic import save_figure, write_text_atomic
 from tracklearn.io.outdir import prepare_out_dir
 from tracklearn.io.tracks import find_tracks_file, hits_digest
 from tracklearn.metrics import (
@@ -648,6 +647,5 @@ def _resolution_plots(out: Path, res: Residuals, summary: dict[str, Any]) -> lis
 
 
 def _save(fig: Any, path: Path) -> Path:
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120, format="png")
+    save_figure(fig, path, dpi=120)
     return path

@@ -83,7 +83,12 @@ def display_event(prefix: Path, out: Path, tracks_dir: Path | None) -> Path:
     coloured by match status when there are tracks and truth
     (:mod:`tracklearn.plotting.html` says what is drawn).
     """
-    from tracklearn.io import atomic_path, read_event, read_tracks, read_tracks_labelled
+    from tracklearn.io import (
+        read_event,
+        read_tracks,
+        read_tracks_labelled,
+        save_figure,
+    )
     from tracklearn.io.tracks import find_tracks_file
 
     suffix = out.suffix.lower()
@@ -118,8 +123,7 @@ def display_event(prefix: Path, out: Path, tracks_dir: Path | None) -> Path:
     fig = Figure(figsize=(13, 6.2), layout="constrained")
     ax_xy, ax_rz = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.6]})
     draw_event(ax_xy, ax_rz, event.hits, labels, title=f"event {event.event_id}: {what}")
-    with atomic_path(out) as tmp:
-        fig.savefig(tmp, dpi=130, format=suffix.lstrip("."))
+    save_figure(fig, out, dpi=130)
     return out
 
 

@@ -29,8 +29,8 @@ from pathlib import Path
 from tracklearn.edm import Particles
 from tracklearn.edm.detector import Detector
 from tracklearn.errors import DataError
-from tracklearn.io import atomic_path, event_id_from_prefix, find_events, read_event, read_table
-from tracklearn.io.atomic import write_text_atomic
+from tracklearn.io import event_id_from_prefix, find_events, read_event, read_table
+from tracklearn.io.atomic import save_figure, write_text_atomic
 from tracklearn.io.trackml import part_path
 from tracklearn.provenance import provenance
 from tracklearn.simulation.validation import (
@@ -326,8 +326,7 @@ def write_plots(result: ValidationResult, out: Path) -> list[Path]:
                 title = f"{n_sim} simulated vs {n_real} real events"
             ax.set_title(title, fontsize="small" if name.startswith("cluster_") else "medium")
             path = out / f"{name}.png"
-            with atomic_path(path) as tmp:
-                fig.savefig(tmp, dpi=100, format="png")
+            save_figure(fig, path, dpi=100)
         paths.append(path)
     return paths
 

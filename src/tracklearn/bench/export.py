@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from tracklearn.export.run import ExportConfig, UnitReport, export_model
-from tracklearn.io.atomic import atomic_path, write_text_atomic
+from tracklearn.io.atomic import save_figure, write_text_atomic
 from tracklearn.provenance import provenance
 
 log = logging.getLogger(__name__)
@@ -468,6 +468,5 @@ def _plots(folder: Path, scan: list[Throughput], rows: list[NetworkRow]) -> list
     ax.grid(alpha=0.3, which="both")
     ax.legend()
     path = folder / "throughput_batch.png"
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
+    save_figure(fig, path, dpi=110)
     return [path]

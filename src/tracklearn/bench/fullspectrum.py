@@ -34,7 +34,7 @@ import numpy.typing as npt
 from tracklearn.edm import Event, TrackCandidates
 from tracklearn.evaluation import evaluate_folder
 from tracklearn.io import find_events, read_event, read_tracks
-from tracklearn.io.atomic import atomic_path, write_text_atomic
+from tracklearn.io.atomic import save_figure, write_text_atomic
 from tracklearn.metrics import TargetSelection, evaluate_event, match_tracks, trackml_score
 from tracklearn.metrics.curves import clopper_pearson
 from tracklearn.metrics.truthfree import truth_free_efficiency
@@ -302,8 +302,7 @@ def _plots(out: Path, data: dict[str, Any]) -> list[str]:
         ax.grid(alpha=0.3)
     path = out / "fullspectrum" / "efficiency.png"
     path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
+    save_figure(fig, path, dpi=110)
     names.append("fullspectrum/efficiency.png")
     fig = Figure(figsize=(13, 3.8), layout="constrained")
     axes = fig.subplots(1, 4)
@@ -315,8 +314,7 @@ def _plots(out: Path, data: dict[str, Any]) -> list[str]:
                        "vr": "production radius [mm]"}[title])  # fmt: skip
         ax.set_ylabel("% of total weight lost")
     path = out / "fullspectrum" / "weight_lost.png"
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
+    save_figure(fig, path, dpi=110)
     names.append("fullspectrum/weight_lost.png")
     if data["time_vs_mu"]:
         fig = Figure(figsize=(5, 3.8), layout="constrained")
@@ -329,8 +327,7 @@ def _plots(out: Path, data: dict[str, Any]) -> list[str]:
         ax.set_ylabel("s per event (2 threads)")
         ax.grid(alpha=0.3)
         path = out / "fullspectrum" / "time_vs_mu.png"
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, dpi=110, format="png")
+        save_figure(fig, path, dpi=110)
         names.append("fullspectrum/time_vs_mu.png")
     return names
 

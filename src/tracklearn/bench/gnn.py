@@ -28,7 +28,7 @@ import numpy as np
 
 from tracklearn.graph.subgraph import edge_subgraph
 from tracklearn.io import find_events, read_event
-from tracklearn.io.atomic import write_text_atomic
+from tracklearn.io.atomic import save_figure, write_text_atomic
 from tracklearn.metrics.edges import edge_metrics
 from tracklearn.provenance import provenance
 
@@ -133,11 +133,9 @@ def efficiency_overlays(
 
 
 def _save_png(fig: Any, path: Path) -> Path:
-    from tracklearn.io.atomic import atomic_path
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120, format="png")
+    save_figure(fig, path, dpi=120)
     return path
 
 

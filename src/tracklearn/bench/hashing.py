@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from tracklearn.io.atomic import atomic_path, write_text_atomic
+from tracklearn.io.atomic import save_figure, write_text_atomic
 from tracklearn.provenance import provenance
 
 __all__ = ["HashingRow", "run_hashing_bench"]
@@ -302,8 +302,7 @@ def _plot(rows: Sequence[HashingRow], png: Path) -> None:
     axes[1].set_title("zoom")
     axes[0].legend(fontsize=7)
     fig.tight_layout()
-    with atomic_path(png) as tmp:
-        fig.savefig(tmp, dpi=120, format="png")
+    save_figure(fig, png, dpi=120)
     plt.close(fig)
 
 

@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tracklearn.classical.muon_roads import RoadTrigger
-from tracklearn.io.atomic import atomic_path, write_text_atomic
+from tracklearn.io.atomic import save_figure, write_text_atomic
 from tracklearn.metrics.muon_trigger import TriggerCounts, fake, matched, voxel_counts
 from tracklearn.provenance import provenance
 from tracklearn.report import markdown_table
@@ -330,6 +330,5 @@ def _plots(folder: Path, main: dict[str, MethodRun], display: MuonImages,
 
 
 def _save(fig: Any, path: Path) -> Path:
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
+    save_figure(fig, path, dpi=110)
     return path

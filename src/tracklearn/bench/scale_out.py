@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from tracklearn.io import find_events, write_event
-from tracklearn.io.atomic import atomic_path, write_text_atomic
+from tracklearn.io.atomic import save_figure, write_text_atomic
 from tracklearn.parallel import SchedulerSpec, run_tasks
 from tracklearn.parallel.outputs import STATE_FILE
 from tracklearn.parallel.reconstruct import reconstruct_events
@@ -445,8 +445,7 @@ def _plot_ddp(path: Path, curves: dict[str, list[float]]) -> None:
     ax.set_ylabel("train loss (mean over the epoch)")
     ax.set_title("Same model and global batch on 1 and 2 processes")
     ax.legend()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
+    save_figure(fig, path, dpi=110)
 
 
 def _plot_soak(path: Path, rss: list[float]) -> None:
@@ -459,8 +458,7 @@ def _plot_soak(path: Path, rss: list[float]) -> None:
     ax.set_ylabel("RSS of the process [MB]")
     ax.set_ylim(0, max(rss) * 1.15 if rss else 1)
     ax.set_title(f"Soak: {len(rss)} events in one run")
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
+    save_figure(fig, path, dpi=110)
 
 
 TP_KEYS = (

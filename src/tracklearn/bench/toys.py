@@ -37,7 +37,7 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
-from tracklearn.io.atomic import atomic_path, write_text_atomic
+from tracklearn.io.atomic import save_figure, write_text_atomic
 from tracklearn.metrics.toy import island_candidate_counts, seeded_accuracy
 from tracklearn.models.toy import SEEDED_MODELS, build_toy_model
 from tracklearn.provenance import provenance
@@ -486,8 +486,7 @@ def _plots(
         a.legend()
     paths.append(out_dir / "g2_efficiency_purity.png")
     for f, p in zip((fig, fig2, fig3), paths, strict=True):
-        with atomic_path(p) as tmp:
-            f.savefig(tmp, dpi=110, format="png")
+        save_figure(f, p, dpi=110)
     return paths
 
 

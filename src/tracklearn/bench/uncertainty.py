@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from tracklearn.io.atomic import atomic_path, write_text_atomic
+from tracklearn.io.atomic import save_figure, write_text_atomic
 from tracklearn.provenance import provenance
 
 __all__ = ["run_uncertainty_bench"]
@@ -82,8 +82,7 @@ def _w68(x: FloatArray) -> float:
 
 
 def _save(fig: Any, path: Path) -> Path:
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
+    save_figure(fig, path, dpi=110)
     return path
 
 

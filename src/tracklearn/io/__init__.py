@@ -1,7 +1,7 @@
 """File formats: TrackML CSV(.gz), detectors.csv, Parquet event store, ROOT events (uproot),
 tracks, track parameters."""
 
-from tracklearn.io.atomic import atomic_path, write_text_atomic
+from tracklearn.io.atomic import atomic_path, save_figure, write_text_atomic
 from tracklearn.io.parquet import store_event_ids, write_store
 from tracklearn.io.root import event_root_path, write_event_root
 from tracklearn.io.track_params import read_track_params, track_params_path, write_track_params
@@ -40,6 +40,7 @@ __all__ = [
     "read_track_params",
     "read_tracks",
     "read_tracks_labelled",
+    "save_figure",
     "store_event_ids",
     "track_params_path",
     "write_event",

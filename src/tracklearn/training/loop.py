@@ -46,7 +46,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tracklearn.config import first_difference
 from tracklearn.errors import ConfigError
-from tracklearn.io.atomic import atomic_path, write_text_atomic
+from tracklearn.io.atomic import atomic_path, save_figure, write_text_atomic
 from tracklearn.provenance import provenance
 from tracklearn.training import distributed as ddp
 
@@ -176,8 +176,7 @@ def _write_history(out: Path, history: History) -> None:
     ax_metric.set_xlabel("epoch")
     if metrics:
         ax_metric.legend()
-    with atomic_path(out / "curves.png") as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
+    save_figure(fig, out / "curves.png", dpi=110)
 
 
 def train(
