@@ -56,21 +56,10 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 )
 
 #: upward (or same-tier) imports not fixed yet, as (importing module, imported module)
-KNOWN_UPWARD: frozenset[tuple[str, str]] = frozenset(
-    {
-        # the embedding stage's training (run_embedding_stage) lives beside the
-        # builder; moving it to training/ removes this
-        ("tracklearn.graph.metric_learning", "tracklearn.training.loop"),
-    }
-)
+KNOWN_UPWARD: frozenset[tuple[str, str]] = frozenset()
 
 #: import cycles between modules not fixed yet (each as the sorted tuple of its modules)
-KNOWN_MODULE_CYCLES: frozenset[tuple[str, ...]] = frozenset(
-    {
-        ("tracklearn.bench.baselines", "tracklearn.bench.suites"),
-        ("tracklearn.parallel.dask_executor", "tracklearn.parallel.engine"),
-    }
-)
+KNOWN_MODULE_CYCLES: frozenset[tuple[str, ...]] = frozenset()
 
 
 def _module_name(path: Path, src: Path) -> str:

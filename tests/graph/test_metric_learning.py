@@ -11,7 +11,6 @@ import yaml
 
 from tracklearn.edm import Event
 from tracklearn.graph.metric_learning import (
-    EmbeddingStageConfig,
     MetricLearningConfig,
     MetricLearningGraphBuilder,
     hinge_loss,
@@ -20,6 +19,7 @@ from tracklearn.graph.metric_learning import (
     radius_pairs,
 )
 from tracklearn.models.embedding_mlp import EmbeddingMLP
+from tracklearn.training.embedding import EmbeddingStageConfig
 
 CONFIG = Path(__file__).parents[2] / "configs" / "gnn" / "embedding.yaml"
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from tracklearn.bench.events import simulated_events
 from tracklearn.datapaths import shared_data_dir
 from tracklearn.evaluation import evaluate_folder
 from tracklearn.io import find_events, write_event
@@ -61,8 +62,6 @@ def _generated(work: Path, particles: int, n_events: int, seed: int) -> Dataset:
 
 
 def _realistic(work: Path, detectors: Path, n_events: int, seed: int) -> Dataset:
-    from tracklearn.bench.suites import simulated_events
-
     folder = simulated_events(work, "trackml_mu200", 200, n_events, seed, detectors)
     return Dataset(
         "simulated TrackML, tt̄ + μ=200",

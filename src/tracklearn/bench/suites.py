@@ -34,6 +34,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from tracklearn.bench.events import simulated_events, training_events
 from tracklearn.datapaths import CHECKOUT, shared_data_dir
 from tracklearn.io import find_events
 
@@ -53,56 +54,6 @@ SUITES: tuple[str, ...] = (
     "uncertainty",
     "fullspectrum",
 )
-
-
-def simulated_events(
-    work: Path,
-    name: str,
-    pileup: float,
-    n: int,
-    seed: int,
-    geometry: Path,
-    sigma_z: float | None = None,
-) -> Path:
-    """``work/name``: ``n`` tt̄ + μ=``pileup`` events (noise scaled with μ), made once.
-
-    ``sigma_z`` [mm] changes the length of the luminous region (default 5.5 mm).
-    """
-    from tracklearn.parallel.simulate import simulate_to_disk
-
-    folder = work / name
-    if not folder.exists():
-        log.info("bench: simulating %s (%d events, μ=%g, seed %d)", name, n, pileup, seed)
-        simulate_to_disk(
-            detector="trackml",
-            n_events=n,
-            seed=seed,
-            out=folder,
-            fmt="csv",
-            geometry=geometry,
-            workers=2,
-            overrides={
-                "generator.pileup": pileup,
-                "digitisation.noise_hits": 17_630.0 * pileup / 200.0,
-                **({"generator.sigma_z": sigma_z} if sigma_z is not None else {}),
-            },
-            first_event_id=1000 * seed,
-        )
-    return folder
-
-
-def training_events(work: Path, geometry: Path, n: int) -> Path:
-    """``work/mu200_train_default``: the first ``n`` training events of the shipped ``gnn``
-    model (``scripts/train_default.sh``: tt̄ + μ=200, seed 101, ids from 1000), made once."""
-    from tracklearn.parallel.simulate import simulate_to_disk
-
-    folder = work / "mu200_train_default"
-    if not folder.exists():
-        log.info("bench: simulating %d training events of the default model (seed 101)", n)
-        simulate_to_disk(detector="trackml", n_events=n, seed=101, out=folder, fmt="csv",
-                         geometry=geometry, workers=2, overrides={"generator.pileup": 200.0},
-                         first_event_id=1000)  # fmt: skip
-    return folder
 
 
 def run_suites(

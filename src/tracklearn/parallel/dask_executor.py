@@ -23,15 +23,15 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from tracklearn.errors import ConfigError
-from tracklearn.parallel.engine import (
+from tracklearn.parallel.scheduler import SchedulerSpec, available_cores
+from tracklearn.parallel.tasks import (
     MAX_RETRIES,
     Job,
     Outcome,
-    _died_message,
+    died_message,
     execute,
     no_sigint,
 )
-from tracklearn.parallel.scheduler import SchedulerSpec, available_cores
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +168,7 @@ def run_on_dask(
                 if fut.status == "error":
                     exc = fut.exception()
                     if isinstance(exc, KilledWorker):
-                        finish(Outcome(item, None, _died_message(item, attempts), attempts))
+                        finish(Outcome(item, None, died_message(item, attempts), attempts))
                     else:
                         finish(
                             Outcome(item, None, f"{item}: {type(exc).__name__}: {exc}", attempts)

@@ -23,67 +23,30 @@ files), and :class:`RunInterrupted` says how many events were finished.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import signal
 import time
-import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import Any, Protocol
 
-from tracklearn.errors import RunInterrupted, TracklearnError
+from tracklearn.errors import RunInterrupted
 from tracklearn.parallel.scheduler import SchedulerSpec
+from tracklearn.parallel.tasks import (
+    MAX_RETRIES,
+    Job,
+    Outcome,
+    TaskResult,
+    died_message,
+    execute,
+    init_pool_worker,
+    no_sigint,
+)
+
+__all__ = ["MAX_RETRIES", "Job", "Outcome", "RunReport", "TaskResult", "execute", "no_sigint",
+           "run_tasks"]  # fmt: skip
 
 log = logging.getLogger(__name__)
-
-#: times an event is retried after the worker running it died (then it is reported failed)
-MAX_RETRIES = 3
-
-
-class Job(Protocol):
-    """Per-event work, picklable (sent to worker processes).
-
-    ``cache_key`` identifies the state ``setup`` builds: a worker that already
-    holds the state of an equal key reuses it (models are loaded once per worker).
-    """
-
-    @property
-    def cache_key(self) -> str: ...
-
-    def setup(self) -> Any: ...
-
-    def run(self, state: Any, item: str) -> Any: ...
-
-
-@dataclass(frozen=True)
-class TaskResult:
-    """What a worker sends back for one event."""
-
-    item: str
-    value: Any = None
-    error: str | None = None
-    pid: int = 0
-    #: the worker built the job's state for this task (first task of the worker)
-    set_up: bool = False
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """One event's final result after retries.
-
-    ``attempts`` counts the tries (1 when no worker died under it).
-    """
-
-    item: str
-    value: Any = None
-    error: str | None = None
-    attempts: int = 1
-    pid: int = 0
-    set_up: bool = False
 
 
 @dataclass
@@ -103,63 +66,6 @@ class RunReport:
     @property
     def retried(self) -> list[Outcome]:
         return [o for o in self.outcomes if o.attempts > 1]
-
-
-# ---------------------------------------------------------------- worker side
-
-#: the state of the last job set up in this process, by cache key
-_STATE: dict[str, Any] = {}
-
-
-def execute(job: Job, item: str) -> TaskResult:
-    """Run ``job`` on ``item`` in this process (setting it up on first use); never raises
-    for an event's own failure: the error is returned as one line."""
-    key = job.cache_key
-    set_up = key not in _STATE
-    try:
-        if set_up:
-            _STATE.clear()  # one job's state per worker: bounded memory
-            _STATE[key] = job.setup()
-        value = job.run(_STATE[key], item)
-        return TaskResult(item, value, None, os.getpid(), set_up)
-    except TracklearnError as exc:
-        return TaskResult(item, None, str(exc), os.getpid(), set_up)
-    except Exception as exc:  # a bug or an unexpected library error: one line, log the rest
-        log.debug("event %s failed:\n%s", item, traceback.format_exc())
-        msg = str(exc).strip().splitlines()
-        return TaskResult(
-            item,
-            None,
-            f"{item}: {type(exc).__name__}: {msg[0] if msg else ''}",
-            os.getpid(),
-            set_up,
-        )
-
-
-def _init_pool_worker() -> None:
-    """Pool workers leave Ctrl-C to the main process, which stops them, build their own
-    state (a forked worker must not count on its parent's), and use one OpenMP/BLAS
-    thread each (N workers on N cores; Dask's workers do the same)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _STATE.clear()
-    with contextlib.suppress(ImportError):
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(limits=1)
-
-
-@contextlib.contextmanager
-def no_sigint() -> Iterator[None]:
-    """Ignore further Ctrl-C while stopping (a second one must not leave orphans)."""
-    try:
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    except ValueError:  # not the main thread
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 # ---------------------------------------------------------------- executors
@@ -250,7 +156,7 @@ def _run_pool(
     while todo or suspects:
         pool = ProcessPoolExecutor(
             max_workers=workers,
-            initializer=_init_pool_worker,
+            initializer=init_pool_worker,
             max_tasks_per_child=1 if fresh else None,
         )
         running: dict[Future[TaskResult], str] = {}
@@ -285,18 +191,12 @@ def _run_pool(
         pool.shutdown(wait=True, cancel_futures=True)
         for item in lost:  # retry, or give up after MAX_RETRIES
             if attempts[item] > MAX_RETRIES:
-                finish(Outcome(item, None, _died_message(item, attempts[item]), attempts[item]))
+                finish(Outcome(item, None, died_message(item, attempts[item]), attempts[item]))
             else:
                 suspects.append(item)
         if suspects:
             log.warning("a worker process died; retrying %d event(s)", len(suspects))
     return sorted(seen_pids)
-
-
-def _died_message(item: str, attempts: int) -> str:
-    return (
-        f"{item}: the worker process died on each of {attempts} tries (killed, or out of memory?)"
-    )
 
 
 def _kill_pool(pool: ProcessPoolExecutor) -> None:

@@ -3,7 +3,7 @@
 They live here, not in ``graph``, so that ``graph`` never imports ``training.stages``.
 
 * ``module_map``: :func:`tracklearn.graph.module_map.run_module_map_stage`;
-* ``embedding``: :func:`tracklearn.graph.metric_learning.run_embedding_stage`.
+* ``embedding``: :func:`tracklearn.training.embedding.run_embedding_stage`.
 """
 
 from __future__ import annotations
@@ -35,6 +35,6 @@ def embedding_stage(
     config: dict[str, Any], data: Path, out: Path, resume: bool
 ) -> dict[str, float]:
     """Train the metric-learning hit embedding (see ``run_embedding_stage``)."""
-    from tracklearn.graph.metric_learning import run_embedding_stage
+    from tracklearn.training.embedding import run_embedding_stage
 
     return run_embedding_stage(config, data, out, resume)
