@@ -11,12 +11,11 @@ from tracklearn.building import (
     WalkthroughBuilder,
     clean_component_mask,
     join_units,
-    layer_code,
     make_track_builder,
     track_builder_names,
 )
 from tracklearn.building.selection import n_layers_per_track
-from tracklearn.edm import Graph
+from tracklearn.edm import Graph, layer_key
 from tracklearn.errors import DataError, UnknownNameError
 
 
@@ -121,7 +120,7 @@ def test_registry_builds_by_name_and_lists_valid_names() -> None:
 def test_layers_per_track_counts_overlaps_once() -> None:
     g = _graph(5, OVERLAP_EDGES)
     tracks = ComponentsBuilder(0.5, 1)(g, np.full(6, 0.9), 5)
-    codes = layer_code([8, 8, 8, 8, 13], [2, 4, 4, 6, 2])
+    codes = layer_key([8, 8, 8, 8, 13], [2, 4, 4, 6, 2])
     assert n_layers_per_track(tracks, codes).tolist() == [4]
     with pytest.raises(DataError, match="shape"):
         n_layers_per_track(tracks, codes[:3])

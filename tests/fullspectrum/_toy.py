@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tracklearn.edm import Event, Hits, Particles, Truth
-from tracklearn.fullspectrum.layers import LayerTable, layer_key
+from tracklearn.fullspectrum.layers import LayerTable, stored_layer_key
 
 #: barrel radii [mm] (volume 8, layers 2, 4, ...) and disk z [mm] (volume 9)
 RADII = (32.0, 72.0, 116.0, 172.0, 260.0, 360.0, 500.0, 660.0)
@@ -17,8 +17,9 @@ B_TESLA = 2.0
 def toy_table() -> LayerTable:
     """The toy detector's layers: 8 barrel cylinders, then 2 disks at positive z."""
     n_b, n_d = len(RADII), len(DISKS)
-    key = np.concatenate([layer_key(np.full(n_b, 8), 2 * np.arange(1, n_b + 1)),
-                          layer_key(np.full(n_d, 9), 2 * np.arange(1, n_d + 1))])  # fmt: skip
+    barrel_keys = stored_layer_key(np.full(n_b, 8), 2 * np.arange(1, n_b + 1))
+    disk_keys = stored_layer_key(np.full(n_d, 9), 2 * np.arange(1, n_d + 1))
+    key = np.concatenate([barrel_keys, disk_keys])
     barrel = np.array([True] * n_b + [False] * n_d)
     position = np.array(RADII + DISKS)
     t_min = np.array([-HALF_LENGTH] * n_b + [20.0] * n_d)

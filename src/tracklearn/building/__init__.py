@@ -6,7 +6,7 @@ of every hit in, track candidates (rows of the event's hits) out.  Builders are
 registered by name (:func:`make_track_builder`).  No torch here.
 """
 
-from tracklearn.building.base import TrackBuilder, labels_to_tracks, layer_code
+from tracklearn.building.base import TrackBuilder, labels_to_tracks
 from tracklearn.building.components import ComponentsBuilder, connected_component_labels
 from tracklearn.building.hybrid import HybridBuilder, clean_component_mask, join_units
 from tracklearn.building.registry import (
@@ -25,7 +25,6 @@ __all__ = [
     "connected_component_labels",
     "join_units",
     "labels_to_tracks",
-    "layer_code",
     "make_track_builder",
     "register_track_builder",
     "track_builder_names",

@@ -14,7 +14,7 @@ class TrackBuilder(Protocol):
     """Scored graph → track candidates.
 
     Shapes: ``scores`` (E,) in [0, 1], one per edge of ``graph``; ``layer``
-    (n_hits,) the detector layer of every hit of the event (:func:`layer_code`),
+    (n_hits,) the detector layer of every hit of the event (:func:`~tracklearn.edm.layer_key`),
     for builders that need it (others ignore it).
     """
 
@@ -25,17 +25,6 @@ class TrackBuilder(Protocol):
         n_hits: int,
         layer: npt.NDArray[np.int64] | None = None,
     ) -> TrackCandidates: ...
-
-
-def layer_code(volume_id: npt.ArrayLike, layer_id: npt.ArrayLike) -> npt.NDArray[np.int64]:
-    """One int64 per hit naming its detector layer, the ``(volume_id, layer_id)`` pair.
-
-    >>> layer_code([8, 8, 13], [2, 4, 2]).tolist() == [(8 << 32) | 2, (8 << 32) | 4, (13 << 32) | 2]
-    True
-    """
-    volume = np.asarray(volume_id, dtype=np.int64)
-    code: npt.NDArray[np.int64] = (volume << 32) | np.asarray(layer_id, dtype=np.int64)
-    return code
 
 
 def labels_to_tracks(

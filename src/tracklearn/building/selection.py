@@ -92,7 +92,7 @@ def n_layers_per_track(tracks: TrackCandidates, layer: npt.ArrayLike) -> npt.NDA
     """Number of distinct detector layers among each track's hits, shape (T,).
 
     ``layer`` is one code per hit of the event (shape (n_hits,); see
-    :func:`tracklearn.building.layer_code`); overlap hits on one layer count once.
+    :func:`tracklearn.edm.layer_key`); overlap hits on one layer count once.
 
     >>> tr = TrackCandidates(offsets=np.array([0, 3, 4]), hit_index=np.arange(4), n_hits=4)
     >>> n_layers_per_track(tr, [7, 7, 9, 7]).tolist()

@@ -35,7 +35,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
-from tracklearn.edm import Hits
+from tracklearn.edm import Hits, layer_key
 from tracklearn.geometry.coords import wrap_phi
 from tracklearn.geometry.field import TRACKML_FIELD, MagneticField
 from tracklearn.typing import FloatArray, IntArray
@@ -129,7 +129,7 @@ class Seeds:
 
 def layer_index(hits: Hits) -> IntArray:
     """A dense integer per (volume_id, layer_id) pair, shape (N,)."""
-    key = hits.volume_id.astype(np.int64) * 100_000 + hits.layer_id.astype(np.int64)
+    key = layer_key(hits.volume_id, hits.layer_id)
     return np.unique(key, return_inverse=True)[1].astype(np.int64).reshape(-1)
 
 

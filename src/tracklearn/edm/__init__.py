@@ -1,7 +1,7 @@
 """Event data model: frozen, validated struct-of-arrays tables (units in each docstring)."""
 
 from tracklearn.edm.buckets import Buckets
-from tracklearn.edm.detector import Detector, module_key
+from tracklearn.edm.detector import Detector, layer_key, module_key, split_layer_key
 from tracklearn.edm.event import Event
 from tracklearn.edm.graph import Graph
 from tracklearn.edm.hits import Cells, Hits
@@ -22,5 +22,7 @@ __all__ = [
     "TrackCandidates",
     "TrackParameters",
     "Truth",
+    "layer_key",
     "module_key",
+    "split_layer_key",
 ]

@@ -22,6 +22,26 @@ def module_key(
     return (v << 48) | (lay << 32) | mod
 
 
+def layer_key(volume_id: npt.ArrayLike, layer_id: npt.ArrayLike) -> npt.NDArray[np.int64]:
+    """Pack (volume, layer) into one int64 (``volume << 32 | layer``): the project's one
+    layer code, for grouping hits or modules by layer (:func:`split_layer_key` undoes it).
+
+    The layer is masked to 32 bits, so a negative ``layer_id`` (rejected when reading,
+    possible in memory) cannot spill into the volume bits and merge layers.
+
+    >>> layer_key([8, 8, 13], [2, 4, 2]).tolist() == [(8 << 32) | 2, (8 << 32) | 4, (13 << 32) | 2]
+    True
+    """
+    volume = np.asarray(volume_id, dtype=np.int64)
+    out: npt.NDArray[np.int64] = (volume << 32) | (np.asarray(layer_id, np.int64) & 0xFFFFFFFF)
+    return out
+
+
+def split_layer_key(key: int) -> tuple[int, int]:
+    """The (volume, layer) of a :func:`layer_key`."""
+    return int(key) >> 32, int(key) & 0xFFFFFFFF
+
+
 @dataclass(frozen=True, eq=False)
 class Detector(Table):
     """Planar modules of a tracker, one row per module.

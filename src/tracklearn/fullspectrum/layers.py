@@ -23,8 +23,12 @@ from tracklearn.errors import DataError
 from tracklearn.typing import FloatArray, IntArray
 
 
-def layer_key(volume_id: npt.ArrayLike, layer_id: npt.ArrayLike) -> IntArray:
-    """One int64 per (volume, layer) pair: ``volume · 1000 + layer`` (both ≥ 0)."""
+def stored_layer_key(volume_id: npt.ArrayLike, layer_id: npt.ArrayLike) -> IntArray:
+    """The layer key a model folder stores (``layers.npz``): ``volume · 1000 + layer``.
+
+    Part of the shipped model's file format, so it is kept as trained; everything else
+    groups layers with :func:`tracklearn.edm.layer_key`.
+    """
     return np.asarray(volume_id, np.int64) * 1000 + np.asarray(layer_id, np.int64)
 
 
@@ -46,7 +50,7 @@ class LayerTable:
     Attributes
     ----------
     key : int64, shape (L,)
-        ``layer_key(volume, layer)``, increasing.
+        ``stored_layer_key(volume, layer)``, increasing.
     barrel : bool, shape (L,)
         True for a cylinder (position = radius), False for a disk (position = z).
     position : float64, shape (L,)
@@ -92,7 +96,7 @@ class LayerTable:
         The extent adds each module's largest half-size to its centre, so it
         bounds the active area from outside.
         """
-        key = layer_key(detector.volume_id, detector.layer_id)
+        key = stored_layer_key(detector.volume_id, detector.layer_id)
         keys, inv = np.unique(key, return_inverse=True)
         r = np.hypot(detector.cx, detector.cy)
         z = detector.cz
@@ -124,7 +128,7 @@ class LayerTable:
 
         Raises :class:`DataError` naming the first unknown (volume, layer) pair.
         """
-        key = layer_key(hits.volume_id, hits.layer_id)
+        key = stored_layer_key(hits.volume_id, hits.layer_id)
         pos = np.searchsorted(self.key, key)
         pos_c = np.minimum(pos, len(self.key) - 1)
         bad = self.key[pos_c] != key

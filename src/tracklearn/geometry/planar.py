@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from tracklearn.edm.detector import Detector
+from tracklearn.edm.detector import Detector, layer_key
 from tracklearn.geometry.coords import wrap_phi
 from tracklearn.typing import FloatArray, IntArray
 
@@ -102,7 +102,7 @@ class ModuleLookup:
         """Build the lookup; ``margin`` [mm] widens every module's footprint."""
         if len(detector) == 0:
             raise ValueError("detector has no modules")
-        key = detector.volume_id.astype(np.int64) * 100_000 + detector.layer_id
+        key = layer_key(detector.volume_id, detector.layer_id)
         uniq, module_layer = np.unique(key, return_inverse=True)
         n_layers = len(uniq)
         pts = module_outline(detector)

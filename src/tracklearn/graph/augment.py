@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.spatial import cKDTree
 
-from tracklearn.edm.detector import Detector, module_key
+from tracklearn.edm.detector import Detector, layer_key, module_key, split_layer_key
 from tracklearn.typing import FloatArray, IntArray
 
 __all__ = ["ModuleLocator"]
@@ -51,7 +51,7 @@ class ModuleLocator:
             axis=1,
         )
         self._minhu, self._maxhu, self._hv = d.module_minhu, d.module_maxhu, d.module_hv
-        layer_code = d.volume_id.astype(np.int64) * 1000 + d.layer_id
+        layer_code = layer_key(d.volume_id, d.layer_id)
         self._trees: dict[int, tuple[cKDTree, IntArray]] = {}
         for code in np.unique(layer_code):
             rows = np.flatnonzero(layer_code == code).astype(np.int64)
@@ -61,18 +61,17 @@ class ModuleLocator:
         mean_z = {c: float(self._centre[r, 2].mean()) for c, (_, r) in self._trees.items()}
         self._mirror: dict[int, int] = {}
         for c, zc in mean_z.items():
-            vol = c // 1000
+            vol = split_layer_key(c)[0]
             same_vol_spread = abs(zc) < 50.0  # mm: a barrel layer is centred on z = 0
             if same_vol_spread:
                 self._mirror[c] = c
                 continue
-            others = [o for o in mean_z if o // 1000 != vol and mean_z[o] * zc < 0]
+            others = [o for o in mean_z if split_layer_key(o)[0] != vol and mean_z[o] * zc < 0]
             self._mirror[c] = min(others, key=lambda o: abs(mean_z[o] + zc))
 
     def mirror_layer(self, volume_id: int, layer_id: int) -> tuple[int, int]:
         """The (volume, layer) that z → −z maps a layer to."""
-        c = self._mirror[int(volume_id) * 1000 + int(layer_id)]
-        return c // 1000, c % 1000
+        return split_layer_key(self._mirror[int(layer_key(volume_id, layer_id))])
 
     def locate(
         self, volume_id: npt.ArrayLike, layer_id: npt.ArrayLike, xyz: FloatArray
@@ -91,7 +90,7 @@ class ModuleLocator:
         numpy.ndarray
             int64 module keys (:func:`~tracklearn.edm.detector.module_key`), ``(K,)``.
         """
-        code = np.asarray(volume_id, np.int64) * 1000 + np.asarray(layer_id, np.int64)
+        code = layer_key(volume_id, layer_id)
         out = np.full(len(code), -1, dtype=np.int64)
         for c in np.unique(code):
             sel = np.flatnonzero(code == c)
@@ -134,8 +133,7 @@ class ModuleLocator:
         lay = np.asarray(layer_id, np.int64)
         if reflect:
             moved[:, 2] = -moved[:, 2]
-            code = vol * 1000 + lay
-            uniq, inv = np.unique(code, return_inverse=True)
+            uniq, inv = np.unique(layer_key(vol, lay), return_inverse=True)
             mapped = np.array([self._mirror[int(u)] for u in uniq], dtype=np.int64)[inv]
-            vol, lay = mapped // 1000, mapped % 1000
+            vol, lay = mapped >> 32, mapped & 0xFFFFFFFF
         return self.locate(vol, lay, moved)

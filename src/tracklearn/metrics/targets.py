@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
-from tracklearn.edm import Event
+from tracklearn.edm import Event, layer_key
 from tracklearn.errors import DataError
 
 __all__ = ["TargetSelection", "n_layers_per_particle", "particle_eta", "target_mask"]
@@ -69,10 +69,7 @@ def n_layers_per_particle(event: Event) -> npt.NDArray[np.int64]:
     prow = order[np.searchsorted(particle_ids[order], pid[real])]
     # Number the layers 0..L-1, then encode (particle row, layer) as one int64
     # so that np.unique removes repeated hits on the same layer.
-    volume = event.hits.volume_id[real].astype(np.int64)
-    # mask to 32 bits: a (rejected at reading, but possible in memory) negative layer_id
-    # would otherwise sign-extend into the volume bits and merge layers
-    layer = (volume << 32) | (event.hits.layer_id[real].astype(np.int64) & 0xFFFFFFFF)
+    layer = layer_key(event.hits.volume_id[real], event.hits.layer_id[real])
     layer_code, layer_inv = np.unique(layer, return_inverse=True)
     pairs = np.unique(prow.astype(np.int64) * len(layer_code) + layer_inv)
     return np.bincount(pairs // len(layer_code), minlength=n_particles).astype(np.int64)

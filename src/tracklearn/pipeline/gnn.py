@@ -33,10 +33,10 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from tracklearn.building import TrackBuilder, layer_code, make_track_builder
+from tracklearn.building import TrackBuilder, make_track_builder
 from tracklearn.building.selection import estimate_pt, n_layers_per_track, select_tracks
 from tracklearn.datapaths import DEFAULT_MODEL
-from tracklearn.edm import Event, ScoredEdges, TrackCandidates
+from tracklearn.edm import Event, ScoredEdges, TrackCandidates, layer_key
 from tracklearn.errors import ConfigError
 from tracklearn.graph.builders import make_builder
 from tracklearn.graph.subgraph import edge_subgraph
@@ -160,7 +160,7 @@ class GNNReconstructor:
         else:
             scores = self.classifier.scores(graph) if graph.n_edges else np.zeros(0, np.float32)
         log.debug("event %d: %d nodes, %d edges", event.event_id, graph.n_nodes, graph.n_edges)
-        layer = layer_code(event.hits.volume_id, event.hits.layer_id)
+        layer = layer_key(event.hits.volume_id, event.hits.layer_id)
         build_scores = scores
         if std is not None and cfg.max_score_std is not None:  # uncertain edges are not used
             build_scores = np.where(std > cfg.max_score_std, 0.0, scores).astype(np.float32)
