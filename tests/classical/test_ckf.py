@@ -50,12 +50,9 @@ def _gun_event(eta: np.ndarray, pt: np.ndarray, phi: np.ndarray, seed: int) -> E
     from types import SimpleNamespace
 
     from tracklearn.geometry.planar import ModuleLookup
+    from tracklearn.io.trackml import load_detector
     from tracklearn.simulation.pythia import GeneratedParticles
-    from tracklearn.simulation.realistic import (
-        RealisticConfig,
-        load_detector,
-        simulate_from_particles,
-    )
+    from tracklearn.simulation.realistic import RealisticConfig, simulate_from_particles
 
     cfg = RealisticConfig().model_copy(deep=True)
     cfg = RealisticConfig.model_validate(

@@ -33,7 +33,7 @@ from tracklearn.simulation.propagation import (
 
 @pytest.fixture(scope="module")
 def lookup(shared_data: Path) -> ModuleLookup:
-    from tracklearn.simulation.realistic import load_detector
+    from tracklearn.io.trackml import load_detector
 
     return ModuleLookup.build(load_detector(None))
 

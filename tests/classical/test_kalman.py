@@ -77,7 +77,7 @@ def test_noiseless_helices_are_recovered_to_numerical_precision() -> None:
 
 @pytest.fixture(scope="module")
 def trackml_lookup(shared_data: object) -> ModuleLookup:
-    from tracklearn.simulation.realistic import load_detector
+    from tracklearn.io.trackml import load_detector
 
     return ModuleLookup.build(load_detector(None))
 

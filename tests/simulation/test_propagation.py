@@ -90,7 +90,7 @@ def test_multiple_scattering_matches_highland() -> None:
     lookup = ModuleLookup.build(det)
     n, p = 20000, 1.0
     cfg = PropagationConfig(energy_loss=False, nuclear_interactions=False)
-    from tracklearn.simulation.propagation import MaterialConfig
+    from tracklearn.geometry.material import MaterialConfig
 
     mat = MaterialConfig(x0_mm={8: 50.0})  # 1 mm / 50 mm = 2 % X0 per plane
     c, _ = propagate(
@@ -109,7 +109,7 @@ def test_nuclear_interactions_stop_hadrons_at_the_expected_rate() -> None:
         [50.0 + 10 * i for i in range(10)], half_u=500.0, half_v=500.0, thickness=1.0
     )
     lookup = ModuleLookup.build(det)
-    from tracklearn.simulation.propagation import MaterialConfig
+    from tracklearn.geometry.material import MaterialConfig
 
     mat = MaterialConfig(default_lambda_mm=20.0)
     cfg = PropagationConfig(multiple_scattering=False, energy_loss=False)

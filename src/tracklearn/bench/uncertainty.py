@@ -259,10 +259,10 @@ def _kalman_section(
     from tracklearn.classical.kalman import KalmanConfig
     from tracklearn.edm import TrackCandidates
     from tracklearn.geometry.field import TRACKML_SOLENOID_FIELD
+    from tracklearn.geometry.material import MaterialConfig
     from tracklearn.io import read_event
     from tracklearn.metrics.calibration import chi2_coverage, pull_coverage_summary
     from tracklearn.metrics.resolution import Residuals, track_residuals
-    from tracklearn.simulation.propagation import MaterialConfig
 
     def summarise(res: Residuals) -> dict[str, Any]:
         pulls = res.pull

@@ -229,7 +229,7 @@ class CKFReconstructor:
     ) -> None:
         self.config = config or CKFConfig()
         if detector is None:
-            from tracklearn.simulation.realistic import load_detector
+            from tracklearn.io.trackml import load_detector
 
             path = Path(self.config.detector_path) if self.config.detector_path else None
             detector = load_detector(path)

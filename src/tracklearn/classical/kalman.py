@@ -45,7 +45,7 @@ Material
 Every measurement module is a thin scatterer: after the update on a surface
 the covariance of ``(φ, θ)`` grows by the Highland width ``θ0²`` for the
 module's ``x/X0`` (thickness / effective radiation length of its volume, the
-:class:`~tracklearn.simulation.propagation.MaterialConfig` the simulator
+:class:`~tracklearn.geometry.material.MaterialConfig` the simulator
 uses, divided by the cosine of the incidence angle): ``σ²(θ) += θ0²``,
 ``σ²(φ) += θ0² / sin²θ``.  Energy loss is neglected (≲ 0.3 % at 1 GeV).
 
@@ -71,7 +71,7 @@ from tracklearn.edm import Detector
 from tracklearn.errors import TracklearnError
 from tracklearn.geometry.coords import wrap_phi
 from tracklearn.geometry.field import MagneticField
-from tracklearn.simulation.propagation import MaterialConfig
+from tracklearn.geometry.material import MaterialConfig
 from tracklearn.typing import BoolArray, FloatArray, IntArray
 from tracklearn.units import C_LIGHT_GEV_PER_T_MM
 

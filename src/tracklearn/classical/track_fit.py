@@ -103,7 +103,7 @@ class TrackFitter:
         detector_path: str | Path | None = None,
     ) -> None:
         if detector is None:
-            from tracklearn.simulation.realistic import load_detector
+            from tracklearn.io.trackml import load_detector
 
             detector = load_detector(Path(detector_path) if detector_path else None)
         self.detector = detector

@@ -25,9 +25,10 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
+from tracklearn.datapaths import shared_data_dir
 from tracklearn.edm import Detector, Event, Hits, Truth
 from tracklearn.edm._table import Table
-from tracklearn.errors import DataError
+from tracklearn.errors import ConfigError, DataError
 from tracklearn.io.atomic import atomic_path
 from tracklearn.io.event_parts import PARTS, STORE_MARKER, event_prefix_name
 
@@ -369,3 +370,19 @@ def read_store_event(store: str | Path, event_id: int) -> Event:
     if not is_store(store):
         raise DataError(store / STORE_MARKER, "no such file (not a tracklearn Parquet store)")
     return read_event(store / event_prefix_name(event_id), parts=tuple(PARTS))
+
+
+def default_detector_path() -> Path:
+    """``<shared data>/trackml/detectors.csv.gz`` (TrackML geometry, not shipped)."""
+    return shared_data_dir() / "trackml" / "detectors.csv.gz"
+
+
+def load_detector(path: str | Path | None) -> Detector:
+    """The TrackML geometry from ``path`` (default :func:`default_detector_path`)."""
+    p = Path(path) if path is not None else default_detector_path()
+    if not p.exists():
+        raise ConfigError(
+            f"{p}: detector geometry not found; pass --geometry PATH/detectors.csv(.gz) "
+            "(the TrackML detectors.csv is not shipped with tracklearn)"
+        )
+    return read_detector(p)

@@ -79,7 +79,8 @@ def simulate_to_disk(
             first_event_id=first_event_id,
             on_done=on_done,
         )
-    from tracklearn.simulation.realistic import RealisticConfig, default_detector_path
+    from tracklearn.io.trackml import default_detector_path
+    from tracklearn.simulation.realistic import RealisticConfig
 
     raw = merge_config(config or {}, nested_overrides(overrides or {}))
     rcfg = validate(RealisticConfig, raw, "simulation config")

@@ -31,6 +31,7 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
 from tracklearn.geometry.coords import perpendicular_basis
+from tracklearn.geometry.material import MaterialConfig
 from tracklearn.geometry.planar import ModuleLookup, inside_bounds
 from tracklearn.typing import BoolArray, FloatArray, IntArray
 from tracklearn.units import C_LIGHT_GEV_PER_T_MM
@@ -43,43 +44,6 @@ class MagneticField(Protocol):
     def __call__(
         self, x: FloatArray, y: FloatArray, z: FloatArray
     ) -> tuple[FloatArray, FloatArray, FloatArray]: ...
-
-
-class MaterialConfig(BaseModel):
-    """Material seen by a particle crossing one module, per volume id.
-
-    ``x0_mm`` is an *effective* radiation length [mm] for the module including
-    its services, so that ``thickness / x0`` is the module's fraction of a
-    radiation length at normal incidence; likewise ``lambda_mm`` is the
-    effective nuclear interaction length [mm].  Volumes not listed use the
-    ``default_*`` values.
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    # effective X0 per volume, tuned so that the polar-angle change between
-    # consecutive true hits (θ₀·p, 0.5 < p < 5 GeV) matches the real event in
-    # the barrels and pixel endcaps (scripts/check_material.py prints the
-    # comparison), now in the short-strip endcaps (12, 14) too: their real
-    # change is 1.7x what 2 % X0 per module gives (supports and services between
-    # the disks, which are not modelled, count as module material); without it
-    # the Kalman fit's q/p pulls of forward tracks on the real event were ~2 wide
-    x0_mm: dict[int, float] = Field(
-        default_factory=lambda: {
-            7: 10.0,
-            8: 16.5,
-            9: 10.0,
-            12: 4.3,
-            13: 15.0,
-            14: 4.3,
-            16: 17.5,
-            17: 16.5,
-            18: 17.5,
-        }
-    )
-    lambda_mm: dict[int, float] = Field(default_factory=dict)
-    default_x0_mm: float = Field(12.5, gt=0)
-    default_lambda_mm: float = Field(15.0, gt=0)
 
 
 class PropagationConfig(BaseModel):

@@ -25,17 +25,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
-from tracklearn.datapaths import shared_data_dir
 from tracklearn.edm import Cells, Event, Hits, Particles, Truth
 from tracklearn.edm.detector import Detector
-from tracklearn.errors import ConfigError
 from tracklearn.geometry.field import TRACKML_FIELD, UniformField
 from tracklearn.geometry.planar import ModuleLookup
 from tracklearn.simulation.digitisation import DigitisationConfig, Digits, digitise, noise
@@ -79,11 +76,6 @@ def particle_name(pdg: int) -> str:
         return str(Particle.from_pdgid(int(pdg)).name)
     except (ParticleNotFound, InvalidParticle, ValueError):
         return f"pdg {int(pdg)}"
-
-
-def default_detector_path() -> Path:
-    """``<shared data>/trackml/detectors.csv.gz`` (TrackML geometry, not shipped)."""
-    return shared_data_dir() / "trackml" / "detectors.csv.gz"
 
 
 class FieldConfig(BaseModel):
@@ -331,16 +323,3 @@ def _assemble(
         cells=cells,
         source=f"simulated TrackML-like event {event_id}",
     )
-
-
-def load_detector(path: str | Path | None) -> Detector:
-    """The TrackML geometry from ``path`` (default :func:`default_detector_path`)."""
-    from tracklearn.io.trackml import read_detector
-
-    p = Path(path) if path is not None else default_detector_path()
-    if not p.exists():
-        raise ConfigError(
-            f"{p}: detector geometry not found; pass --geometry PATH/detectors.csv(.gz) "
-            "(the TrackML detectors.csv is not shipped with tracklearn)"
-        )
-    return read_detector(p)

@@ -182,11 +182,8 @@ class RealisticJob:
         return json.dumps([self.config_json, self.geometry, self.verbose])
 
     def setup(self) -> Any:
-        from tracklearn.simulation.realistic import (
-            RealisticConfig,
-            RealisticSimulator,
-            load_detector,
-        )
+        from tracklearn.io.trackml import load_detector
+        from tracklearn.simulation.realistic import RealisticConfig, RealisticSimulator
 
         cfg = RealisticConfig.model_validate_json(self.config_json)
         return RealisticSimulator(cfg, load_detector(self.geometry), verbose=self.verbose)
