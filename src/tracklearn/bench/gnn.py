@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from tracklearn.graph.subgraph import edge_subgraph
+from tracklearn.graph.subgraph import edge_subgraph, filter_edges
 from tracklearn.io import find_events, read_event
 from tracklearn.io.atomic import save_figure, write_text_atomic
 from tracklearn.metrics.edges import edge_metrics
@@ -69,7 +69,7 @@ def stage_edge_metrics(events: Sequence[Path], model: Path | None = None) -> dic
         g = reco.graph_builder(event)
         stages = [("graph", g)]
         if reco.filter is not None:
-            g = edge_subgraph(g, reco.filter.scores(g) >= reco.filter.threshold)
+            g = filter_edges(g, reco.filter)
             stages.append(("filter", g))
         s = reco.classifier.scores(g)
         stages.append(("classifier", edge_subgraph(g, s >= reco.classifier.threshold)))

@@ -332,14 +332,14 @@ def _gnn_units(folder: Path, data: Path | None, options: DataOptions) -> list[Ex
     cal = None if options.calibration is None else graphs_of(options.calibration)
     n_calibration = options.n_calibration
     if spec.get("filter"):
-        from tracklearn.graph.subgraph import edge_subgraph
+        from tracklearn.graph.subgraph import filter_edges
         from tracklearn.models.edge_model import EdgeModel
 
         attach_edge_data(units[0], graphs, n_calibration, cal)
         filt = EdgeModel.load(folder / spec["filter"])
-        graphs = [edge_subgraph(g, filt.scores(g) >= filt.threshold) for g in graphs]
+        graphs = [filter_edges(g, filt) for g in graphs]
         if cal is not None:
-            cal = [edge_subgraph(g, filt.scores(g) >= filt.threshold) for g in cal]
+            cal = [filter_edges(g, filt) for g in cal]
     attach_edge_data(units[-1], graphs, n_calibration, cal)
     return units
 

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import numpy as np
 import numpy.typing as npt
 
 from tracklearn.edm import Graph
+
+__all__ = ["EdgeScorer", "edge_subgraph", "filter_edges"]
+
+
+class EdgeScorer(Protocol):
+    """A network that scores edges with a cut (the edge filter, its ONNX twin)."""
+
+    threshold: float
+
+    def scores(self, graph: Graph) -> npt.NDArray[np.float32]: ...
 
 
 def edge_subgraph(graph: Graph, keep: npt.NDArray[np.bool_]) -> Graph:
@@ -29,3 +41,11 @@ def edge_subgraph(graph: Graph, keep: npt.NDArray[np.bool_]) -> Graph:
         y=None if graph.y is None else graph.y[keep],
         event_id=graph.event_id,
     )
+
+
+def filter_edges(graph: Graph, scorer: EdgeScorer) -> Graph:
+    """The edges ``scorer`` keeps (score ≥ its threshold): the filter stage of the gnn chain,
+    written once for inference, training, export and the benchmarks."""
+    if graph.n_edges == 0:
+        return graph
+    return edge_subgraph(graph, scorer.scores(graph) >= scorer.threshold)

@@ -39,7 +39,7 @@ from tracklearn.datapaths import DEFAULT_MODEL
 from tracklearn.edm import Event, ScoredEdges, TrackCandidates, layer_key
 from tracklearn.errors import ConfigError
 from tracklearn.graph.builders import make_builder
-from tracklearn.graph.subgraph import edge_subgraph
+from tracklearn.graph.subgraph import filter_edges
 from tracklearn.methods import register_method
 
 log = logging.getLogger(__name__)
@@ -149,8 +149,8 @@ class GNNReconstructor:
 
     def __call__(self, event: Event) -> TrackCandidates:
         graph = self.graph_builder(event)
-        if self.filter is not None and graph.n_edges:
-            graph = edge_subgraph(graph, self.filter.scores(graph) >= self.filter.threshold)
+        if self.filter is not None:
+            graph = filter_edges(graph, self.filter)
         cfg = self.config
         std: np.ndarray | None = None
         if cfg.mc_samples:

@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from tracklearn.building import track_builder_names
 from tracklearn.config import validate
 from tracklearn.edm import Graph
-from tracklearn.graph.subgraph import edge_subgraph
+from tracklearn.graph.subgraph import filter_edges
 from tracklearn.io.atomic import atomic_path, write_text_atomic
 from tracklearn.metrics.edges import label_metrics
 from tracklearn.models.adapter import GraphTensors, to_numpy, to_tensors
@@ -298,7 +298,7 @@ def bundle_builder_files(builder_config: dict[str, Any], out: Path) -> dict[str,
 
 
 def _apply_filter(graphs: list[Graph], flt: EdgeModel) -> list[Graph]:
-    return [edge_subgraph(g, flt.scores(g) >= flt.threshold) for g in graphs]
+    return [filter_edges(g, flt) for g in graphs]
 
 
 @register_stage(
