@@ -308,35 +308,34 @@ def _edge_data(unit: ExportUnit, data: Path | None, options: DataOptions) -> Non
 
 
 def _gnn_units(folder: Path, data: Path | None, options: DataOptions) -> list[ExportUnit]:
-    spec = _read_json(folder / "pipeline.json")
+    from tracklearn.building.spec import GNNPipelineSpec
+
+    spec = GNNPipelineSpec.load(folder)
     units = []
-    if spec.get("filter"):
-        units.append(_model_json_unit(folder / spec["filter"], spec["filter"]))
-    classifier = _model_json_unit(folder / spec.get("classifier", "."), spec.get("classifier", "."))
+    if spec.filter:
+        units.append(_model_json_unit(folder / spec.filter, spec.filter))
+    classifier = _model_json_unit(folder / spec.classifier, spec.classifier)
     classifier.copy_files = ("model.json", "weights.pt", "pipeline.json", "provenance.json",
                              "module_map.npz", "module_map.json")  # fmt: skip
     units.append(classifier)
     if data is None:
         return units
-    builder_config = dict(spec.get("builder_config") or {})
-    for key in ("path", "checkpoint"):  # files bundled with the model are relative to it
-        if key in builder_config and not Path(builder_config[key]).is_absolute():
-            builder_config[key] = str(folder / builder_config[key])
+    builder_config = spec.builder_config_in(folder)
     label_pt_min = _read_json(folder / "model.json").get("data", {}).get("label_pt_min")
 
     def graphs_of(events: Path) -> list[Graph]:
-        return event_graphs(events, spec["builder"], builder_config, label_pt_min,
+        return event_graphs(events, spec.builder, builder_config, label_pt_min,
                             limit=options.n_eval or 3)  # fmt: skip
 
     graphs = graphs_of(data)
     cal = None if options.calibration is None else graphs_of(options.calibration)
     n_calibration = options.n_calibration
-    if spec.get("filter"):
+    if spec.filter:
         from tracklearn.graph.subgraph import filter_edges
         from tracklearn.models.edge_model import EdgeModel
 
         attach_edge_data(units[0], graphs, n_calibration, cal)
-        filt = EdgeModel.load(folder / spec["filter"])
+        filt = EdgeModel.load(folder / spec.filter)
         graphs = [filter_edges(g, filt) for g in graphs]
         if cal is not None:
             cal = [filter_edges(g, filt) for g in cal]

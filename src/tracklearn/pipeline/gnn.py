@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tracklearn.building import TrackBuilder, make_track_builder
 from tracklearn.building.selection import estimate_pt, n_layers_per_track, select_tracks
+from tracklearn.building.spec import GNNPipelineSpec
 from tracklearn.datapaths import DEFAULT_MODEL
 from tracklearn.edm import Event, ScoredEdges, TrackCandidates, layer_key
 from tracklearn.errors import ConfigError
@@ -96,44 +97,36 @@ class GNNReconstructor:
         self.config = config
         folder = Path(config.model) if config.model else DEFAULT_MODEL
         spec_path = folder / "pipeline.json"
-        if not spec_path.exists():
-            raise ConfigError(f"{folder}: not a gnn model folder (no pipeline.json)")
-        spec: dict[str, Any] = json.loads(spec_path.read_text())
+        spec = GNNPipelineSpec.load(folder)
         self.folder = folder
-        builder_config = dict(spec.get("builder_config") or {})
-        for key in ("path", "checkpoint"):  # files bundled with the model are relative to it
-            if key in builder_config and not Path(builder_config[key]).is_absolute():
-                builder_config[key] = str(folder / builder_config[key])
-        self.graph_builder = make_builder(spec["builder"], builder_config)
-        self.filter = load(folder / spec["filter"]) if spec.get("filter") else None
-        self.classifier = load(folder / spec.get("classifier", "."))
-        build = spec.get("building", {})
+        self.graph_builder = make_builder(spec.builder, spec.builder_config_in(folder))
+        self.filter = load(folder / spec.filter) if spec.filter else None
+        self.classifier = load(folder / spec.classifier)
+        build = spec.building
         threshold = next(
             t
-            for t in (config.threshold, build.get("threshold"), self.classifier.threshold)
+            for t in (config.threshold, build.threshold, self.classifier.threshold)
             if t is not None
         )
-        min_hits = config.min_hits or int(build.get("min_hits", 3))
-        method = config.building or build.get("method", "walkthrough")
+        min_hits = config.min_hits or build.min_hits
+        method = config.building or build.method
         settings: dict[str, Any] = {"threshold": threshold, "min_hits": min_hits}
-        same_method = method == build.get("method", "walkthrough")
+        same_method = method == build.method
         for key in ("extend_threshold", "extend_min_layers"):  # hybrid only
             value = getattr(config, key)
             if value is None and same_method:  # the spec's settings go with its method
-                value = build.get(key)
+                value = getattr(build, key)
             if value is not None:
                 settings[key] = value
         try:
             self.track_builder: TrackBuilder = make_track_builder(method, **settings)
         except TypeError as exc:
             raise ConfigError(f"{spec_path}: building {method!r}: {exc}") from None
-        self.min_layers = (
-            config.min_layers if config.min_layers is not None else build.get("min_layers")
-        )
-        self.pt_min = config.pt_min if config.pt_min is not None else build.get("pt_min")
-        self.bz = float(build.get("bz", 2.0))
+        self.min_layers = config.min_layers if config.min_layers is not None else build.min_layers
+        self.pt_min = config.pt_min if config.pt_min is not None else build.pt_min
+        self.bz = build.bz
         if config.backend == "onnxruntime":  # the export keeps the classifier's model.json
-            classifier_json = folder / spec.get("classifier", ".") / "model.json"
+            classifier_json = folder / spec.classifier / "model.json"
             meta = json.loads(classifier_json.read_text()) if classifier_json.exists() else {}
             self.label_pt_min = meta.get("data", {}).get("label_pt_min")
         else:

@@ -18,7 +18,6 @@ decision threshold on the validation events and write a model folder
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,9 +26,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import torch
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from tracklearn.building import track_builder_names
+from tracklearn.building.spec import BuildingSpec, GNNPipelineSpec
 from tracklearn.config import validate
 from tracklearn.edm import Graph
 from tracklearn.graph.subgraph import filter_edges
@@ -60,34 +59,6 @@ class ModelSpec(BaseModel):
 
     name: str
     kwargs: dict[str, Any] = Field(default_factory=dict)
-
-
-class BuildingSpec(BaseModel):
-    """Track building used by the ``gnn`` method with this classifier."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    method: str = "walkthrough"  # a registered track builder (tracklearn.building)
-    min_hits: int = Field(3, ge=1)
-    threshold: float | None = Field(None, ge=0, le=1)  # edge-score cut; None: the max-F1 one
-    # hybrid builder: edges joining chains need this score (None: the threshold)
-    extend_threshold: float | None = Field(None, ge=0, le=1)
-    # hybrid builder: below the threshold only chains spanning this many layers grow
-    extend_min_layers: int | None = Field(None, ge=0)
-    # keep candidates crossing at least this many detector layers (None: keep all)
-    min_layers: int | None = Field(None, ge=0)
-    # GeV: drop candidates whose circle-fit pT is below this (None: keep all); see
-    # tracklearn.building.selection
-    pt_min: float | None = Field(None, ge=0)
-    bz: float = Field(2.0, gt=0)  # T: field used for that pT estimate
-
-    @field_validator("method")
-    @classmethod
-    def _known_method(cls, name: str) -> str:
-        if name not in track_builder_names():
-            valid = ", ".join(track_builder_names())
-            raise ValueError(f"unknown track building method {name!r}; valid: {valid}")
-        return name
 
 
 class FilterStageConfig(BaseModel):
@@ -345,12 +316,12 @@ def train_edge_classifier(
     EdgeModel(model, cfg.model.name, cfg.model.kwargs, thr, info).save(out)
     if flt is not None:
         flt.save(out / "filter")  # the model folder is self-contained
-    pipeline = {
-        "builder": cfg.data.builder,
-        "builder_config": bundle_builder_files(cfg.data.builder_config, out),
-        "filter": "filter" if flt is not None else None,
-        "classifier": ".",
-        "building": cfg.building.model_dump(mode="json"),
-    }
-    write_text_atomic(out / "pipeline.json", json.dumps(pipeline, indent=2))
+    pipeline = GNNPipelineSpec(
+        builder=cfg.data.builder,
+        builder_config=bundle_builder_files(cfg.data.builder_config, out),
+        filter="filter" if flt is not None else None,
+        classifier=".",
+        building=cfg.building,
+    )
+    write_text_atomic(out / "pipeline.json", pipeline.model_dump_json(indent=2) + "\n")
     return {"threshold": thr, **metrics}
