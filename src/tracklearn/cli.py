@@ -458,8 +458,9 @@ def bench(
     suite: Annotated[
         list[str] | None,
         typer.Option(
-            help="Suites to run (repeatable): simulation, baselines, graphs, gnn, classical, "
-            "toys, hashing, scale-out, muon-trigger, export, uncertainty, fullspectrum. "
+            help="Suites to run (repeatable): simulation, simulation-validation, baselines, "
+            "graphs, gnn, classical, toys, hashing, scale-out, muon-trigger, export, "
+            "uncertainty, fullspectrum. "
             "Default: simulation and baselines."
         ),
     ] = None,

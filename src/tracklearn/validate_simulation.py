@@ -232,6 +232,8 @@ def run_validation(
     table: str | Path | None = None,
     notes: Iterable[str] = (),
     on_event: Callable[[], None] | None = None,
+    command: str = "tracklearn validate-simulation",
+    sim_label: str | None = None,
 ) -> ValidationReport:
     """Compare the simulated events with the real ones and write the report.
 
@@ -249,6 +251,10 @@ def run_validation(
         Known limitations of the simulation, listed in the report.
     on_event
         Called after each event is read (progress).
+    command
+        What wrote the report (its first line names it, the date and the git revision).
+    sim_label
+        How the report names the simulated events (default: their folder).
 
     Returns
     -------
@@ -281,7 +287,7 @@ def run_validation(
     }
     json_path = out / JSON_NAME
     write_text_atomic(json_path, json.dumps(doc, indent=1, allow_nan=False))
-    text = markdown(result, inputs, plots)
+    text = markdown(result, inputs, plots, command=command, sim_label=sim_label)
     md_paths = [out / MD_NAME, *([] if table is None else [Path(table)])]
     for p in md_paths:
         write_text_atomic(p, text)
@@ -368,13 +374,24 @@ def _cells(row: ValidationRow) -> tuple[str, ...]:
     )
 
 
-def markdown(result: ValidationResult, inputs: ValidationInputs, plots: Sequence[Path]) -> str:
+def markdown(
+    result: ValidationResult,
+    inputs: ValidationInputs,
+    plots: Sequence[Path],
+    *,
+    command: str = "tracklearn validate-simulation",
+    sim_label: str | None = None,
+) -> str:
     """The report: table, definitions, notes and plot list as Markdown."""
     n = result.n_events
+    prov = provenance()
     lines = [
         "# Simulation validation against real TrackML data",
         "",
-        f"Simulated: {n['sim_hits']} events from `{inputs.sim_dir}`. "
+        f"Written by `{command}` on {str(prov['created_utc'])[:10]} (tracklearn "
+        f"{prov['tracklearn_version']}, git {prov['git_revision']}).",
+        "",
+        f"Simulated: {n['sim_hits']} events from {sim_label or f'`{inputs.sim_dir}`'}. "
         f"Real: {n['real_hits']} full events with hits (`hits_only`) for hit-level rows, "
         f"{n['real_particles']} particle lists (`hits_only` + `particles_only`) for "
         f"particle-level rows, from `{inputs.real_dir}`"

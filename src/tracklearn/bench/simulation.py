@@ -1,4 +1,5 @@
-"""``tracklearn bench``: speed and memory of the realistic simulator.
+"""``tracklearn bench``: speed and memory of the realistic simulator, and its validation
+against the real data (suite ``simulation-validation``).
 
 Each configuration runs ``tracklearn simulate --detector trackml`` in a fresh
 process, so the peak RSS is that run's (``os.wait4`` of the child).  Per-event
@@ -9,6 +10,7 @@ Pythia's initialisation); the wall time includes initialisation.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -22,6 +24,8 @@ import numpy as np
 from tracklearn.io.atomic import write_text_atomic
 from tracklearn.provenance import provenance
 from tracklearn.report import markdown_table
+
+log = logging.getLogger(__name__)
 
 
 def _run(args: list[str]) -> tuple[float, float]:
@@ -90,3 +94,38 @@ def run_simulation_bench(out: Path, *, quick: bool = False, geometry: Path | Non
     path = out / ("simulation-quick.md" if quick else "simulation.md")
     write_text_atomic(path, text)
     return path
+
+
+#: the validation sample: events, seed and the simulation config (``make validate-simulation``)
+VALIDATION_EVENTS, VALIDATION_SEED = 20, 2026
+
+
+def run_validation_bench(out: Path, work: Path, *, quick: bool, data: Path, geometry: Path) -> Path:
+    """``tracklearn bench --suite simulation-validation``: simulate the validation sample and
+    compare it with the real data; writes ``out/simulation-validation.md`` and the folder
+    ``out/simulation-validation/`` (PNGs, ``validation.json``). The known limitations listed
+    under the table come from ``configs/simulation/validation-notes.yaml``."""
+    from tracklearn.config import load_yaml
+    from tracklearn.datapaths import CHECKOUT
+    from tracklearn.parallel.simulate import simulate_to_disk
+    from tracklearn.validate_simulation import find_inputs, run_validation
+
+    configs = CHECKOUT / "configs" / "simulation"
+    n = 2 if quick else VALIDATION_EVENTS
+    events = work / "simulation-validation"
+    if not events.exists():
+        log.info("bench: simulating %d validation events (seed %d)", n, VALIDATION_SEED)
+        simulate_to_disk(detector="trackml", n_events=n, seed=VALIDATION_SEED, out=events,
+                         fmt="csv", config=load_yaml(configs / "trackml.yaml"),
+                         geometry=geometry, workers=2)  # fmt: skip
+    notes = load_yaml(configs / "validation-notes.yaml").get("notes", [])
+    label = (
+        f"`tracklearn simulate --detector trackml --config configs/simulation/trackml.yaml "
+        f"--events {n} --seed {VALIDATION_SEED}`"
+    )
+    table = out / "simulation-validation.md"
+    run_validation(find_inputs(events, data / "trackml"), out / "simulation-validation",
+                   table=table, notes=[str(x) for x in notes],
+                   command="tracklearn bench --suite simulation-validation",
+                   sim_label=label)  # fmt: skip
+    return table

@@ -3,6 +3,8 @@
 Suites (each writes its own table under ``benchmarks/results/``):
 
 * ``simulation``: speed and memory of the realistic simulator (``simulation.md``);
+* ``simulation-validation``: simulated vs real TrackML data, with floors
+  (``simulation-validation.md``; the notes come from ``configs/simulation/validation-notes.yaml``);
 * ``baselines``: every registered method on generated and real events (``baselines.md``);
 * ``graphs``: graph builders on held-out simulated μ=200 events (``graph-construction.md``);
 * ``gnn``: the shipped ``gnn`` model next to ``dbscan``, the real event and the
@@ -42,6 +44,7 @@ log = logging.getLogger(__name__)
 
 SUITES: tuple[str, ...] = (
     "simulation",
+    "simulation-validation",
     "baselines",
     "graphs",
     "gnn",
@@ -76,6 +79,12 @@ def run_suites(
                 from tracklearn.bench.simulation import run_simulation_bench
 
                 written.append(run_simulation_bench(out, quick=quick, geometry=geometry))
+            elif suite == "simulation-validation" and geometry.exists():
+                from tracklearn.bench.simulation import run_validation_bench
+
+                written.append(
+                    run_validation_bench(out, work, quick=quick, data=root, geometry=geometry)
+                )
             elif suite == "baselines":
                 from tracklearn.bench.baselines import run_baselines_bench
 
