@@ -39,6 +39,11 @@ def test_lookup_on_the_real_geometry_finds_every_real_hit_module(shared_data: Pa
     lookup = ModuleLookup.build(det)
     assert lookup.n_layers == 48
     assert int(lookup.is_barrel.sum()) == 10  # 4 pixel + 4 short-strip + 2 long-strip
+    # each layer names its real (volume, layer) pair, in (volume, layer) order
+    pairs = sorted(set(zip(det.volume_id.tolist(), det.layer_id.tolist(), strict=True)))
+    named = zip(lookup.layer_volume.tolist(), lookup.layer_layer.tolist(), strict=True)
+    assert list(named) == pairs
+    assert lookup.layer_volume[lookup.module_layer].tolist() == det.volume_id.tolist()
     hits = pd.read_csv(shared_data / "trackml" / "event000000001-hits.csv.gz")
     module = det.module_index(hits.volume_id, hits.layer_id, hits.module_id)
     q, m = lookup.candidates(

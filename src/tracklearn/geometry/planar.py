@@ -164,8 +164,8 @@ class ModuleLookup:
         np.cumsum(np.bincount(cell, minlength=n_cells), out=offsets[1:])
         return cls(
             detector=detector,
-            layer_volume=(uniq // 100_000).astype(np.int64),
-            layer_layer=(uniq % 100_000).astype(np.int64),
+            layer_volume=(uniq >> 32).astype(np.int64),
+            layer_layer=(uniq & 0xFFFFFFFF).astype(np.int64),
             is_barrel=is_barrel,
             env_lo=env_lo,
             env_hi=env_hi,
