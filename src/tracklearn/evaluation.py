@@ -333,12 +333,7 @@ def _report_html(result: EvaluationResult, targets: TargetSelection) -> str:
             ],
         )
     ]
-    if result.resolution is not None:
-        sections.append(("Track parameters (resolution.json)", resolution_lines(result.resolution)))
-    if result.calibration is not None:
-        sections.append(
-            ("Edge-score calibration (calibration.json)", calibration_lines(result.calibration))
-        )
+    sections += _report_sections(result)
     return report_html(
         title=f"tracklearn evaluate: {n} event{'' if n == 1 else 's'}",
         rows=result.table_rows(),
@@ -571,13 +566,22 @@ def summary_markdown(result: EvaluationResult) -> str:
     lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
     for r in rows:
         lines.append("| " + " | ".join(_cell(r.get(k, "")) for k in keys) + " |")
-    if result.resolution is not None:
-        lines += ["", "Track parameters (resolution.json):", ""]
-        lines += [f"- {line}" for line in resolution_lines(result.resolution)]
-    if result.calibration is not None:
-        lines += ["", "Edge-score calibration (calibration.json):", ""]
-        lines += [f"- {line}" for line in calibration_lines(result.calibration)]
+    for title, items in _report_sections(result):
+        lines += ["", f"{title}:", ""]
+        lines += [f"- {line}" for line in items]
     return "\n".join(lines) + "\n"
+
+
+def _report_sections(result: EvaluationResult) -> list[tuple[str, list[str]]]:
+    """The optional report sections (resolution, calibration) of summary.md and report.html."""
+    sections = []
+    if result.resolution is not None:
+        sections.append(("Track parameters (resolution.json)", resolution_lines(result.resolution)))
+    if result.calibration is not None:
+        sections.append(
+            ("Edge-score calibration (calibration.json)", calibration_lines(result.calibration))
+        )
+    return sections
 
 
 def _cell(v: Any) -> str:

@@ -21,7 +21,7 @@ import resource
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -55,11 +55,15 @@ class BuilderSpec:
         :class:`~tracklearn.graph.module_map.ModuleMapConfig` (the map is learned
         from the training events inside the benchmark); for ``metric_learning``
         ``checkpoint`` and optional overrides.
+    shown
+        The settings as the report prints them (default: ``settings`` as JSON), e.g.
+        a checkpoint made in the run's scratch folder rather than its path.
     """
 
     label: str
     kind: str
     settings: dict[str, Any]
+    shown: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,8 +103,8 @@ def default_specs(embedding_checkpoint: Path | None = None) -> list[BuilderSpec]
     return specs
 
 
-def _embedding_spec(checkpoint: Path) -> BuilderSpec:
-    return BuilderSpec("metric learning", "metric_learning", {"checkpoint": str(checkpoint)})
+def _embedding_spec(checkpoint: Path, shown: str | None = None) -> BuilderSpec:
+    return BuilderSpec("metric learning", "metric_learning", {"checkpoint": str(checkpoint)}, shown)
 
 
 def _run_one(
@@ -162,7 +166,7 @@ def _run_one(
         time_per_event_s=elapsed / n,
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
         n_events=len(test),
-        settings=json.dumps(spec.settings, sort_keys=True, default=str),
+        settings=spec.shown or json.dumps(spec.settings, sort_keys=True, default=str),
     )
 
 
@@ -242,7 +246,6 @@ def run_graph_suite(
     is added after them.
     """
     from tracklearn.config import load_yaml
-    from tracklearn.io.trackml import find_events
     from tracklearn.training.stages import run_stage
 
     config = load_yaml(embedding_config)
@@ -264,16 +267,10 @@ def run_graph_suite(
         "construction. Same-layer segments (overlapping modules) are only reachable by the "
         "module map and the embedding."
     )
-    checkpoint = emb / "best.pt"
-    run_specs = [*(default_specs() if specs is None else specs), _embedding_spec(checkpoint)]
-    rows = run_graph_bench(train_dir, test_dir, out, run_specs, detector=detector, notes=notes)
-    # the checkpoint lived in the run's scratch folder: say so instead of naming the path
-    shown = [
-        replace(r, settings=r.settings.replace(str(checkpoint), "trained in this run"))
-        for r in rows
-    ]
-    n_train = len(find_events([train_dir]))
-    write_markdown(shown, out, train_dir=train_dir, test_dir=test_dir, n_train=n_train, notes=notes)
+    # the checkpoint lives in the run's scratch folder: the report says so, not its path
+    embedding = _embedding_spec(emb / "best.pt", shown='{"checkpoint": "trained in this run"}')
+    run_specs = [*(default_specs() if specs is None else specs), embedding]
+    run_graph_bench(train_dir, test_dir, out, run_specs, detector=detector, notes=notes)
     return out
 
 
