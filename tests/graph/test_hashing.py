@@ -21,6 +21,7 @@ from tracklearn.graph.hashing import (
     learned_features,
     lsh_codes,
     make_bucket_builder,
+    query_first,
 )
 from tracklearn.graph.registry import make_builder
 from tracklearn.graph.similarity import (
@@ -49,6 +50,28 @@ def test_exact_index_returns_the_true_neighbours(index: str) -> None:
     want = brute_force_knn(pts.astype(np.float64), 7)
     assert np.array_equal(np.sort(got, axis=1), np.sort(want, axis=1))
     assert np.array_equal(got[:, 0], np.arange(300))  # each point is its own nearest
+
+
+def test_duplicate_points_still_list_their_own_row_first() -> None:
+    rng = np.random.default_rng(6)
+    base = rng.uniform(0, 1, (200, 3)).astype(np.float32)
+    pts = np.concatenate([base, base[:50]])  # rows 200-249 sit on rows 0-49
+    got = knn(pts, 6, "kdtree")
+    assert np.array_equal(got[:, 0], np.arange(250))
+    want = brute_force_knn(pts.astype(np.float64), 6)
+    d = np.linalg.norm(pts[:, None] - pts[None], axis=2)
+    # same distances row by row (ties may be listed in any order), each row sorted
+    dg = np.take_along_axis(d, got, axis=1)
+    assert np.allclose(dg, np.take_along_axis(d, want, axis=1))
+    assert np.all(np.diff(dg, axis=1) >= 0)
+    assert all(len(set(r)) == 6 for r in got)
+
+
+def test_query_first_puts_a_missing_point_first_and_drops_the_farthest() -> None:
+    table = np.array([[0, 5, 6], [2, 1, 7], [3, 8, 9], [4, -1, 2]])
+    got = query_first(table)
+    assert got.tolist() == [[0, 5, 6], [1, 2, 7], [2, 3, 8], [4, -1, 2]]
+    assert table[1, 0] == 2  # the input is not changed
 
 
 @pytest.mark.parametrize(

@@ -70,6 +70,7 @@ __all__ = [
     "learned_features",
     "lsh_codes",
     "make_bucket_builder",
+    "query_first",
 ]
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,8 @@ DEFAULT_EMBEDDING: Path = Path(__file__).resolve().parents[1] / "data" / "hashin
 
 #: ``index(points, k) -> neighbours``: the ``k`` nearest points of every point.
 #: Shapes: ``points`` ``(N, D)`` float32 → ``(N, k)`` int64 rows of ``points`` (nearest
-#: first, a point usually first in its own row; -1 where fewer were found).
+#: first, a point usually first in its own row -- not always with duplicates, which
+#: :func:`query_first` mends; -1 where fewer were found).
 KnnIndex = Callable[[Float32Array, int], IntArray]
 
 
@@ -271,6 +273,41 @@ def get_index(name: str, **settings: Any) -> KnnIndex:
     return factory(cfg_cls(**settings))
 
 
+def query_first(neighbours: npt.ArrayLike) -> IntArray:
+    """The neighbour table with every row's own point in column 0.
+
+    An index lists a point's duplicates (other points at distance 0) in any
+    order, so a point is not always first in its own row.  Where it is listed
+    later it swaps places with column 0 (both at distance 0, so the row stays
+    sorted by distance); where it is missing (an approximate index) it is put
+    first and the row's farthest neighbour drops out.  Rows with ``-1`` are left
+    as they are.  :meth:`~tracklearn.edm.Buckets.from_neighbours` then takes the
+    table as it stands instead of deduplicating every row.
+
+    Shapes
+    ------
+    ``(N, k)`` int → ``(N, k)`` int64 (a copy where rows change).
+    """
+    nn = np.asarray(neighbours, dtype=np.int64)
+    if nn.ndim != 2 or nn.shape[1] == 0:
+        return nn
+    rows = np.arange(len(nn), dtype=np.int64)
+    bad = np.flatnonzero((nn[:, 0] != rows) & (nn >= 0).all(axis=1))
+    if not len(bad):
+        return nn
+    nn = nn.copy()
+    sub, own = nn[bad], rows[bad]
+    at = sub == own[:, None]
+    listed = at.any(axis=1)
+    j = at.argmax(axis=1)
+    i = np.flatnonzero(listed)
+    sub[i, j[i]] = sub[i, 0]
+    sub[~listed, 1:] = sub[~listed, :-1]
+    sub[:, 0] = own
+    nn[bad] = sub
+    return nn
+
+
 def knn(points: npt.ArrayLike, k: int, index: str = "exact", **settings: Any) -> IntArray:
     """``k`` nearest neighbours of every point (itself included) with index ``index``.
 
@@ -282,7 +319,7 @@ def knn(points: npt.ArrayLike, k: int, index: str = "exact", **settings: Any) ->
     k = min(k, len(pts))
     if k < 1:
         return np.zeros((len(pts), 0), dtype=np.int64)
-    return get_index(index, **settings)(pts, k)
+    return query_first(get_index(index, **settings)(pts, k))
 
 
 # --------------------------------------------------------------------------- spaces
@@ -472,7 +509,8 @@ class BucketBuilder:
         return np.ascontiguousarray(self.space(event), dtype=np.float32)
 
     def neighbours(self, points: Float32Array) -> IntArray:
-        """Neighbour table of the points, shape ``(N, min(k, N))``."""
+        """Neighbour table of the points, shape ``(N, min(k, N))``, each row's own
+        point first (:func:`query_first`)."""
         k = min(self.config.k, len(points))
         if k < 1:
             return np.zeros((len(points), 0), dtype=np.int64)
@@ -480,7 +518,7 @@ class BucketBuilder:
         old = faiss.omp_get_max_threads()
         faiss.omp_set_num_threads(self.config.threads)
         try:
-            return self.index(points, k)
+            return query_first(self.index(points, k))
         finally:
             faiss.omp_set_num_threads(old)
 
