@@ -31,3 +31,7 @@ def test_hashing_bench_writes_the_table(tmp_path: Path) -> None:
     rows = json.loads((tmp_path / "out" / "hashing.json").read_text())["rows"]
     assert {r["space"] for r in rows} == {"helix", "learned"}
     assert all(0.0 <= r["efficiency"] <= 1.0 for r in rows)
+    for r in rows:  # the beam-line / displaced split adds up to the efficiency
+        df = r["displaced_fraction"]
+        parts = r["efficiency_beamline"] * (1 - df) + (r["efficiency_displaced"] * df if df else 0)
+        assert abs(parts - r["efficiency"]) < 1e-9
