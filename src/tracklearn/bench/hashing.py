@@ -367,9 +367,10 @@ def _markdown(
         f"Written by `tracklearn bench --suite hashing` (`tracklearn.bench.hashing`) on "
         f"{_dt.date.today().isoformat()} (tracklearn {prov['tracklearn_version']}, git "
         f"{prov['git_revision']}). {n_test} held-out simulated tt̄ + μ=200 events "
-        f"(`{test_dir}`, seed 2); the first {n_train} training events (`{train_dir}`, seed 1) "
-        "train the pair classifier. Every hit queries its k nearest neighbours; its bucket is "
-        "itself and those neighbours.",
+        f"(`{Path(test_dir).name}`: `tracklearn simulate --detector trackml --pileup 200 "
+        f"--seed 2`); the first {n_train} training events (`{Path(train_dir).name}`, seed 1) "
+        "train the pair classifier; the bench's scratch folder holds both. Every hit queries "
+        "its k nearest neighbours; its bucket is itself and those neighbours.",
         "",
         "Definitions (`tracklearn.metrics.buckets`): **efficiency** = target particles "
         "(pT ≥ 1 GeV, |η| ≤ 4, ≥ 5 layers) with ≥ 4 of their hits in one bucket; **pure** "
