@@ -1,11 +1,15 @@
-"""Every number in the README's tables comes from a results file (issue 17: no hand edits).
+"""Every number in the README's tables and prose comes from a results file (issue 17: no
+hand edits).
 
 A table cell that is a number (optionally bold, with a ``%`` sign, thousands commas or
 a Unicode minus) must equal, to the digits the README prints, a number written in the
 results file the README names last before the table in the same section (e.g.
 ``benchmarks/results/fullspectrum.md``; with its ``.json`` and plots folder), or in any
 file of ``benchmarks/results`` when the section names none (or that number × 100 for
-a percentage).
+a percentage). A measured number in the prose (a decimal, a percentage, a time, a size, a
+factor or a count with thousands commas) is either inside a generated block or written in
+the results file its paragraph names (any results file when it names none), unless the
+short allow-list below says why it is not a measurement.
 """
 
 from __future__ import annotations
@@ -15,7 +19,10 @@ import math
 import re
 from pathlib import Path
 
+import pytest
+
 from tracklearn.bench.readme import BLOCK, BLOCKS, update_readme
+from tracklearn.errors import DataError
 
 ROOT = Path(__file__).resolve().parents[1]
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
@@ -128,3 +135,257 @@ def test_readme_generator_follows_the_results_file(tmp_path: Path) -> None:
     (results / "fullspectrum.json").write_text(json.dumps(doc))
     assert update_readme(readme, results, check=True) == ["fullspectrum-results"]
     assert "0.945" in readme.read_text()  # --check writes nothing
+
+
+# --- prose ------------------------------------------------------------------------------
+
+#: a number in running text, with its unit when it has one
+PROSE_NUMBER = re.compile(
+    r"(?<![\w.\-/:=])[±+−-]?(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?(?:e-\d+)?)(?![\w.]*\d)"
+    r"(\s?(?:%|×(?!\s?\d)|ms\b|µs\b|min\b|s\b|MB\b|GB\b|kB\b|KB\b))?"
+)
+
+#: the unit after the upper end of a range (``10–30 %``, ``0.85–0.99``)
+RANGE_UNIT = re.compile(r"\s?(?:–|…|-|/| / )\s?[+−-]?[\d.,]+(\s?(?:%|ms\b|s\b|MB\b))")
+
+#: shipped models whose ``provenance.json`` a paragraph may cite as its results file
+PROVENANCE = [
+    ROOT / "src" / "tracklearn" / "fullspectrum" / "default" / "provenance.json",
+    ROOT / "src" / "tracklearn" / "models" / "muon_trigger" / "provenance.json",
+]
+
+#: README sections left out of the prose check
+EXCLUDED_SECTIONS = {
+    # being rewritten (issue 17); its numbers get their generated block with the rewrite.
+    # Its table is still checked by test_every_readme_table_number_is_in_a_results_file.
+    "## Hashing buckets and similarity learning",
+}
+
+#: numbers in the prose that are not measurements of a results file: (a phrase of the
+#: README holding them, why). A number is allowed when it lies inside such a phrase.
+ALLOWED = [
+    ("Python 3.11", "a version"),
+    ("2 min 38 s from a fresh clone", "`make demo` timed by hand, dated in the sentence"),
+    (
+        "14 min on 2\ncores shared with other jobs, 2026-12-03",
+        "`make train-default` timed by hand, dated",
+    ),
+    ("31 min on 2 shared cores, 2026-11-25", "`make train-gnn` timed by hand, dated"),
+    ("the real 5 % TrackML event", "the name of the real event (a 5 % subsample)"),
+    ("pT down to\n0.1 GeV", "the design target of the method"),
+    ("σz ≈ 5.5 mm", "the Kaggle luminous region (simulation config and validation notes)"),
+    (
+        "99.8 % of the training\n   events' weight",
+        "config: seed_coverage 0.998 (`configs/fullspectrum/train.yaml`)",
+    ),
+    ("at most 0.2 % of the training weight", "config: seed_loss 0.002"),
+    ("**learned error model** (68 %", "the definition of the window (a 68 % width)"),
+    ("(pT ≥ 0.1 GeV, d0 ≤ 2 mm)", "config: primary-pass cuts"),
+    ("(pT ≥ 0.2 GeV, d0 ≤ 50 mm, |z0| ≤ 300 mm)", "config: displaced-pass cuts"),
+    ("σz = 5.5 mm", "config: training-event luminous region"),
+    ("376 kB", "size of the shipped model folder's files (not a benchmark)"),
+    (
+        "14 min\n(9.4 of them training)",
+        "`make train-default` timed by hand; `train_seconds` of provenance.json is 563 s",
+    ),
+    ("pT > 0.1 GeV and\n  |η| < 4", "the generator cuts of the real particle lists"),
+    ("18,728 planar", "the number of modules in the TrackML geometry file"),
+    (
+        "2.0 T at the\n  centre",
+        "the field map's parameters (`tracklearn.geometry.field`, fitted "
+        "by `scripts/derive_field_map.py`), not a benchmark",
+    ),
+    ("1.60 T on the axis at z = −2 m, 1.42 T at +2 m", "the field map's parameters"),
+    (
+        "within 0.03 T of the data",
+        "the field map's fit quality (`scripts/derive_field_map.py`; also in `uncertainty.md`)",
+    ),
+    ("smeared by 10 %", "simulation config"),
+    (
+        "tan θ_L = 0.12 in the pixels and short strips, 0.08 in the",
+        "simulation config (Lorentz angles)",
+    ),
+    (
+        "(+0.018, −0.030, −0.028 mm",
+        "simulation config (Lorentz shifts, fitted by `scripts/fit_cluster_shapes.py`)",
+    ),
+    ("68 % / 95 % intervals", "definitions"),
+    ("1 T m", "muon-chamber config"),
+    ("95 % layer efficiency", "muon-chamber config"),
+    ("probability ≥\n  0.5", "the CNN's threshold (config)"),
+    ("10,000 fresh images per epoch", "training config"),
+    ("random factor\n  0.5–3", "training config"),
+    ("55 KB", "size of the shipped muon CNN's weights file (not a benchmark)"),
+    (
+        "more than 60 % of the muon's voxels (TP/P > 0.6), *fake* when at most 60 %",
+        "the metric's definition",
+    ),
+    ("1e-5 · max(1, |torch|)", "the export's tolerance (config)"),
+    ("(1e-4, scaled alike", "the export's tolerance (config)"),
+    ("within 1e-5 on fixed inputs", "the export's tolerance (config)"),
+    (
+        "24 points of edge efficiency in a development run",
+        "a one-off development measurement that no suite repeats",
+    ),
+    ("about 5 MB before the hits", "the size of the embedded plotly.js"),
+    (
+        "±10 %, mean hits per\n  particle ±10 %, every pT bin in 0.1–10 GeV ±20 %",
+        "the validation floors (config)",
+    ),
+    ("> 50 % of\n  the track's hits and the track holds > 50 %", "the TrackML score's definition"),
+    ("exactly 1.0", "the TrackML score's definition"),
+    ("tolerance 1e-5", "the DDP test's stated tolerance"),
+]
+
+
+def _prose_paragraphs(text: str) -> list[tuple[str, str]]:
+    """(section heading, paragraph text) of the README's prose: no fenced code, no
+    generated block, no table row, no heading; inline code, link targets and HTML comments
+    removed after the paragraph's cited results files are read."""
+    text = BLOCK.sub("", text)
+    out: list[tuple[str, str]] = []
+    section, para, fenced = "", [], False
+
+    def flush() -> None:
+        if para:
+            out.append((section, "\n".join(para)))
+            para.clear()
+
+    for line in text.splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+            flush()
+            continue
+        if fenced:
+            continue
+        if line.startswith("#"):
+            flush()
+            section = line.strip()
+            continue
+        if not line.strip() or line.startswith("|") or line.startswith("<!--"):
+            flush()
+            continue
+        para.append(line)
+    flush()
+    return out
+
+
+def _sources(paragraph: str, names: set[str]) -> list[str]:
+    """The results files a text names (``gnn.md``, ``provenance.json``)."""
+    found = [n for n in re.findall(r"([\w.-]+)\.md\b", paragraph) if n in names]
+    if "provenance.json" in paragraph:
+        found.append("provenance")
+    return found
+
+
+def readme_prose_numbers(text: str, names: set[str]) -> list[tuple[str, str, bool, list[str]]]:
+    """(number as printed, its paragraph, is a percentage, results files the paragraph
+    names) for every measured-looking number of the prose outside the allow-list."""
+    out = []
+    paragraphs = _prose_paragraphs(text)
+    for section, para in paragraphs:
+        if section in EXCLUDED_SECTIONS:
+            continue
+        # the files the paragraph names, else those its section names
+        sources = _sources(para, names) or _sources(
+            "\n".join(p for s, p in paragraphs if s == section), names
+        )
+        plain = re.sub(r"`[^`]*`|\]\([^)]*\)", lambda m: " " * len(m.group(0)), para)
+        allowed = [
+            (m.start(), m.end())
+            for phrase, _ in ALLOWED
+            for m in re.finditer(re.escape(phrase), plain)
+        ]
+        for m in PROSE_NUMBER.finditer(plain):
+            number, unit = m.group(1), (m.group(2) or "").strip()
+            if not unit and (then := RANGE_UNIT.match(plain, m.end())):
+                unit = then.group(1)  # "10–30 %": both ends are percentages
+            if not ("." in number or "," in number or unit):
+                continue  # a plain integer: a count, a layer, a seed
+            if any(a <= m.start(1) < b for a, b in allowed):
+                continue
+            out.append((number, para, unit == "%", sources))
+    return out
+
+
+def test_prose_parser_finds_measured_numbers_outside_code_and_blocks() -> None:
+    text = (
+        "## A\nIt takes 2.7 s and 476 MB, `--workers 2` gives 1.9× (`simulation.md`), 8 events,\n"
+        "11,010 particles, 16 % of them, Python 3.11.\n\n```bash\nrun 1.5\n```\n"
+        "<!-- generated: x -->\n0.944\n<!-- /generated -->\n| 0.5 |\n"
+        "## Hashing buckets and similarity learning\nk = 0.98\n"
+    )
+    found = [(n, p, s) for n, _, p, s in readme_prose_numbers(text, {"simulation"})]
+    assert found == [
+        ("2.7", False, ["simulation"]),
+        ("476", False, ["simulation"]),
+        ("1.9", False, ["simulation"]),
+        ("11,010", False, ["simulation"]),
+        ("16", True, ["simulation"]),
+    ]
+
+
+def _provenance_numbers() -> list[float]:
+    return _numbers([p for p in PROVENANCE if p.is_file()])
+
+
+def prose_numbers_missing(text: str, numbers: dict[str, list[float]]) -> list[str]:
+    """The prose numbers of ``text`` found in none of the results files their paragraph
+    cites (``numbers``: values per results name, all of them under ``""``)."""
+    missing = []
+    for number, para, pct, sources in readme_prose_numbers(text, set(numbers) - {""}):
+        values = [v for s in (sources or [""]) for v in numbers[s]]
+        values = [abs(v) for v in values] + ([abs(v) * 100 for v in values] if pct else [])
+        if not any(_printed_equal(number, v) for v in values):
+            where = ", ".join(s + (".json" if s == "provenance" else ".md") for s in sources)
+            where = where or "any results file"
+            line = next(ln for ln in para.splitlines() if number in ln)
+            missing.append(f"{number} (not in {where}) in: {line.strip()[:100]}")
+    return missing
+
+
+def test_prose_check_names_a_number_its_results_file_lacks() -> None:
+    numbers = {"gnn": [0.969, 4.3232], "classical": [0.971], "": [0.969, 4.3232, 0.971]}
+    text = "## A\n`gnn` finds 96.9 % in 4.3 s (`gnn.md`).\n## B\n`ckf` finds 97.1 % in 70.8 s.\n"
+    assert prose_numbers_missing(text, numbers) == [
+        "70.8 (not in any results file) in: `ckf` finds 97.1 % in 70.8 s."
+    ]
+    cited = "`ckf` finds 97.1 % (`gnn.md`).\n"  # in classical.md, but the sentence cites gnn.md
+    assert prose_numbers_missing(cited, numbers) == [
+        "97.1 (not in gnn.md) in: `ckf` finds 97.1 % (`gnn.md`)."
+    ]
+
+
+def test_every_readme_prose_number_is_in_a_results_file() -> None:
+    """Numbers in the README's sentences: generated, in the results file cited, or allowed."""
+    numbers = _results_numbers()
+    numbers["provenance"] = _provenance_numbers()
+    missing = prose_numbers_missing((ROOT / "README.md").read_text(), numbers)
+    assert not missing, "README prose numbers in no results file:\n" + "\n".join(missing)
+
+
+def test_every_allowed_phrase_is_in_the_readme() -> None:
+    """The allow-list names phrases of the README, so a stale entry fails here."""
+    text = "\n\n".join(p for _, p in _prose_paragraphs((ROOT / "README.md").read_text()))
+    plain = re.sub(r"`[^`]*`", lambda m: " " * len(m.group(0)), text)
+    stale = [phrase for phrase, _ in ALLOWED if phrase not in plain]
+    assert not stale, f"allow-list phrases no longer in the README: {stale}"
+
+
+def test_readme_blocks_read_the_markdown_of_suites_without_json(tmp_path: Path) -> None:
+    """``simulation.md`` has no JSON copy: its table is read by its header."""
+    (tmp_path / "simulation.md").write_text(
+        "# Realistic simulator\n\nText 9.9.\n\n"
+        "| μ (pile-up) | workers | events | s/event, one core (median) | events/s (wall, incl. "
+        "init) | wall s (incl. Pythia init) | peak RSS MB (largest process) |\n"
+        "|---|---|---|---|---|---|---|\n"
+        "| 20 | 1 | 2 | 0.651 | 0.196 | 10.2 | 291 |\n"
+        "| 200 | 1 | 2 | 2.73 | 0.1 | 21.7 | 476 |\n"
+        "| 200 | 2 | 4 | 2.66 | 0.15 | 23.1 | 425 |\n"
+    )
+    (text,) = BLOCKS["simulation-speed"](tmp_path)
+    assert "takes 2.7 s on one core" in text and "peak RSS 476 MB" in text
+    assert "gives 1.5× the events per second" in text
+    (tmp_path / "simulation.md").write_text("# Realistic simulator\n\nno table\n")
+    with pytest.raises(DataError, match="no table with the columns μ"):
+        BLOCKS["simulation-speed"](tmp_path)
