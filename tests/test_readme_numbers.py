@@ -178,12 +178,12 @@ ALLOWED = [
         "99.8 % of the training\n   events' weight",
         "config: seed_coverage 0.998 (`configs/fullspectrum/train.yaml`)",
     ),
+    ("376 kB", "size of the shipped model's files: test_readme_size_of_the_shipped_model_..."),
     ("at most 0.2 % of the training weight", "config: seed_loss 0.002"),
     ("**learned error model** (68 %", "the definition of the window (a 68 % width)"),
     ("(pT ≥ 0.1 GeV, d0 ≤ 2 mm)", "config: primary-pass cuts"),
     ("(pT ≥ 0.2 GeV, d0 ≤ 50 mm, |z0| ≤ 300 mm)", "config: displaced-pass cuts"),
     ("σz = 5.5 mm", "config: training-event luminous region"),
-    ("376 kB", "size of the shipped model folder's files (not a benchmark)"),
     (
         "14 min\n(9.4 of them training)",
         "`make train-default` timed by hand; `train_seconds` of provenance.json is 563 s",
@@ -389,3 +389,10 @@ def test_readme_blocks_read_the_markdown_of_suites_without_json(tmp_path: Path) 
     (tmp_path / "simulation.md").write_text("# Realistic simulator\n\nno table\n")
     with pytest.raises(DataError, match="no table with the columns μ"):
         BLOCKS["simulation-speed"](tmp_path)
+
+
+def test_readme_size_of_the_shipped_model_is_its_folder() -> None:
+    folder = ROOT / "src" / "tracklearn" / "fullspectrum" / "default"
+    size = sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
+    phrase = f"`src/tracklearn/fullspectrum/default`, {round(size / 1000)} kB"
+    assert phrase in (ROOT / "README.md").read_text()
