@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 import torch
 from pydantic import BaseModel, ConfigDict, Field
+from torch_geometric.data import Data
 
 from tracklearn.building.spec import BuildingSpec, GNNPipelineSpec
 from tracklearn.config import validate
@@ -34,8 +35,9 @@ from tracklearn.edm import Graph
 from tracklearn.graph.subgraph import filter_edges
 from tracklearn.io.atomic import atomic_path, write_text_atomic
 from tracklearn.metrics.edges import label_metrics
-from tracklearn.models.adapter import GraphTensors, to_numpy, to_tensors
+from tracklearn.models.adapter import edge_subset, to_data, to_numpy
 from tracklearn.models.edge_model import EdgeModel
+from tracklearn.models.feature_transform import FeatureTransform
 from tracklearn.models.registry import get_model
 from tracklearn.provenance import provenance
 from tracklearn.report import progress_bar
@@ -99,7 +101,13 @@ def _pos_weight(graphs: list[Graph], given: float | None) -> float:
     return max(total - pos, 1.0) / max(pos, 1.0)
 
 
-def _loss(model: torch.nn.Module, t: GraphTensors, pos_weight: torch.Tensor) -> torch.Tensor:
+def _inputs(graphs: list[Graph], model: torch.nn.Module) -> list[Data]:
+    """The model's inputs of every graph: converted and transformed once, before the epochs."""
+    transform = FeatureTransform.of(model)
+    return [transform(to_data(g)) for g in graphs]
+
+
+def _loss(model: torch.nn.Module, t: Data, pos_weight: torch.Tensor) -> torch.Tensor:
     assert t.y is not None
     logits = model(t.x, t.edge_index, t.edge_attr)
     return torch.nn.functional.binary_cross_entropy_with_logits(logits, t.y, pos_weight=pos_weight)
@@ -131,12 +139,12 @@ def threshold_max_f1(y: npt.NDArray[np.floating], scores: npt.NDArray[np.floatin
     return best_t
 
 
-def _model_scores(model: torch.nn.Module, graphs: list[GraphTensors]) -> np.ndarray:
+def _model_scores(model: torch.nn.Module, graphs: list[Data]) -> np.ndarray:
     out = [to_numpy(torch.sigmoid(model(t.x, t.edge_index, t.edge_attr))) for t in graphs]
     return np.concatenate(out) if out else np.zeros(0, np.float32)
 
 
-def _labels(graphs: list[GraphTensors]) -> np.ndarray:
+def _labels(graphs: list[Data]) -> np.ndarray:
     return np.concatenate([to_numpy(t.y) for t in graphs if t.y is not None])
 
 
@@ -157,7 +165,7 @@ def _load_graphs(cfg: GraphDataConfig, data: Path, out: Path) -> tuple[list[Grap
 def _fit(
     model: torch.nn.Module,
     batches: Any,
-    val: list[GraphTensors],
+    val: list[Data],
     pos_weight: float,
     train_cfg: TrainConfig,
     out: Path,
@@ -166,7 +174,7 @@ def _fit(
 ) -> torch.nn.Module:
     pw = torch.tensor(pos_weight)
 
-    def step(m: torch.nn.Module, t: GraphTensors) -> torch.Tensor:
+    def step(m: torch.nn.Module, t: Data) -> torch.Tensor:
         return _loss(m, t, pw)
 
     def evaluate(m: torch.nn.Module) -> dict[str, float]:
@@ -206,19 +214,19 @@ def train_filter(config: dict[str, Any], data: Path, out: Path, resume: bool) ->
     with main_process_first():  # rank 0 fills the graph cache, the others read it
         tr_graphs, va_graphs = _load_graphs(cfg.data, data, out)
     pos_weight = _pos_weight(tr_graphs, cfg.pos_weight)
-    train_t = [to_tensors(g) for g in tr_graphs]
-    val_t = [to_tensors(g) for g in va_graphs]
     model = get_model(cfg.model.name, **cfg.model.kwargs)
+    train_t, val_t = _inputs(tr_graphs, model), _inputs(va_graphs, model)
 
-    def batches(epoch: int, gen: torch.Generator) -> Iterator[GraphTensors]:
+    def batches(epoch: int, gen: torch.Generator) -> Iterator[Data]:
         # edges are independent for a filter: each step is a random batch of one graph's edges
+        # (their features computed on the whole graph, once, as at inference)
         for _ in range(cfg.steps_per_epoch):
             t = train_t[int(torch.randint(len(train_t), (1,), generator=gen))]
-            n = min(cfg.edges_per_step, t.n_edges)
-            idx = torch.randperm(t.n_edges, generator=gen)[:n]
-            keep = torch.zeros(t.n_edges, dtype=torch.bool)
+            n = min(cfg.edges_per_step, t.num_edges)
+            idx = torch.randperm(t.num_edges, generator=gen)[:n]
+            keep = torch.zeros(t.num_edges, dtype=torch.bool)
             keep[idx] = True
-            yield t.subset_edges(keep)
+            yield edge_subset(t, keep)
 
     stored = {"stage": "filter", **cfg.model_dump(mode="json")}
     model = _fit(model, batches, val_t, pos_weight, cfg.train, out, resume, stored)
@@ -290,11 +298,10 @@ def train_edge_classifier(
         torch.set_num_threads(cfg.train.threads)
         tr_graphs, va_graphs = _apply_filter(tr_graphs, flt), _apply_filter(va_graphs, flt)
     pos_weight = _pos_weight(tr_graphs, cfg.pos_weight)
-    train_t = [to_tensors(g) for g in tr_graphs]
-    val_t = [to_tensors(g) for g in va_graphs]
     model = get_model(cfg.model.name, **cfg.model.kwargs)
+    train_t, val_t = _inputs(tr_graphs, model), _inputs(va_graphs, model)
 
-    def batches(epoch: int, gen: torch.Generator) -> Iterator[GraphTensors]:
+    def batches(epoch: int, gen: torch.Generator) -> Iterator[Data]:
         for i in torch.randperm(len(train_t), generator=gen).tolist():
             yield train_t[i]
 
