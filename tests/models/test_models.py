@@ -11,8 +11,9 @@ import torch
 from tracklearn.edm import Graph
 from tracklearn.errors import DataError, UnknownNameError
 from tracklearn.models import available_models, get_model
-from tracklearn.models.adapter import to_numpy, to_tensors
+from tracklearn.models.adapter import edge_subset, to_data, to_numpy
 from tracklearn.models.edge_model import EdgeModel
+from tracklearn.models.feature_transform import FeatureTransform
 
 NAMES = ["edge_network", "filter_mlp", "interaction_network"]
 
@@ -35,18 +36,23 @@ def test_registry_lists_models_and_rejects_unknown_names() -> None:
 
 def test_adapter_keeps_shapes_and_dtypes() -> None:
     g = _graph()
-    t = to_tensors(g)
+    t = to_data(g)
     assert t.x.dtype == torch.float32 and t.edge_index.dtype == torch.int64
-    assert tuple(t.edge_attr.shape) == (60, 4) and t.y is not None and t.n_edges == 60
+    assert tuple(t.edge_attr.shape) == (60, 4) and t.y is not None and t.num_edges == 60
     assert np.array_equal(to_numpy(t.edge_attr), g.edge_attr)
+    assert to_data(Graph(g.hit_index, g.x, g.edge_index, g.edge_attr)).y is None
     with pytest.raises(DataError, match="edge_attr"):
-        to_tensors(Graph(g.hit_index, g.x, g.edge_index))
+        to_data(Graph(g.hit_index, g.x, g.edge_index))
+    keep = torch.arange(60) % 3 == 0
+    sub = edge_subset(t, keep)
+    assert sub.num_edges == 20 and sub.num_nodes == 30 and t.num_edges == 60
+    assert torch.equal(sub.y, t.y[keep]) and torch.equal(sub.edge_attr, t.edge_attr[keep])
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_models_give_one_logit_per_edge_and_learn(name: str) -> None:
     torch.manual_seed(0)
-    t = to_tensors(_graph())
+    t = to_data(_graph())
     model = get_model(name, hidden=16)
     assert tuple(model(t.x, t.edge_index, t.edge_attr).shape) == (60,)
     opt = torch.optim.Adam(model.parameters(), lr=0.01)
@@ -89,10 +95,12 @@ def test_invariant_features_ignore_a_rotation_about_the_beam(name: str, features
     g.x[:, 0] = np.abs(g.x[:, 0])  # r >= 0
     inv = get_model(name, hidden=16, features=features)
     raw = get_model(name, hidden=16)
+    front = FeatureTransform.of(inv)
     with torch.no_grad():
-        t, tr = to_tensors(g), to_tensors(_rotated(g, 1.234))
-        a = inv(t.x, t.edge_index, t.edge_attr)
-        b = inv(tr.x, tr.edge_index, tr.edge_attr)
+        t, tr = to_data(g), to_data(_rotated(g, 1.234))
+        ti, tri = front(t), front(tr)
+        a = inv(ti.x, ti.edge_index, ti.edge_attr)
+        b = inv(tri.x, tri.edge_index, tri.edge_attr)
         c, d = raw(t.x, t.edge_index, t.edge_attr), raw(tr.x, tr.edge_index, tr.edge_attr)
     assert torch.allclose(a, b, atol=1e-6)
     assert not torch.allclose(c, d, atol=1e-3)  # the IN-paper inputs see the azimuth
@@ -146,12 +154,38 @@ def test_continuation_features_find_the_straight_continuation() -> None:
     assert ctx[1, 3].item() == 0.0 and ctx[2, 3].item() == 0.0  # nothing leaves 2 or 3
 
 
-def test_per_edge_model_scores_in_chunks_equal_whole_graph(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("features", ["in_paper", "invariant_ctx"])
+def test_per_edge_model_scores_in_chunks_equal_whole_graph(monkeypatch, features: str) -> None:  # type: ignore[no-untyped-def]
     import tracklearn.models.edge_model as em
 
     torch.manual_seed(0)
     g = _graph(e=200)
-    model = EdgeModel(get_model("filter_mlp", hidden=8), "filter_mlp", {"hidden": 8}, 0.5, {})
+    g.x[:, 0] = np.abs(g.x[:, 0])  # r >= 0
+    kwargs = {"hidden": 8, "features": features}
+    model = EdgeModel(get_model("filter_mlp", **kwargs), "filter_mlp", kwargs, 0.5, {})
     whole = model.scores(g)
+    # the front-end (continuations included) sees the whole graph, not one chunk
     monkeypatch.setattr(em, "CHUNK_EDGES", 7)
     assert np.allclose(model.scores(g), whole, atol=1e-6)
+
+
+def test_feature_transform_is_the_front_end_and_leaves_its_input_alone() -> None:
+    from tracklearn.errors import ConfigError
+    from tracklearn.models._features import model_inputs
+
+    g = _graph()
+    g.x[:, 0] = np.abs(g.x[:, 0])
+    data = to_data(g)
+    x0, e0 = data.x.clone(), data.edge_attr.clone()
+    for name in ("in_paper", "invariant", "invariant_ctx"):
+        out = FeatureTransform(name)(data)
+        want_x, want_e = model_inputs(name, x0, data.edge_index, e0)
+        assert torch.equal(out.x, want_x) and torch.equal(out.edge_attr, want_e)
+        assert out.edge_index is data.edge_index and out.y is data.y
+        assert torch.equal(data.x, x0) and torch.equal(data.edge_attr, e0)  # not mutated
+    inv = get_model("interaction_network", hidden=8, features="invariant_ctx")
+    assert FeatureTransform.of(inv).name == "invariant_ctx"
+    assert FeatureTransform.of(torch.nn.Linear(2, 2)).name == "in_paper"
+    assert repr(FeatureTransform("invariant")) == "FeatureTransform('invariant')"
+    with pytest.raises(ConfigError, match="invariant_ctx"):
+        FeatureTransform("invarient")

@@ -158,3 +158,64 @@ def test_filter_trains_on_two_processes(tiny_data: Path, tmp_path: Path) -> None
     assert len(losses) == 3 and losses[-1] < losses[0]
     assert 0 <= metrics["threshold"] <= 1
     assert EdgeModel.load(out).info["stage"] == "filter"
+
+
+def test_edge_samples_batch_in_the_data_loader_drawing_as_one_per_batch() -> None:
+    from torch_geometric.data import Data
+    from torch_geometric.loader import DataLoader
+
+    from tracklearn.training.edge_stages import EdgeSamples
+
+    graphs = [
+        Data(x=torch.zeros(n, 2), edge_index=torch.randint(n, (2, 3 * n)),
+             edge_attr=torch.arange(3.0 * n)[:, None], y=torch.ones(3 * n))
+        for n in (10, 20)
+    ]  # fmt: skip
+    two = list(DataLoader(EdgeSamples(graphs, 6, 8, torch.Generator().manual_seed(4)), 2))
+    one = list(DataLoader(EdgeSamples(graphs, 6, 8, torch.Generator().manual_seed(4)), 1))
+    assert len(two) == 3 and all(b.num_graphs == 2 and b.num_edges == 16 for b in two)
+    # the same draws, grouped by two: sample k of the epoch is the same either way
+    flat = [b.get_example(i).edge_attr for b in two for i in range(2)]
+    assert all(torch.equal(a, b.edge_attr) for a, b in zip(flat, one, strict=True))
+
+
+#: train losses of the tiny runs below at 013cedf, before batching and the feature
+#: transform (one thread): the default graphs_per_batch: 1 trains exactly as then
+LOSSES_013CEDF = {
+    "filter": [0.009389334358274937, 0.007455084317674239, 0.006038254126906395],
+    "edge_classifier": [0.009696655441075563, 0.007284968858584762, 0.005172711331397295],
+}
+
+
+@pytest.mark.slow
+@pytest.mark.realdata
+@pytest.mark.parametrize("name", sorted(LOSSES_013CEDF))
+def test_one_graph_per_batch_trains_as_before_batching(
+    name: str, tiny_data: Path, tmp_path: Path
+) -> None:
+    from tracklearn.training.stages import run_stage
+
+    torch.set_num_threads(1)
+    cfg = _tiny(load_yaml(CONFIGS[0].parent / f"{name}.yaml"), tiny_data, tmp_path)
+    assert cfg.get("graphs_per_batch", 1) == 1
+    run_stage(name, cfg, tiny_data, tmp_path / "out", False)
+    assert _losses(tmp_path / "out") == pytest.approx(LOSSES_013CEDF[name], rel=1e-5)
+
+
+@pytest.mark.slow
+@pytest.mark.realdata
+@pytest.mark.parametrize("name", sorted(LOSSES_013CEDF))
+def test_two_graphs_per_batch_train_with_falling_loss(
+    name: str, tiny_data: Path, tmp_path: Path
+) -> None:
+    from tracklearn.training.stages import run_stage
+
+    torch.set_num_threads(1)
+    cfg = _tiny(load_yaml(CONFIGS[0].parent / f"{name}.yaml"), tiny_data, tmp_path)
+    cfg["graphs_per_batch"] = 2
+    if name == "edge_classifier":  # 2 events x 4 sectors: 4 batches of 2 graphs per epoch
+        cfg["data"] = {**cfg["data"], "sectors": 4}
+    run_stage(name, cfg, tiny_data, tmp_path / "out", False)
+    losses = _losses(tmp_path / "out")
+    assert len(losses) == 3 and losses[-1] < losses[0]
+    assert EdgeModel.load(tmp_path / "out").info["stage"] == name

@@ -129,8 +129,8 @@ class OrtEdgeModel:
 
     def _logits(self, x: npt.NDArray[Any], ei: npt.NDArray[np.int64],
                 ea: npt.NDArray[Any]) -> npt.NDArray[np.float32]:  # fmt: skip
-        xf, ef = model_inputs_np(self.features, x, ei, ea)
-        out = self.network.run({"x": xf, "edge_index": ei, "edge_attr": ef})[0]
+        """Logits of front-end outputs ``x``, ``ea``."""
+        out = self.network.run({"x": x, "edge_index": ei, "edge_attr": ea})[0]
         return np.asarray(out, np.float32)
 
     def scores(self, graph: Graph) -> npt.NDArray[np.float32]:
@@ -142,11 +142,12 @@ class OrtEdgeModel:
         ei = np.ascontiguousarray(graph.edge_index, np.int64)
         x = np.ascontiguousarray(graph.x, np.float32)
         ea = np.ascontiguousarray(graph.edge_attr, np.float32)
+        # the front-end once on the whole graph, as the torch model's FeatureTransform
+        xf, ef = model_inputs_np(self.features, x, ei, ea)
         if not self.per_edge:
-            return _sigmoid(self._logits(x, ei, ea))
-        # the torch model computes its front-end per chunk too: the same numbers
+            return _sigmoid(self._logits(xf, ei, ef))
         parts = [
-            _sigmoid(self._logits(x, ei[:, i : i + CHUNK_EDGES], ea[i : i + CHUNK_EDGES]))
+            _sigmoid(self._logits(xf, ei[:, i : i + CHUNK_EDGES], ef[i : i + CHUNK_EDGES]))
             for i in range(0, graph.n_edges, CHUNK_EDGES)
         ]
         return np.concatenate(parts)

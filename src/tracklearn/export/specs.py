@@ -1,8 +1,8 @@
 """Export specs of every network tracklearn trains (see :mod:`tracklearn.export.spec`).
 
 * edge models (``filter_mlp``, ``interaction_network``, ``edge_network``): the
-  exported network starts after the input front-end (``core`` switches the
-  model to ``features="in_paper"``, which passes its inputs through); the
+  exported network is the model's ``forward``, which starts after the input
+  front-end (a graph transform, :mod:`tracklearn.models.feature_transform`); the
   runtime computes the front-end in numpy (:mod:`tracklearn.export.edge_features`);
 * the muon-trigger CNN (``muon_cnn``): images in, voxel logits out;
 * the toy models (``toy_<name>`` for the seeded HEP.TrkX classifiers,
@@ -27,12 +27,6 @@ from tracklearn.models._features import feature_dims
 from tracklearn.models.toy import SEEDED_MODELS
 
 # ---------------------------------------------------------------- edge models
-
-
-def _edge_core(module: nn.Module, meta: Mapping[str, Any]) -> nn.Module:
-    core = copy.deepcopy(module)
-    core.features = "in_paper"  # type: ignore[assignment]  # inputs pass through unchanged
-    return core.eval()
 
 
 def _edge_dims(module: nn.Module, meta: Mapping[str, Any]) -> tuple[int, int]:
@@ -68,7 +62,6 @@ for _name in ("filter_mlp", "interaction_network", "edge_network"):
                 "logits": {0: "edges"},
             },
             example_inputs=_edge_inputs,
-            core=_edge_core,
             front_end="edge",
             quantize_op_types=("MatMul", "Gemm"),
             keep_first_float=True,  # features of mixed scales (m, rad/m, flags, log distances)

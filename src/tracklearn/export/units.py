@@ -233,12 +233,16 @@ def _edge_arrays(features: str, g: Graph) -> Arrays:
 def _edge_scores(run: Runner, features: str, per_edge: bool, g: Graph) -> npt.NDArray[np.float64]:
     if g.n_edges == 0:
         return np.zeros(0)
+    inputs = _edge_arrays(features, g)  # the front-end once on the whole graph
     step = CHUNK_EDGES if per_edge else g.n_edges
     out = []
     for i in range(0, g.n_edges, step):
-        part = Graph(g.hit_index, g.x, g.edge_index[:, i : i + step],
-                     None if g.edge_attr is None else g.edge_attr[i : i + step])  # fmt: skip
-        out.append(np.asarray(run(_edge_arrays(features, part))[0], np.float64))
+        part = {
+            "x": inputs["x"],
+            "edge_index": inputs["edge_index"][:, i : i + step],
+            "edge_attr": inputs["edge_attr"][i : i + step],
+        }
+        out.append(np.asarray(run(part)[0], np.float64))
     z = np.concatenate(out)
     return 1.0 / (1.0 + np.exp(-z))
 

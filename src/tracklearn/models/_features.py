@@ -2,7 +2,10 @@
 
 Every graph carries the Interaction-Network-paper features (node
 ``[r/m, phi/pi, z/m]``, edge ``[dr/m, dphi/pi, dz/m, dR]``; see
-:mod:`tracklearn.graph.features`).  A model chooses how to read them:
+:mod:`tracklearn.graph.features`).  A model chooses how to read them (its
+``features``); the front-end is applied to a graph once, by
+:class:`~tracklearn.models.feature_transform.FeatureTransform`, never inside a
+model's ``forward``:
 
 * ``"in_paper"``: as they are (what the IN paper's models saw, and what the
   real IN-paper graphs can feed).

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from torch_geometric.nn import MessagePassing
 
-from tracklearn.models._features import feature_dims, model_inputs
+from tracklearn.models._features import feature_dims
 from tracklearn.models._mlp import mlp
 from tracklearn.models.registry import register_model
 
@@ -53,14 +53,17 @@ class EdgeNetworkClassifier(nn.Module):
     n_iterations
         Edge/node rounds (shared weights).
     features
-        Input front-end (:mod:`tracklearn.models._features`), as for the
-        Interaction Network: ``"in_paper"`` reads the graph's features as they are;
-        ``"invariant"`` / ``"invariant_ctx"`` derive rotation-invariant ones (then
-        ``node_dim``/``edge_dim`` are ignored).
+        Input front-end (:mod:`tracklearn.models._features`) the model is built
+        for, as for the Interaction Network: ``"in_paper"`` reads the graph's
+        features as they are; ``"invariant"`` / ``"invariant_ctx"`` take
+        rotation-invariant ones (then ``node_dim``/``edge_dim`` are ignored),
+        computed once per graph by
+        :class:`~tracklearn.models.feature_transform.FeatureTransform`, not by ``forward``.
 
     Shapes
     ------
-    x (N, F), edge_index (2, E), edge_attr (E, D) → logits (E,).
+    x (N, F), edge_index (2, E), edge_attr (E, D) → logits (E,), with ``x`` and
+    ``edge_attr`` the outputs of the front-end.
     """
 
     def __init__(
@@ -92,7 +95,6 @@ class EdgeNetworkClassifier(nn.Module):
     def forward(
         self, x: torch.Tensor, edge_index: torch.Tensor, edge_attr: torch.Tensor
     ) -> torch.Tensor:
-        x, edge_attr = model_inputs(self.features, x, edge_index, edge_attr)
         h = torch.cat([self.input_net(x), x], dim=1)
         for _ in range(self.n_iterations):
             w = torch.sigmoid(self._edge_logits(h, edge_index, edge_attr))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from tracklearn.models._features import feature_dims, model_inputs
+from tracklearn.models._features import feature_dims
 from tracklearn.models._mlp import edge_inputs, mlp
 from tracklearn.models.registry import register_model
 
@@ -26,14 +26,17 @@ class FilterMLP(nn.Module):
     n_layers
         Number of linear layers.
     features
-        Input front-end, as for
-        :class:`~tracklearn.models.interaction_network.InteractionNetwork`.
+        Input front-end the model is built for, as for
+        :class:`~tracklearn.models.interaction_network.InteractionNetwork`
+        (applied to the graph by
+        :class:`~tracklearn.models.feature_transform.FeatureTransform`, not by ``forward``).
     dropout
         Dropout probability after every hidden ReLU (0: none; > 0 for MC dropout).
 
     Shapes
     ------
-    x (N, F), edge_index (2, E), edge_attr (E, D) → logits (E,).
+    x (N, F), edge_index (2, E), edge_attr (E, D) → logits (E,), with ``x`` and
+    ``edge_attr`` the outputs of the front-end.
     """
 
     #: scores of one edge do not depend on the others (EdgeModel may score in chunks)
@@ -57,6 +60,5 @@ class FilterMLP(nn.Module):
     def forward(
         self, x: torch.Tensor, edge_index: torch.Tensor, edge_attr: torch.Tensor
     ) -> torch.Tensor:
-        x, edge_attr = model_inputs(self.features, x, edge_index, edge_attr)
         out: torch.Tensor = self.net(edge_inputs(x, edge_index, edge_attr)).squeeze(-1)
         return out

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from torch_geometric.nn import MessagePassing
 
-from tracklearn.models._features import feature_dims, model_inputs
+from tracklearn.models._features import feature_dims
 from tracklearn.models._mlp import mlp
 from tracklearn.models.registry import register_model
 
@@ -64,16 +64,20 @@ class InteractionNetwork(nn.Module):
     n_layers
         Linear layers per MLP.
     features
-        Input front-end (:mod:`tracklearn.models._features`): ``"in_paper"`` reads
-        ``x`` and ``edge_attr`` as they are (``node_dim``/``edge_dim`` wide);
-        ``"invariant"`` derives rotation-invariant inputs from the IN-paper
-        features (then ``node_dim``/``edge_dim`` are ignored).
+        Input front-end (:mod:`tracklearn.models._features`) the model is built
+        for: ``"in_paper"`` reads the graph's features as they are
+        (``node_dim``/``edge_dim`` wide); ``"invariant"`` / ``"invariant_ctx"``
+        take rotation-invariant inputs derived from the IN-paper features (then
+        ``node_dim``/``edge_dim`` are ignored).  ``forward`` does not compute
+        them: apply :class:`~tracklearn.models.feature_transform.FeatureTransform`
+        (``FeatureTransform.of(model)``) to the graph once, then call the model.
     dropout
         Dropout probability after every hidden ReLU (0: none; > 0 for MC dropout).
 
     Shapes
     ------
-    x (N, F), edge_index (2, E), edge_attr (E, D) → logits (E,).
+    x (N, F), edge_index (2, E), edge_attr (E, D) → logits (E,), with ``x`` and
+    ``edge_attr`` the outputs of the front-end (``F, D = feature_dims(features)``).
     """
 
     def __init__(
@@ -100,7 +104,6 @@ class InteractionNetwork(nn.Module):
         self, x: torch.Tensor, edge_index: torch.Tensor, edge_attr: torch.Tensor
     ) -> torch.Tensor:
         inner, outer = edge_index[0], edge_index[1]
-        x, edge_attr = model_inputs(self.features, x, edge_index, edge_attr)
         h = self.node_encoder(x)
         e = self.edge_encoder(torch.cat([x[inner], x[outer], edge_attr], dim=1))
         for _ in range(self.n_iterations):

@@ -6,20 +6,29 @@ from a folder of simulated events, through :func:`tracklearn.training.loop.train
 decision threshold on the validation events and write a model folder
 (:class:`~tracklearn.models.edge_model.EdgeModel`).
 
-* ``filter``: an MLP that sees edges one by one; every step is a random batch of
-  edges, and the threshold is the highest one keeping ``target_efficiency`` of
+* ``filter``: an MLP that sees edges one by one; every batch is
+  ``graphs_per_batch`` random samples of ``edges_per_step`` edges of one graph
+  each, and the threshold is the highest one keeping ``target_efficiency`` of
   the true validation edges.
-* ``edge_classifier``: a message-passing model on whole graphs (or φ sectors);
+* ``edge_classifier``: a message-passing model on whole graphs (or φ sectors),
+  ``graphs_per_batch`` of them per batch;
   optionally on graphs thinned by a trained filter first; the threshold
   maximises F1 (the balance of edge efficiency and purity) on validation.  Its
   output folder is a complete ``gnn`` model: ``pipeline.json`` names the graph
   builder, the filter (copied to ``filter/``) and the track building.
+
+Every graph is converted to a :class:`torch_geometric.data.Data` and put through
+the model's front-end (:class:`~tracklearn.models.feature_transform.FeatureTransform`)
+once, before the epochs; batches are made by ``torch_geometric.loader.DataLoader``
+(graphs side by side in one disconnected graph, the loss the mean over its edges).
+With the default ``graphs_per_batch: 1`` a batch is one graph (or edge sample), as
+before batching existed: the same losses.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +36,8 @@ import numpy as np
 import numpy.typing as npt
 import torch
 from pydantic import BaseModel, ConfigDict, Field
+from torch_geometric.data import Batch, Data
+from torch_geometric.loader import DataLoader
 
 from tracklearn.building.spec import BuildingSpec, GNNPipelineSpec
 from tracklearn.config import validate
@@ -34,8 +45,9 @@ from tracklearn.edm import Graph
 from tracklearn.graph.subgraph import filter_edges
 from tracklearn.io.atomic import atomic_path, write_text_atomic
 from tracklearn.metrics.edges import label_metrics
-from tracklearn.models.adapter import GraphTensors, to_numpy, to_tensors
+from tracklearn.models.adapter import edge_subset, to_data, to_numpy
 from tracklearn.models.edge_model import EdgeModel
+from tracklearn.models.feature_transform import FeatureTransform
 from tracklearn.models.registry import get_model
 from tracklearn.provenance import provenance
 from tracklearn.report import progress_bar
@@ -71,8 +83,9 @@ class FilterStageConfig(BaseModel):
     train: TrainConfig = Field(default_factory=TrainConfig)
     pos_weight: float | None = Field(None, gt=0)  # None: negatives / positives in training
     target_efficiency: float = Field(0.99, gt=0, le=1)  # of true validation edges kept
-    edges_per_step: int = Field(200_000, ge=1)
-    steps_per_epoch: int = Field(20, ge=1)
+    edges_per_step: int = Field(200_000, ge=1)  # edges of one graph per sample
+    steps_per_epoch: int = Field(20, ge=1)  # batches per epoch
+    graphs_per_batch: int = Field(1, ge=1)  # edge samples (of one graph each) per batch
 
 
 class EdgeClassifierStageConfig(BaseModel):
@@ -85,6 +98,7 @@ class EdgeClassifierStageConfig(BaseModel):
     train: TrainConfig = Field(default_factory=TrainConfig)
     pos_weight: float | None = Field(None, gt=0)
     filter_model: str | None = None  # folder of a trained filter applied before training
+    graphs_per_batch: int = Field(1, ge=1)  # graphs (or φ sectors) per training batch
     building: BuildingSpec = Field(default_factory=BuildingSpec)
 
 
@@ -99,7 +113,38 @@ def _pos_weight(graphs: list[Graph], given: float | None) -> float:
     return max(total - pos, 1.0) / max(pos, 1.0)
 
 
-def _loss(model: torch.nn.Module, t: GraphTensors, pos_weight: torch.Tensor) -> torch.Tensor:
+def _inputs(graphs: list[Graph], model: torch.nn.Module) -> list[Data]:
+    """The model's inputs of every graph: converted and transformed once, before the epochs."""
+    transform = FeatureTransform.of(model)
+    return [transform(to_data(g)) for g in graphs]
+
+
+class EdgeSamples(torch.utils.data.IterableDataset[Data]):
+    """``n_samples`` random edge samples: each ``edges_per_sample`` edges of one random graph.
+
+    Edges are independent for a filter, so a sample keeps every node of its graph
+    and a random subset of its edges (their features were computed on the whole
+    graph, as at inference).  Drawn lazily with ``gen``, in the order a
+    ``DataLoader`` batches them.
+    """
+
+    def __init__(
+        self, graphs: list[Data], n_samples: int, edges_per_sample: int, gen: torch.Generator
+    ) -> None:
+        self.graphs, self.n_samples, self.edges_per_sample = graphs, n_samples, edges_per_sample
+        self.gen = gen
+
+    def __iter__(self) -> Iterator[Data]:
+        for _ in range(self.n_samples):
+            t = self.graphs[int(torch.randint(len(self.graphs), (1,), generator=self.gen))]
+            n = min(self.edges_per_sample, t.num_edges)
+            idx = torch.randperm(t.num_edges, generator=self.gen)[:n]
+            keep = torch.zeros(t.num_edges, dtype=torch.bool)
+            keep[idx] = True
+            yield edge_subset(t, keep)
+
+
+def _loss(model: torch.nn.Module, t: Data, pos_weight: torch.Tensor) -> torch.Tensor:
     assert t.y is not None
     logits = model(t.x, t.edge_index, t.edge_attr)
     return torch.nn.functional.binary_cross_entropy_with_logits(logits, t.y, pos_weight=pos_weight)
@@ -131,12 +176,12 @@ def threshold_max_f1(y: npt.NDArray[np.floating], scores: npt.NDArray[np.floatin
     return best_t
 
 
-def _model_scores(model: torch.nn.Module, graphs: list[GraphTensors]) -> np.ndarray:
+def _model_scores(model: torch.nn.Module, graphs: list[Data]) -> np.ndarray:
     out = [to_numpy(torch.sigmoid(model(t.x, t.edge_index, t.edge_attr))) for t in graphs]
     return np.concatenate(out) if out else np.zeros(0, np.float32)
 
 
-def _labels(graphs: list[GraphTensors]) -> np.ndarray:
+def _labels(graphs: list[Data]) -> np.ndarray:
     return np.concatenate([to_numpy(t.y) for t in graphs if t.y is not None])
 
 
@@ -157,7 +202,7 @@ def _load_graphs(cfg: GraphDataConfig, data: Path, out: Path) -> tuple[list[Grap
 def _fit(
     model: torch.nn.Module,
     batches: Any,
-    val: list[GraphTensors],
+    val: list[Data],
     pos_weight: float,
     train_cfg: TrainConfig,
     out: Path,
@@ -166,7 +211,7 @@ def _fit(
 ) -> torch.nn.Module:
     pw = torch.tensor(pos_weight)
 
-    def step(m: torch.nn.Module, t: GraphTensors) -> torch.Tensor:
+    def step(m: torch.nn.Module, t: Data) -> torch.Tensor:
         return _loss(m, t, pw)
 
     def evaluate(m: torch.nn.Module) -> dict[str, float]:
@@ -206,19 +251,14 @@ def train_filter(config: dict[str, Any], data: Path, out: Path, resume: bool) ->
     with main_process_first():  # rank 0 fills the graph cache, the others read it
         tr_graphs, va_graphs = _load_graphs(cfg.data, data, out)
     pos_weight = _pos_weight(tr_graphs, cfg.pos_weight)
-    train_t = [to_tensors(g) for g in tr_graphs]
-    val_t = [to_tensors(g) for g in va_graphs]
     model = get_model(cfg.model.name, **cfg.model.kwargs)
+    train_t, val_t = _inputs(tr_graphs, model), _inputs(va_graphs, model)
 
-    def batches(epoch: int, gen: torch.Generator) -> Iterator[GraphTensors]:
-        # edges are independent for a filter: each step is a random batch of one graph's edges
-        for _ in range(cfg.steps_per_epoch):
-            t = train_t[int(torch.randint(len(train_t), (1,), generator=gen))]
-            n = min(cfg.edges_per_step, t.n_edges)
-            idx = torch.randperm(t.n_edges, generator=gen)[:n]
-            keep = torch.zeros(t.n_edges, dtype=torch.bool)
-            keep[idx] = True
-            yield t.subset_edges(keep)
+    def batches(epoch: int, gen: torch.Generator) -> Iterable[Batch]:
+        samples = EdgeSamples(
+            train_t, cfg.steps_per_epoch * cfg.graphs_per_batch, cfg.edges_per_step, gen
+        )
+        return DataLoader(samples, batch_size=cfg.graphs_per_batch)
 
     stored = {"stage": "filter", **cfg.model_dump(mode="json")}
     model = _fit(model, batches, val_t, pos_weight, cfg.train, out, resume, stored)
@@ -290,13 +330,12 @@ def train_edge_classifier(
         torch.set_num_threads(cfg.train.threads)
         tr_graphs, va_graphs = _apply_filter(tr_graphs, flt), _apply_filter(va_graphs, flt)
     pos_weight = _pos_weight(tr_graphs, cfg.pos_weight)
-    train_t = [to_tensors(g) for g in tr_graphs]
-    val_t = [to_tensors(g) for g in va_graphs]
     model = get_model(cfg.model.name, **cfg.model.kwargs)
+    train_t, val_t = _inputs(tr_graphs, model), _inputs(va_graphs, model)
 
-    def batches(epoch: int, gen: torch.Generator) -> Iterator[GraphTensors]:
-        for i in torch.randperm(len(train_t), generator=gen).tolist():
-            yield train_t[i]
+    def batches(epoch: int, gen: torch.Generator) -> Iterable[Batch]:
+        order = torch.randperm(len(train_t), generator=gen).tolist()
+        return DataLoader([train_t[i] for i in order], batch_size=cfg.graphs_per_batch)
 
     stored = {"stage": "edge_classifier", **cfg.model_dump(mode="json")}
     model = _fit(model, batches, val_t, pos_weight, cfg.train, out, resume, stored)
