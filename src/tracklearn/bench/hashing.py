@@ -273,7 +273,7 @@ def run_hashing_bench(
             if k in (10, 20):
                 curves[f"{space} k={k}"] = _curves(test, bks)
         for index in ("exact", "ivf", "hnsw", "lsh") if not quick else ("hnsw",):
-            # faiss's brute force takes minutes per μ=200 event here: one event only
+            # faiss's brute force is the slowest index by far (generic faiss build): one event
             evs = test[:1] if index == "exact" else test
             rows.append(_measure(space, index, 20, evs, emb, threads)[0])
         if not quick:
@@ -409,8 +409,8 @@ def _markdown(
         "",
         "Their numbers are from the paper's abstract (TrackML events, their detector and "
         "pile-up, their fake-rate definition, which we could not read in full); ours are "
-        "on our simulation. `exact` is faiss's brute force (`IndexFlatL2`; the generic "
-        "faiss build is what loads on this machine, hence minutes per event), `kdtree` "
+        "on our simulation. `exact` is faiss's brute force (`IndexFlatL2`, the slowest, "
+        "so measured on one event only; the generic faiss build is what loads here), `kdtree` "
         "scipy's exact tree; `lsh` is faiss `IndexLSH` (64 random projections, Hamming "
         "neighbours: in 4–8 dimensions many hits share a code and ties are cut arbitrarily).",
         "",
