@@ -154,13 +154,6 @@ PROVENANCE = [
     ROOT / "src" / "tracklearn" / "models" / "muon_trigger" / "provenance.json",
 ]
 
-#: README sections left out of the prose check
-EXCLUDED_SECTIONS = {
-    # being rewritten (issue 17); its numbers get their generated block with the rewrite.
-    # Its table is still checked by test_every_readme_table_number_is_in_a_results_file.
-    "## Hashing buckets and similarity learning",
-}
-
 #: numbers in the prose that are not measurements of a results file: (a phrase of the
 #: README holding them, why). A number is allowed when it lies inside such a phrase.
 ALLOWED = [
@@ -178,7 +171,8 @@ ALLOWED = [
         "99.8 % of the training\n   events' weight",
         "config: seed_coverage 0.998 (`configs/fullspectrum/train.yaml`)",
     ),
-    ("376 kB", "size of the shipped model's files: test_readme_size_of_the_shipped_model_..."),
+    ("376 kB", "size of the shipped model's files: test_readme_size_of_the_shipped_models_..."),
+    ("46 kB", "size of the shipped embedding: test_readme_size_of_the_shipped_models_..."),
     ("at most 0.2 % of the training weight", "config: seed_loss 0.002"),
     ("**learned error model** (68 %", "the definition of the window (a 68 % width)"),
     ("(pT ≥ 0.1 GeV, d0 ≤ 2 mm)", "config: primary-pass cuts"),
@@ -284,8 +278,6 @@ def readme_prose_numbers(text: str, names: set[str]) -> list[tuple[str, str, boo
     out = []
     paragraphs = _prose_paragraphs(text)
     for section, para in paragraphs:
-        if section in EXCLUDED_SECTIONS:
-            continue
         # the files the paragraph names, else those its section names
         sources = _sources(para, names) or _sources(
             "\n".join(p for s, p in paragraphs if s == section), names
@@ -313,7 +305,6 @@ def test_prose_parser_finds_measured_numbers_outside_code_and_blocks() -> None:
         "## A\nIt takes 2.7 s and 476 MB, `--workers 2` gives 1.9× (`simulation.md`), 8 events,\n"
         "11,010 particles, 16 % of them, Python 3.11.\n\n```bash\nrun 1.5\n```\n"
         "<!-- generated: x -->\n0.944\n<!-- /generated -->\n| 0.5 |\n"
-        "## Hashing buckets and similarity learning\nk = 0.98\n"
     )
     found = [(n, p, s) for n, _, p, s in readme_prose_numbers(text, {"simulation"})]
     assert found == [
@@ -391,8 +382,13 @@ def test_readme_blocks_read_the_markdown_of_suites_without_json(tmp_path: Path) 
         BLOCKS["simulation-speed"](tmp_path)
 
 
-def test_readme_size_of_the_shipped_model_is_its_folder() -> None:
+def test_readme_size_of_the_shipped_models_is_their_files() -> None:
+    readme = (ROOT / "README.md").read_text()
     folder = ROOT / "src" / "tracklearn" / "fullspectrum" / "default"
     size = sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
-    phrase = f"`src/tracklearn/fullspectrum/default`, {round(size / 1000)} kB"
-    assert phrase in (ROOT / "README.md").read_text()
+    assert f"`src/tracklearn/fullspectrum/default`, {round(size / 1000)} kB" in readme
+    emb = ROOT / "src" / "tracklearn" / "data" / "hashing_embedding.pt"
+    assert (
+        f"`src/tracklearn/data/hashing_embedding.pt`, {round(emb.stat().st_size / 1000)} kB"
+        in readme
+    )
