@@ -11,10 +11,14 @@ Spaces (registry :func:`get_space`):
   w_r·r/1 m)`` with ``η_hit = asinh(z / r)``; hits of a high-pT track from the
   beam line share φ and η_hit and differ in r (the "required analytical
   transform" of the hashing talk; the weights are tuned on training events);
-* ``learned`` -- the helix coordinates plus a learned correction from the hit and
-  its cluster shape (:class:`~tracklearn.models.bucket_embedding.BucketEmbedding`
-  on :func:`learned_features`), trained so that nearby hits of one particle are
-  close (:mod:`tracklearn.graph.similarity`).
+* ``learned`` -- a trained embedding of the hit and its cluster shape
+  (:func:`learned_features`), trained so that nearby hits of one particle are close
+  (:mod:`tracklearn.graph.similarity`): either the helix coordinates plus a learned
+  correction (:class:`~tracklearn.models.bucket_embedding.BucketEmbedding`) or a
+  learned per-hit switch between the helix coordinates and those of the cluster's
+  own direction, where the cluster measures it (the shipped one:
+  :class:`~tracklearn.models.bucket_embedding.GatedBucketEmbedding`,
+  :class:`DirectionConfig`), for particles made away from the beam line.
 
 Indexes (registry :func:`get_index`; all faiss except ``kdtree``):
 
@@ -56,6 +60,7 @@ __all__ = [
     "DEFAULT_EMBEDDING",
     "BucketBuilder",
     "BucketConfig",
+    "DirectionConfig",
     "HashingGraphBuilder",
     "HelixSpace",
     "HelixSpaceConfig",
@@ -64,6 +69,8 @@ __all__ = [
     "available_indexes",
     "available_spaces",
     "bucket_edges",
+    "direction_features",
+    "direction_from_detector",
     "get_index",
     "get_space",
     "knn",
@@ -356,20 +363,108 @@ class HelixSpace:
         return np.stack(cols, axis=1).astype(np.float32)
 
 
-def learned_features(event: Event, helix: HelixSpaceConfig, use_cells: bool) -> Float32Array:
-    """Inputs of the learned embedding: the helix-space coordinates, then
-    :func:`~tracklearn.graph.metric_learning.hit_features` (r, cos φ, sin φ, z and,
-    with ``use_cells``, the cluster shape).
+class DirectionConfig(BaseModel):
+    """Where a hit's cluster measures its particle's dip angle, for the gated embedding.
+
+    In a barrel module whose v axis runs along z, a particle crossing the sensor
+    (thickness t) at dip angle θ leaves a cluster about ``t·|cot θ| / pitch_v + 1``
+    cells long in v (``ch1``): so ``|cot θ| ≈ (cells − 1) · pitch_v / t``, whichever
+    vertex the particle came from (measured: correlation 0.99 with the true
+    ``|cot θ|`` on pixel-barrel hits of particles made far from the beam line too).
+
+    Attributes
+    ----------
+    cot_per_cell
+        Volume id → ``pitch_v / t`` of its modules (only volumes listed here get
+        direction coordinates): :func:`direction_from_detector` picks the barrel
+        volumes where a cell resolves ``|cot θ|`` better than ``max_cot_per_cell``.
+    z0_scale
+        Scale of ``z0`` (z where the hit's line crosses the beam axis) [1/m].
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    cot_per_cell: dict[int, float]
+    z0_scale: float = Field(5.0, gt=0)
+
+
+def direction_from_detector(
+    detector: Any, max_cot_per_cell: float = 1.0, z0_scale: float = 5.0
+) -> DirectionConfig:
+    """The :class:`DirectionConfig` of a geometry (:class:`~tracklearn.edm.Detector`).
+
+    A volume qualifies when its modules' v axis runs along z (median ``|rot_zv|`` >
+    0.9: barrel) and ``pitch_v / module_t`` (median) is below ``max_cot_per_cell``.
+    On the TrackML geometry that is the pixel barrel (volume 8: 0.05625 / 0.15 = 0.375).
+    """
+    cot: dict[int, float] = {}
+    vol = np.asarray(detector.volume_id)
+    for v in np.unique(vol):
+        sel = vol == v
+        barrel = float(np.median(np.abs(detector.rot_zv[sel]))) > 0.9
+        ratio = float(np.median(detector.pitch_v[sel] / detector.module_t[sel]))
+        if barrel and ratio < max_cot_per_cell:
+            cot[int(v)] = round(ratio, 6)
+    return DirectionConfig(cot_per_cell=cot, z0_scale=z0_scale)
+
+
+def direction_features(
+    event: Event, helix: HelixSpaceConfig, span_v: npt.NDArray[np.floating], cfg: DirectionConfig
+) -> Float32Array:
+    """Direction coordinates of every hit (module docstring of :class:`DirectionConfig`).
+
+    Columns: ``(cos φ, sin φ, eta_weight·asinh(cot), r_weight·r/1 m)`` with the
+    cluster's ``cot θ`` (signed as z) where the hit's volume is in ``cot_per_cell``,
+    else the hit's helix coordinates; then ``z0_scale · z0 / 1 m`` with ``z0 = z −
+    r·cot`` (0 elsewhere); then 1 where the hit has direction coordinates, else 0.
+    ``span_v`` is each hit's cluster length in ``ch1`` cells.
 
     Shapes
     ------
-    output ``(N, 8)`` or ``(N, 12)`` float32; the first 4 columns are ``HelixSpace``'s.
+    ``span_v`` ``(N,)`` → ``(N, 6)`` float32.
     """
-    from tracklearn.graph.metric_learning import hit_features
+    h = event.hits
+    per_cell = np.zeros(event.n_hits)
+    for v, c in cfg.cot_per_cell.items():
+        per_cell[h.volume_id == v] = c
+    mask = (per_cell > 0) & (np.asarray(span_v) > 0)
+    r, z = h.r, h.z
+    cot = np.where(mask, per_cell * np.maximum(np.asarray(span_v) - 1.0, 0.0), 0.0) * np.sign(z)
+    base = HelixSpace(helix)(event)
+    alt = np.stack(
+        [base[:, 0], base[:, 1], helix.eta_weight * np.arcsinh(cot), helix.r_weight * r / u.m],
+        axis=1,
+    )
+    alt = np.where(mask[:, None], alt, base)
+    z0 = np.where(mask, cfg.z0_scale * (z - r * cot) / u.m, 0.0)
+    return np.concatenate([alt, z0[:, None], mask[:, None]], axis=1).astype(np.float32)
 
-    return np.concatenate(
-        [HelixSpace(helix)(event), hit_features(event, use_cells)], axis=1
-    ).astype(np.float32)
+
+def learned_features(
+    event: Event,
+    helix: HelixSpaceConfig,
+    use_cells: bool,
+    direction: DirectionConfig | None = None,
+) -> Float32Array:
+    """Inputs of the learned embedding: the helix-space coordinates, then
+    :func:`~tracklearn.graph.metric_learning.hit_features` (r, cos φ, sin φ, z and,
+    with ``use_cells``, the cluster shape), then with ``direction`` (which needs
+    cells) the 6 columns of :func:`direction_features`.
+
+    Shapes
+    ------
+    output ``(N, 8)``, ``(N, 12)`` or ``(N, 18)`` float32; the first 4 columns are
+    ``HelixSpace``'s.
+    """
+    from tracklearn.graph.metric_learning import CELL_SPAN_SCALE, hit_features
+
+    if direction is not None and not use_cells:
+        raise ValueError("direction features need the cluster shapes (use_cells)")
+    parts = [HelixSpace(helix)(event), hit_features(event, use_cells)]
+    if direction is not None:
+        span_v = parts[1][:, 6] * CELL_SPAN_SCALE  # the ch1 extent column of hit_features
+        parts.append(direction_features(event, helix, span_v, direction))
+    return np.concatenate(parts, axis=1).astype(np.float32)
 
 
 class LearnedSpaceConfig(BaseModel):
@@ -385,15 +480,16 @@ class LearnedSpace:
     """A trained :class:`~tracklearn.models.bucket_embedding.BucketEmbedding` on every hit.
 
     The weights file ``X.pt`` (a state dict) comes with ``X.json``: the model's
-    shape (``model``: ``hidden``, ``n_layers``, ``out_dim``), the ``helix``
-    weights of its skip coordinates, ``use_cells`` and the provenance of its
-    training (:func:`~tracklearn.graph.similarity.save_embedding`).
+    ``architecture`` (``residual`` when absent, or ``gated``) and shape (``model``:
+    ``hidden``, ``n_layers``, ``out_dim``), the ``helix`` weights of its skip
+    coordinates, ``use_cells``, the ``direction`` config of a gated model and the
+    provenance of its training (:func:`~tracklearn.graph.similarity.save_embedding`).
     """
 
     def __init__(self, config: LearnedSpaceConfig | None = None) -> None:
         import torch
 
-        from tracklearn.models.bucket_embedding import BucketEmbedding
+        from tracklearn.models.bucket_embedding import ARCHITECTURES
 
         self.config = config or LearnedSpaceConfig()
         path = Path(self.config.path)
@@ -404,7 +500,12 @@ class LearnedSpace:
             meta = json.loads(meta_path.read_text())
             self.use_cells = bool(meta["use_cells"])
             self.helix = HelixSpaceConfig(**meta["helix"])
-            self.model = BucketEmbedding(int(meta["in_features"]), **meta["model"])
+            d = meta.get("direction")
+            self.direction = DirectionConfig(**d) if d is not None else None
+            arch = meta.get("architecture", "residual")
+            if arch not in ARCHITECTURES:
+                raise ValueError(f"unknown architecture {arch!r}")
+            self.model = ARCHITECTURES[arch](int(meta["in_features"]), **meta["model"])
             state = torch.load(path, map_location="cpu", weights_only=True)
             self.model.load_state_dict(state)
         except (KeyError, ValueError, RuntimeError, TypeError) as exc:
@@ -416,7 +517,9 @@ class LearnedSpace:
         import torch
 
         torch.set_num_threads(self.config.threads)
-        feats = torch.from_numpy(learned_features(event, self.helix, self.use_cells))
+        feats = torch.from_numpy(
+            learned_features(event, self.helix, self.use_cells, self.direction)
+        )
         with torch.no_grad():
             out: Float32Array = self.model(feats).numpy().astype(np.float32)
         return out

@@ -1,7 +1,8 @@
 """Similarity learning for hashing buckets: a hit embedding where hits of one track are close.
 
-The embedding (:class:`~tracklearn.models.bucket_embedding.BucketEmbedding` on
-:func:`~tracklearn.graph.metric_learning.hit_features`) is trained with a
+The embedding (:class:`~tracklearn.models.bucket_embedding.BucketEmbedding` or
+:class:`~tracklearn.models.bucket_embedding.GatedBucketEmbedding` on
+:func:`~tracklearn.graph.hashing.learned_features`) is trained with a
 **triplet** loss ``relu(d(a, p) − d(a, n) + margin)`` or the **contrastive**
 hinge loss of :func:`~tracklearn.graph.metric_learning.hinge_loss`:
 
@@ -39,17 +40,17 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 import torch
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from torch import nn
 
 from tracklearn import units as u
 from tracklearn.edm import Buckets, Event
 from tracklearn.errors import DataError
 from tracklearn.geometry.coords import wrap_phi
-from tracklearn.graph.hashing import HelixSpaceConfig, learned_features
+from tracklearn.graph.hashing import DirectionConfig, HelixSpaceConfig, learned_features
 from tracklearn.graph.metric_learning import EmbeddingModelConfig, hinge_loss
 from tracklearn.io.atomic import atomic_path, write_text_atomic
-from tracklearn.models.bucket_embedding import BucketEmbedding
+from tracklearn.models.bucket_embedding import ARCHITECTURES
 from tracklearn.typing import IntArray
 
 __all__ = [
@@ -73,8 +74,17 @@ class SimilarityConfig(BaseModel):
 
     Attributes
     ----------
+    architecture
+        ``"residual"`` (:class:`~tracklearn.models.bucket_embedding.BucketEmbedding`:
+        helix coordinates plus a learned correction) or ``"gated"``
+        (:class:`~tracklearn.models.bucket_embedding.GatedBucketEmbedding`: a learned
+        per-hit switch to the cluster's own direction; needs ``direction``).
     model
-        Shape of the embedding MLP (its skip path carries the helix coordinates).
+        Shape of the embedding MLP (its skip path carries the helix coordinates;
+        the gated model's ``out_dim`` is 5).
+    direction
+        Where the clusters measure the dip angle
+        (:class:`~tracklearn.graph.hashing.DirectionConfig`); the gated model's inputs.
     helix
         Weights of the helix coordinates the embedding starts from.
     use_cells
@@ -111,7 +121,9 @@ class SimilarityConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    architecture: Literal["residual", "gated"] = "residual"
     model: EmbeddingModelConfig = EmbeddingModelConfig(hidden=64, n_layers=3, out_dim=8)
+    direction: DirectionConfig | None = None
     helix: HelixSpaceConfig = HelixSpaceConfig()
     use_cells: bool = True
     loss: Literal["triplet", "contrastive"] = "triplet"
@@ -130,6 +142,14 @@ class SimilarityConfig(BaseModel):
     epochs: int = Field(6, ge=1)
     seed: int = 0
     threads: int = Field(1, ge=1)
+
+    @model_validator(mode="after")
+    def _gated_needs_direction(self) -> SimilarityConfig:
+        if self.architecture == "gated" and (self.direction is None or not self.use_cells):
+            raise ValueError("the gated embedding needs a direction config and use_cells")
+        if self.direction is not None and not self.use_cells:
+            raise ValueError("direction features need the cluster shapes (use_cells)")
+        return self
 
 
 @dataclass
@@ -201,7 +221,7 @@ def _prepare(event: Event, cfg: SimilarityConfig) -> _EventData:
     assert p is not None
     dist = np.sqrt(p.vx**2 + p.vy**2 + p.vz**2)[particle]
     w = np.where(dist > cfg.displaced_distance * u.mm, 1.0 + cfg.displaced_weight, 1.0)
-    feats = torch.from_numpy(learned_features(event, cfg.helix, cfg.use_cells))
+    feats = torch.from_numpy(learned_features(event, cfg.helix, cfg.use_cells, cfg.direction))
     return _EventData(feats, _TrackOrder(hits, particle, w / w.sum()), _particle_rows(event))
 
 
@@ -249,7 +269,7 @@ def _triplets(
 
 def train_similarity(
     events: Sequence[Event], config: SimilarityConfig | None = None
-) -> tuple[BucketEmbedding, SimilarityHistory]:
+) -> tuple[nn.Module, SimilarityHistory]:
     """Train the bucket embedding on ``events`` (with truth; cells if ``use_cells``).
 
     Returns the model (in eval mode) and the mean loss of every epoch.
@@ -261,7 +281,7 @@ def train_similarity(
     data = [_prepare(ev, cfg) for ev in events]
     if not data:
         raise ValueError("no training events")
-    model = BucketEmbedding(data[0].feats.shape[1], **cfg.model.model_dump())
+    model = ARCHITECTURES[cfg.architecture](data[0].feats.shape[1], **cfg.model.model_dump())
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     hist = SimilarityHistory()
     for epoch in range(cfg.epochs):
@@ -308,16 +328,16 @@ def _loss(
 
 
 def save_embedding(
-    model: BucketEmbedding,
+    model: nn.Module,
     config: SimilarityConfig,
     path: str | Path,
     provenance: dict[str, Any] | None = None,
 ) -> Path:
     """Write ``path`` (state dict, float32) and ``path.with_suffix('.json')`` atomically.
 
-    The JSON holds ``in_features``, ``use_cells``, ``model`` (the MLP shape), the
-    training ``config`` and ``provenance`` -- what
-    :class:`~tracklearn.graph.hashing.LearnedSpace` needs to rebuild the model.
+    The JSON holds ``in_features``, ``use_cells``, ``architecture``, ``model`` (the
+    MLP shape), ``direction`` (or null), the training ``config`` and ``provenance``
+    -- what :class:`~tracklearn.graph.hashing.LearnedSpace` needs to rebuild the model.
     """
     path = Path(path)
     with atomic_path(path) as tmp:
@@ -325,7 +345,9 @@ def save_embedding(
     meta = {
         "in_features": model.in_features,
         "use_cells": config.use_cells,
+        "architecture": config.architecture,
         "model": config.model.model_dump(),
+        "direction": config.direction.model_dump() if config.direction is not None else None,
         "helix": config.helix.model_dump(),
         "config": json.loads(config.model_dump_json()),
         "provenance": provenance or {},
