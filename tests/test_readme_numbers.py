@@ -172,7 +172,12 @@ ALLOWED = [
         "config: seed_coverage 0.998 (`configs/fullspectrum/train.yaml`)",
     ),
     ("376 kB", "size of the shipped model's files: test_readme_size_of_the_shipped_models_..."),
-    ("46 kB", "size of the shipped embedding: test_readme_size_of_the_shipped_models_..."),
+    ("10 kB", "size of the shipped embedding: test_readme_size_of_the_shipped_models_..."),
+    (
+        "0.05625 mm pitch over 0.15 mm thickness",
+        "TrackML pixel-barrel geometry (test_trackml_geometry_measures_the_dip_...)",
+    ),
+    ("more than 10 mm from", "config: SimilarityConfig.displaced_distance"),
     ("at most 0.2 % of the training weight", "config: seed_loss 0.002"),
     ("**learned error model** (68 %", "the definition of the window (a 68 % width)"),
     ("(pT ≥ 0.1 GeV, d0 ≤ 2 mm)", "config: primary-pass cuts"),
@@ -392,3 +397,16 @@ def test_readme_size_of_the_shipped_models_is_their_files() -> None:
         f"`src/tracklearn/data/hashing_embedding.pt`, {round(emb.stat().st_size / 1000)} kB"
         in readme
     )
+
+
+def test_hashing_comparison_words_follow_the_printed_digits() -> None:
+    from tracklearn.bench.readme import _against
+
+    rows = {
+        ("learned", 5): {"x": 0.5}, ("helix", 5): {"x": 0.4},
+        ("learned", 10): {"x": 0.3001}, ("helix", 10): {"x": 0.3004},
+        ("learned", 20): {"x": 0.1}, ("helix", 20): {"x": 0.2},
+    }  # fmt: skip
+    got = _against(rows, [5, 10, 20], "x", 3, ("higher", "lower"))
+    assert got == "higher at k = 5 and lower at k = 20 and the same at k = 10"
+    assert _against(rows, [5], "x", 3, ("higher", "lower")) == "higher at every k"

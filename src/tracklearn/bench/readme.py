@@ -612,11 +612,26 @@ def _compare(learned: float, helix: float, more: str, less: str, same: str) -> s
     return more if learned > helix else less if learned < helix else same
 
 
-def _ks(chosen: Sequence[int], every: Sequence[int]) -> str:
-    """``every k``, ``no k`` or ``k = 5, 10``."""
-    if not chosen:
-        return "no k"
-    return "every k" if len(chosen) == len(every) else "k = " + ", ".join(map(str, chosen))
+def _against(
+    rows: Mapping[tuple[str, int], Mapping[str, Any]],
+    sizes: Sequence[int],
+    key: str,
+    digits: int,
+    words: tuple[str, str],
+) -> str:
+    """How the learned space's ``key`` compares with the helix space's at each k, as
+    printed to ``digits`` decimals: ``"higher at every k"``, ``"lower at k = 5 and the
+    same at k = 10, 20"`` (``words`` = the words for above and below)."""
+    groups: dict[str, list[int]] = {words[0]: [], words[1]: [], "the same": []}
+    for k in sizes:
+        a, b = (round(float(rows[(s, k)][key]), digits) for s in ("learned", "helix"))
+        groups[words[0] if a > b else words[1] if a < b else "the same"].append(k)
+    parts = [
+        f"{word} at " + ("every k" if len(ks) == len(sizes) else "k = " + ", ".join(map(str, ks)))
+        for word, ks in groups.items()
+        if ks
+    ]
+    return " and ".join(parts)
 
 
 def hashing_summary(results: Path) -> list[str]:
@@ -651,15 +666,8 @@ def hashing_summary(results: Path) -> list[str]:
     header = ["buckets (k hits)", "efficiency", "beam line", "displaced", "pure efficiency",
               "fake rate", "s / event"]  # fmt: skip
     l50, h50, l20 = rows[("learned", 50)], rows[("helix", 50)], rows[("learned", 20)]
-    eff_wins = [
-        k for k in sizes if rows[("learned", k)]["efficiency"] > rows[("helix", k)]["efficiency"]
-    ]
-    eff_loses = [
-        k for k in sizes if rows[("learned", k)]["efficiency"] < rows[("helix", k)]["efficiency"]
-    ]
-    fewer_fakes = [
-        k for k in sizes if rows[("learned", k)]["fake_rate"] < rows[("helix", k)]["fake_rate"]
-    ]
+    eff = _against(rows, sizes, "efficiency", 4, ("higher", "lower"))
+    fakes = _against(rows, sizes, "fake_rate", 3, ("more", "fewer"))
     floor = (
         l50["efficiency"] >= 0.96 and l50["fake_rate"] <= 0.08 and l50["time_per_event_s"] <= 2.0
     )
@@ -669,11 +677,10 @@ def hashing_summary(results: Path) -> list[str]:
         f"{l50['time_per_event_s']:.2f} s per event (the floor: ≥ 96 % with ≤ 8 % in ≤ 2 s: "
         f"{'met' if floor else 'not met'}; 20 hits: {_pct(l20['efficiency'])} with "
         f"{_pct(l20['fake_rate'])} fakes). Against the hand-made space at equal size "
-        f"they have fewer fake buckets at "
-        f"{_ks(fewer_fakes, sizes)}"
-        f"; their efficiency is higher at "
-        f"{_ks(eff_wins, sizes)} and lower at {_ks(eff_loses, sizes)} (at k = 50: "
-        f"{l50['efficiency']:.4f} vs {h50['efficiency']:.4f}). Where the difference lies: "
+        f"(k = {', '.join(map(str, sizes))}) their efficiency is {eff} and their fake "
+        f"buckets are {fakes} (at k = 50: {l50['efficiency']:.4f} vs "
+        f"{h50['efficiency']:.4f}, fakes {l50['fake_rate']:.3f} vs {h50['fake_rate']:.3f}). "
+        "Where the difference lies: "
         f"targets made within 1 mm of the beam line are found at "
         f"{_pct(l50['efficiency_beamline'], 2)} (learned) and "
         f"{_pct(h50['efficiency_beamline'], 2)} (helix) with 50 hits; the displaced ones, "
