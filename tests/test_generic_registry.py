@@ -55,3 +55,23 @@ def test_loader_runs_before_lookups() -> None:
     assert reg.get("one") == 1
     assert reg.names() == ["one"]
     assert len(calls) == 2
+
+
+def test_data_registered_with_an_item_is_kept_and_removed_with_it() -> None:
+    reg: Registry[object] = Registry("thing")
+    reg.add("a", object(), "first", use_for="tests", fast=True)
+    reg.add("b", object())
+    assert reg.meta("a") == {"use_for": "tests", "fast": True} and reg.meta("b") == {}
+    reg.meta("a")["fast"] = False  # a copy: the registry keeps its own
+    assert reg.meta("a")["fast"] is True
+    reg.remove("a")
+    with pytest.raises(UnknownNameError, match="valid: b"):
+        reg.meta("a")
+
+
+def test_methods_say_what_they_are_for_and_what_they_need() -> None:
+    import tracklearn.pipeline  # noqa: F401  (imports the registering modules on lookups)
+    from tracklearn.methods import needs_trackml_geometry, use_for
+
+    assert use_for("fullspectrum") and needs_trackml_geometry("ckf")
+    assert not needs_trackml_geometry("hough")

@@ -318,7 +318,7 @@ def methods() -> None:
     from rich.table import Table
 
     from tracklearn.bench.readme import measured_methods
-    from tracklearn.methods import USE_FOR
+    from tracklearn.methods import use_for
     from tracklearn.pipeline import DEFAULT_METHOD, available_methods
 
     measured, source = measured_methods()
@@ -330,7 +330,7 @@ def methods() -> None:
         star = " (default)" if name == DEFAULT_METHOD else ""
         m = measured.get(name, {})
         cells = [m.get(k, "–") for k in ("score", "efficiency", "fake rate", "s/event")]
-        table.add_row(f"{name}{star}", desc, USE_FOR.get(name, ""), *cells)
+        table.add_row(f"{name}{star}", desc, use_for(name), *cells)
     Console(width=max(Console().width, 160)).print(table)
 
 

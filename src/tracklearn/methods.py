@@ -15,8 +15,8 @@ from typing import Any, Protocol
 from tracklearn.edm import Event, TrackCandidates
 from tracklearn.registry import Registry
 
-__all__ = ["METHODS", "NEEDS_TRACKML_GEOMETRY", "USE_FOR", "Factory", "Reconstructor",
-           "register_method"]  # fmt: skip
+__all__ = ["METHODS", "Factory", "Reconstructor", "needs_trackml_geometry", "register_method",
+           "use_for"]  # fmt: skip
 
 
 class Reconstructor(Protocol):
@@ -31,20 +31,25 @@ Factory = Callable[[dict[str, Any] | None], Reconstructor]
 METHODS: Registry[Factory] = Registry("reconstruction method")
 
 
-#: what each method is the right choice for (``tracklearn methods`` prints it)
-USE_FOR: dict[str, str] = {}
-#: methods that only run on events of the TrackML detector (they look up its modules)
-NEEDS_TRACKML_GEOMETRY: set[str] = set()
-
-
 def register_method(
     name: str, description: str = "", use_for: str = "", *, trackml_geometry: bool = False
 ) -> Callable[[Factory], Factory]:
     """Register ``factory`` under ``name`` (decorator); the description defaults to
     the first line of its docstring; ``use_for`` says when to choose it;
     ``trackml_geometry``: it needs events of the TrackML detector (its modules)."""
-    if use_for:
-        USE_FOR[name] = use_for
-    if trackml_geometry:
-        NEEDS_TRACKML_GEOMETRY.add(name)
-    return METHODS.register(name, description)
+    return METHODS.register(name, description, use_for=use_for, trackml_geometry=trackml_geometry)
+
+
+def use_for(name: str) -> str:
+    """What method ``name`` is the right choice for (``tracklearn methods`` prints it).
+
+    Like every lookup of :data:`METHODS` it needs the methods registered:
+    :mod:`tracklearn.pipeline` sets the registry to import them.
+    """
+    return str(METHODS.meta(name).get("use_for", ""))
+
+
+def needs_trackml_geometry(name: str) -> bool:
+    """Whether method ``name`` only runs on events of the TrackML detector (it looks up
+    its modules)."""
+    return bool(METHODS.meta(name).get("trackml_geometry", False))

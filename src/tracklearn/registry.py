@@ -24,7 +24,7 @@ tracklearn.errors.UnknownNameError: unknown shape 'circle'; valid: square
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from tracklearn.errors import UnknownNameError
 
@@ -51,27 +51,38 @@ class Registry(Generic[T]):
         self.load = load
         self._items: dict[str, T] = {}
         self._descriptions: dict[str, str] = {}
+        self._meta: dict[str, dict[str, Any]] = {}
 
-    def add(self, name: str, item: T, description: str = "") -> None:
-        """Register ``item`` under ``name``; the same name twice for another item fails."""
+    def add(self, name: str, item: T, description: str = "", **meta: Any) -> None:
+        """Register ``item`` under ``name``, with any ``meta`` data about it (e.g. when
+        to use it); the same name twice for another item fails."""
         if name in self._items and self._items[name] is not item:
             raise ValueError(f"{self.kind} {name!r} registered twice")
         self._items[name] = item
         self._descriptions[name] = description or (item.__doc__ or "").strip().split("\n")[0]
+        self._meta[name] = dict(meta)
 
     def remove(self, name: str) -> None:
-        """Forget ``name`` (tests that register a temporary item clean up with it)."""
+        """Forget ``name`` and its data (tests that register a temporary item clean up)."""
         self._items.pop(name, None)
         self._descriptions.pop(name, None)
+        self._meta.pop(name, None)
 
-    def register(self, name: str, description: str = "") -> Callable[[F], F]:
+    def register(self, name: str, description: str = "", **meta: Any) -> Callable[[F], F]:
         """Decorator form of :meth:`add` (returns the decorated object unchanged)."""
 
         def deco(item: F) -> F:
-            self.add(name, item, description)  # type: ignore[arg-type]
+            self.add(name, item, description, **meta)  # type: ignore[arg-type]
             return item
 
         return deco
+
+    def meta(self, name: str) -> dict[str, Any]:
+        """The data registered with ``name`` (a copy); an unknown name lists the valid ones."""
+        items = self._loaded()
+        if name not in items:
+            raise UnknownNameError(self.kind, name, list(items))
+        return dict(self._meta.get(name, {}))
 
     def _loaded(self) -> dict[str, T]:
         if self.load is not None:

@@ -8,14 +8,13 @@ from pathlib import Path
 import pytest
 
 from tracklearn.bench.baselines import run_baselines_bench
-from tracklearn.methods import NEEDS_TRACKML_GEOMETRY
-from tracklearn.pipeline import available_methods
+from tracklearn.methods import needs_trackml_geometry
 
 
 @pytest.mark.slow  # one event per method in a fresh process
 def test_quick_baselines_run_to_the_end(tmp_path: Path) -> None:
-    available_methods()  # registers every method (and what it needs)
-    assert {"ckf", "gnn"} <= NEEDS_TRACKML_GEOMETRY and "hough" not in NEEDS_TRACKML_GEOMETRY
+    assert needs_trackml_geometry("ckf") and needs_trackml_geometry("gnn")
+    assert not needs_trackml_geometry("hough")
     empty = tmp_path / "no-shared-data"  # quick events only
     empty.mkdir()
     path = run_baselines_bench(tmp_path / "out", quick=True, data=empty, methods=["ckf", "hough"])

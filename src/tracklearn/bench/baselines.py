@@ -25,7 +25,7 @@ from tracklearn.datapaths import shared_data_dir
 from tracklearn.evaluation import evaluate_folder
 from tracklearn.io import find_events, write_event
 from tracklearn.io.atomic import write_text_atomic
-from tracklearn.methods import NEEDS_TRACKML_GEOMETRY
+from tracklearn.methods import needs_trackml_geometry
 from tracklearn.parallel.reconstruct import reconstruct_events
 from tracklearn.pipeline import available_methods
 from tracklearn.provenance import provenance
@@ -115,7 +115,7 @@ def run_baselines_bench(
         sets = datasets(work, quick=quick, data=data)
         for ds in sets:
             for method in methods:
-                if method in NEEDS_TRACKML_GEOMETRY and not ds.trackml_geometry:
+                if needs_trackml_geometry(method) and not ds.trackml_geometry:
                     rows.append({"dataset": ds.name, "method": f"{method} (needs the TrackML "
                                  "geometry: not run)"})  # fmt: skip
                     continue

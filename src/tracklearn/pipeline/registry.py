@@ -41,6 +41,10 @@ def _load_providers() -> None:
     import tracklearn.pipeline.gnn  # noqa: F401
 
 
+#: lookups of a method's data (``METHODS.meta``) import the registering modules first
+METHODS.load = _load_providers
+
+
 def available_methods() -> dict[str, str]:
     """Names of the registered methods with a one-line description each."""
     _load_providers()
