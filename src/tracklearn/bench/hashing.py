@@ -6,7 +6,8 @@ tuning) every bucket builder (space × index × bucket size ``k``) is measured w
 rate, bucket size, the time to bucket all hits of an event (space + index build +
 queries + bucket table) and queries per second.  Also: efficiency vs pT from
 0.1 GeV and vs η, the buckets as a graph (edge efficiency and purity next to the
-shipped module map), the in-bucket pair classifier (trained on the training
+shipped module map) and as seeds of the ``fullspectrum`` default (its triplets
+kept only within one bucket), the in-bucket pair classifier (trained on the training
 events, seed 1) and the published numbers of Amrouche et al.  The learned space
 is the shipped embedding (``scripts/train_hashing_embedding.py``).
 """
@@ -225,6 +226,46 @@ def _resolution_rows(
     return rows
 
 
+def _seed_rows(test: Sequence[Any], embedding: Path, threads: int) -> list[dict[str, Any]]:
+    """The ``fullspectrum`` default with all its triplet seeds and with only those whose
+    three hits share a bucket (:func:`~tracklearn.graph.hashing.bucket_seed_filter`)."""
+    from tracklearn.fullspectrum.reconstructor import (
+        FullSpectrumReconstructor,
+        make_fullspectrum,
+    )
+    from tracklearn.graph.hashing import bucket_seed_filter
+    from tracklearn.metrics import evaluate_event, trackml_score
+
+    base = make_fullspectrum({"threads": threads})
+    variants: list[tuple[str, Any]] = [("all triplet seeds (the default)", None)]
+    for space in ("helix", "learned"):
+        b = _builder(space, "kdtree", 50, embedding, threads)
+        variants.append((f"seeds within one {space} bucket, k=50", bucket_seed_filter(b)))
+    rows = []
+    for label, filt in variants:
+        reco = FullSpectrumReconstructor(base.model, base.config, seed_filter=filt)
+        score, eff, fake, seeds, secs, fsecs = [], [], [], [], [], []
+        for ev in test:
+            t0 = time.perf_counter()
+            state = reco.run(ev)
+            tracks = reco.tracks(ev, state)
+            secs.append(time.perf_counter() - t0)
+            fsecs.append(state.times.get("seed_filter", 0.0))
+            m = evaluate_event(ev, tracks)
+            score.append(trackml_score(ev, tracks))
+            eff.append(m.efficiency)
+            fake.append(m.fake_rate)
+            seeds.append(sum(len(p.seeds) for p in state.passes))
+        rows.append({
+            "seeds": label, "TrackML score": float(np.mean(score)),
+            "efficiency": float(np.mean(eff)), "fake rate": float(np.mean(fake)),
+            "seeds / event": f"{np.mean(seeds):,.0f}", "s / event": float(np.median(secs)),
+            "of which buckets": float(np.median(fsecs)),
+        })  # fmt: skip
+        log.info("hashing bench: fullspectrum %s", rows[-1])
+    return rows
+
+
 def run_hashing_bench(
     out: str | Path,
     train_dir: str | Path,
@@ -281,12 +322,13 @@ def run_hashing_bench(
                 rows.append(_measure(space, index, 50, test, emb, threads)[0])
     load = (load_before, os.getloadavg()[0])
     graph = _graph_rows(test, emb, Path(module_map), threads)
+    seeds = [] if quick else _seed_rows(test, emb, threads)
     resolution = _resolution_rows(train, test, emb, 20, threads)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     png = out / "hashing.png"
     _plot(rows, png)
     meta = json.loads(emb.with_suffix(".json").read_text()) if emb.exists() else {}
-    text = _markdown(rows, curves, graph, resolution, rss, load, meta, train_dir, test_dir,
+    text = _markdown(rows, curves, graph, seeds, resolution, rss, load, meta, train_dir, test_dir,
                      len(train), len(test), threads, notes)  # fmt: skip
     path = out / "hashing.md"
     write_text_atomic(path, text)
@@ -294,7 +336,8 @@ def run_hashing_bench(
         out / "hashing.json",
         json.dumps(
             {"rows": [asdict(r) for r in rows], "curves": curves, "graph": graph,
-             "resolution": resolution, "peak_rss_mb": rss, "load_average": load,
+             "seeds": seeds, "resolution": resolution, "peak_rss_mb": rss,
+             "load_average": load,
              "provenance": provenance()},
             indent=2, default=float,
         ) + "\n",
@@ -345,6 +388,7 @@ def _markdown(
     rows: Sequence[HashingRow],
     curves: dict[str, dict[str, list[float]]],
     graph: list[dict[str, Any]],
+    seeds: list[dict[str, Any]],
     resolution: list[dict[str, Any]],
     rss: float,
     load: tuple[float, float],
@@ -453,6 +497,22 @@ def _markdown(
         "",
         *markdown_table(graph),
         "",
+    ]
+    if seeds:
+        lines += [
+            "## Buckets as seeds of the full-spectrum default",
+            "",
+            "`fullspectrum` (the shipped model, 2 threads) on the same events with all its "
+            "triplet seeds, and keeping only the triplets whose inner and outer hits are in "
+            "the middle hit's bucket (`tracklearn.graph.hashing.bucket_seed_filter`); "
+            "TrackML score and efficiency / fake rate as `tracklearn.metrics` (double "
+            "majority, pT ≥ 1 GeV targets); seeds summed over the passes; times are medians "
+            "and include building the buckets.",
+            "",
+            *markdown_table(seeds),
+            "",
+        ]
+    lines += [
         "## In-bucket resolution",
         "",
         "A pair classifier (MLP on the two embeddings and their geometric differences, "

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
 from tracklearn.config import validate
@@ -84,6 +85,11 @@ class PassState:
     track_hits: IntArray
 
 
+#: ``seed_filter(event) -> keep``: which triplet seeds of the event to keep; ``keep``
+#: takes (S, 3) event hit rows (inner, middle, outer) and returns (S,) booleans
+SeedFilter = Callable[[Event], Callable[[IntArray], npt.NDArray[np.bool_]]]
+
+
 @dataclass
 class RunState:
     """Everything :meth:`FullSpectrumReconstructor.run` keeps of one event."""
@@ -93,14 +99,24 @@ class RunState:
     passes: list[PassState] = field(default_factory=list)
     times: dict[str, float] = field(default_factory=dict)
     z0_max: float = 0.0
+    keep_seeds: Callable[[IntArray], npt.NDArray[np.bool_]] | None = None
 
 
 class FullSpectrumReconstructor:
     """``Reconstructor`` of the ``fullspectrum`` method (see the module docstring)."""
 
-    def __init__(self, model: FullSpectrumModel, config: FullSpectrumConfig | None = None) -> None:
+    def __init__(
+        self,
+        model: FullSpectrumModel,
+        config: FullSpectrumConfig | None = None,
+        seed_filter: SeedFilter | None = None,
+    ) -> None:
+        """``seed_filter`` (optional) keeps only some triplet seeds of every pass, e.g.
+        those whose three hits share a hashing bucket
+        (:func:`tracklearn.graph.hashing.bucket_seed_filter`); it runs once per event."""
         self.model = model
         self.config = config or FullSpectrumConfig()
+        self.seed_filter = seed_filter
         self.selection = self.config.selection or model.spec.selection
         t = model.tables
         L = t.n_layers
@@ -141,6 +157,10 @@ class FullSpectrumReconstructor:
         state = RunState(grid, np.full(grid.n_hits, -1, np.int64))
         state.z0_max = self.z0_window(grid)
         state.times["grid"] = time.perf_counter() - t0
+        if self.seed_filter is not None:
+            t1 = time.perf_counter()
+            state.keep_seeds = self.seed_filter(event)
+            state.times["seed_filter"] = time.perf_counter() - t1
         n_tracks = 0
         for p in self.model.spec.passes[:n_passes]:
             ps = self.run_pass(p, state, n_tracks)
@@ -170,7 +190,11 @@ class FullSpectrumReconstructor:
         trip = np.concatenate([t for t, _ in parts])
         feat = np.concatenate([f for _, f in parts])
         order = np.lexsort((trip[:, 2], trip[:, 0], trip[:, 1]))
-        return trip[order], feat[order]
+        trip, feat = trip[order], feat[order]
+        if state.keep_seeds is not None and len(trip):
+            keep = np.asarray(state.keep_seeds(g.row[trip]), dtype=bool)
+            trip, feat = trip[keep], feat[keep]
+        return trip, feat
 
     def follow(self, seeds: IntArray, state: RunState) -> tuple[IntArray, FloatArray]:
         """Follow ``seeds`` (S, 3) through the detector on the free hits (``threads`` threads)."""

@@ -69,6 +69,7 @@ __all__ = [
     "available_indexes",
     "available_spaces",
     "bucket_edges",
+    "bucket_seed_filter",
     "direction_features",
     "direction_from_detector",
     "get_index",
@@ -682,3 +683,33 @@ class HashingGraphBuilder:
         from tracklearn.graph.assemble import event_graph
 
         return event_graph(event, self.candidate_edges(event))
+
+
+def bucket_seed_filter(
+    builder: BucketBuilder,
+) -> Callable[[Event], Callable[[IntArray], npt.NDArray[np.bool_]]]:
+    """Buckets as seeds: a seed filter for the ``fullspectrum`` method that keeps the
+    triplets whose inner and outer hits are in the middle hit's bucket.
+
+    ``filter(event)`` builds the event's buckets once and returns ``keep(triplets)``;
+    ``triplets`` are ``(S, 3)`` event hit rows (inner, middle, outer) → ``(S,)`` bool.
+    Pass it as ``FullSpectrumReconstructor(model, config, seed_filter=...)``.
+    """
+
+    def for_event(event: Event) -> Callable[[IntArray], npt.NDArray[np.bool_]]:
+        nn = builder.neighbours(builder.points(event))
+
+        def keep(triplets: IntArray) -> npt.NDArray[np.bool_]:
+            t = np.asarray(triplets, dtype=np.int64)
+            out = np.zeros(len(t), dtype=bool)
+            for s in range(0, len(t), 65_536):  # (chunk, k) tables, not (S, k) at once
+                c = t[s : s + 65_536]
+                members = nn[c[:, 1]]
+                out[s : s + len(c)] = (members == c[:, 0:1]).any(axis=1) & (
+                    members == c[:, 2:3]
+                ).any(axis=1)
+            return out
+
+        return keep
+
+    return for_event
