@@ -52,10 +52,11 @@ def run_classical_bench(
     pruning
         ``(name, prefixes)`` for the seed-classifier pruning table (:func:`pruning_rows`).
     """
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="tracklearn-classical-") as tmp:
         rows, res_rows = _run_all(datasets, Path(tmp), methods, skip)
     prune_rows = pruning_rows(*pruning) if pruning else []
-    text = _markdown(rows, res_rows, prune_rows)
+    text = _markdown(rows, res_rows, prune_rows, (load_before, os.getloadavg()[0]))
     out.mkdir(parents=True, exist_ok=True)
     path = out / "classical.md"
     write_text_atomic(path, text)
@@ -159,7 +160,12 @@ def pruning_rows(name: str, prefixes: Sequence[Path]) -> list[str]:
     return out
 
 
-def _markdown(rows: list[dict[str, Any]], res_rows: list[str], prune_rows: list[str]) -> str:
+def _markdown(
+    rows: list[dict[str, Any]],
+    res_rows: list[str],
+    prune_rows: list[str],
+    load: tuple[float, float] = (float("nan"), float("nan")),
+) -> str:
     prov = provenance()
     keys = [
         "dataset",
@@ -178,7 +184,8 @@ def _markdown(rows: list[dict[str, Any]], res_rows: list[str], prune_rows: list[
         "",
         f"`run_classical_bench` on {prov['created_utc']}, tracklearn "
         f"{prov['tracklearn_version']} at git {prov['git_revision']}, "
-        f"{os.cpu_count()} CPU cores shared with other jobs, one process per event.",
+        f"{os.cpu_count()} CPU cores (1-minute load average {load[0]:.1f} before and "
+        f"{load[1]:.1f} after the run), one process per event.",
         "",
         "DM efficiency / fake / duplicate rates: double-majority matching, targets pT ≥ 1 GeV, "
         "|η| ≤ 4, ≥ 5 distinct layers (DESIGN.md). s/event: wall seconds of the "
@@ -206,8 +213,8 @@ def _markdown(rows: list[dict[str, Any]], res_rows: list[str], prune_rows: list[
             "## ckf seed pruning with the MLP seed classifier",
             "",
             "First-pass seeds per event (after pruning), DM efficiency / fake / duplicate "
-            "rates, wall seconds per event of the reconstruction call (mean, one process, "
-            "CPU shared with other jobs) and speed-up against no pruning.  Classifier: "
+            "rates, wall seconds per event of the reconstruction call (mean, one process) "
+            "and speed-up against no pruning.  Classifier: "
             "`tracklearn/data/seed_classifier.npz` (provenance in `seed_classifier.json`).",
             "",
             "| dataset | setting | seeds/event | efficiency | fake_rate | duplicate_rate "
