@@ -560,8 +560,6 @@ def scale_out_summary(results: Path) -> list[str]:
     two = [r for r in rows if r["workers"] == "2"]
     loads = [_f(r["load after (1 min)"]) for r in rows]
     method = "s/event in the method (median)"
-    rates = [_f(r["events/s"]) for r in two]
-    times = [_f(r[method]) for r in two]
     bitwise = all(r["tracks = serial"] == "yes" for r in rows)
     cluster = _md_table(results, "scale-out", ["cluster", "events"])
     overhead = _f(cluster[0]["overhead ms/event/worker"])
@@ -581,19 +579,28 @@ def scale_out_summary(results: Path) -> list[str]:
     w, d = stops["reconstruct --workers 2"], stops["reconstruct --scheduler local:2"]
     clean = all(r["half-written files"] == "0" and r["processes left"] == "0"
                 for r in (w, d))  # fmt: skip
-    *_, gain = _simulation_speed(results)
     t_event = 5.0  # s, a typical μ=200 event
+    head = _md_prose(
+        results, "scale-out", r"method `(\w+)`, quick-generator events of (\d+) particles"
+    )
+    start = _md_prose(results, "scale-out", r"Load average when it started: ([\d.]+) \(1 min\)")
+    pool = next(r for r in two if r["executor"].startswith("local pool"))
+    dask2 = next(r for r in two if r["executor"].startswith("Dask"))
+    dask1 = next(r for r in rows if r["executor"].startswith("Dask") and r["workers"] == "1")
     return [
         "Measured (`benchmarks/results/scale-out.md`, `make bench` or `tracklearn bench --suite "
-        "scale-out`; method `dbscan`, 8 quick events of 300 particles, 2 cores shared with "
-        f"other jobs at a load of {min(loads):.0f}–{max(loads):.0f}): every executor (this "
+        f"scale-out`; method `{head.group(1)}`, {serial['events']} quick events of "
+        f"{head.group(2)} particles, 2 cores, 1-minute load {float(start.group(1)):.1f} at the "
+        f"start and {min(loads):.1f}–{max(loads):.1f} after the rows): every executor (this "
         "process, `--workers 2`, `--scheduler local:1`, `local:2`) wrote "
-        f"{'byte-identical' if bitwise else 'different'} tracks; on those saturated cores two "
-        f"workers brought no gain ({_f(serial['events/s']):.2g} events/s in this process, "
-        f"{min(rates):.2g}–{max(rates):.2g} with 2 workers, whose method time per event "
-        f"doubled: {_f(serial[method]):.2g} → {min(times):.0f}–{max(times):.0f} s), so the "
-        "speed-up on idle cores is not measured here (the simulation's `--workers 2` gave "
-        f"{gain:.2g}×, `simulation.md`). The Dask path costs about {overhead:.0f} ms per event "
+        f"{'byte-identical' if bitwise else 'different'} tracks. Two workers of the local "
+        f"pool ran {_f(pool['speed-up']):.2f}× the events/s of this process "
+        f"({_f(serial['events/s']):.3g} → {_f(pool['events/s']):.3g}); on Dask, whose "
+        "cluster start-up is in the wall time of these short runs, `local:1` ran "
+        f"{_f(dask1['speed-up']):.2f}× and `local:2` {_f(dask2['speed-up']):.2f}× (the "
+        f"method's own time per event: {_f(serial[method]):.3g} s in this process, "
+        f"{min(_f(r[method]) for r in two):.3g}–{max(_f(r[method]) for r in two):.3g} s "
+        f"with 2 workers). The Dask path costs about {overhead:.0f} ms per event "
         f"and worker (no-op events); with {t_event:.0f} s events a worker then runs at "
         f"{t_event / (t_event + overhead / 1000):.3f} of ideal, and 100 workers need the "
         f"scheduler to dispatch {100 / t_event:.0f} events/s, which it did with up to "

@@ -402,11 +402,14 @@ def run_scale_out_bench(
     n_events: int = 8,
     soak_events: int = 100,
     soak_particles: int = 100,
+    cc_events: int = 400,
 ) -> Path:
-    """Run every measurement; write ``out/scale-out.md`` and its plots; return its path."""
+    """Run every measurement; write ``out/scale-out.md`` and its plots; return its path.
+
+    ``cc_events`` events (of ``particles`` particles) make the Ctrl-C runs' input."""
     method = method or DEFAULT_METHOD
     if quick:
-        particles, n_events, soak_events, soak_particles = 30, 4, 12, 20
+        particles, n_events, soak_events, soak_particles, cc_events = 30, 4, 12, 20, 40
     load_before = _load()
     with tempfile.TemporaryDirectory(prefix="tracklearn-scale-") as tmp:
         work = Path(tmp)
@@ -417,7 +420,10 @@ def run_scale_out_bench(
         oh = dask_overhead(100 if quick else 400)
         log.info("bench scale-out: faults")
         fl = faults(events, method, work)
-        cc = ctrl_c(work / "events", method, work)
+        # enough events that the run is still going when the Ctrl-C comes (fast methods
+        # finish 8 small events within the moment between the first output and the signal)
+        _events(work / "ctrlc-events", cc_events, particles, seed=42)
+        cc = ctrl_c(work / "ctrlc-events", method, work)
         log.info("bench scale-out: DDP")
         ddp_rows, curves = ddp_curves(work, 3 if quick else 8)
         log.info("bench scale-out: soak (%d events)", soak_events)
@@ -427,8 +433,9 @@ def run_scale_out_bench(
     _plot_ddp(out / "scale-out-ddp.png", curves)
     _plot_soak(out / "scale-out-soak.png", sk["rss_mb"])
     text = _markdown(
-        method, particles, n_events, soak_particles, load_before, tp, oh, fl, cc, ddp_rows, sk
-    )
+        method, particles, n_events, soak_particles, load_before, tp, oh, fl, cc, ddp_rows, sk,
+        cc_events,
+    )  # fmt: skip
     path = out / "scale-out.md"
     write_text_atomic(path, text)
     return path
@@ -496,6 +503,7 @@ def _markdown(
     cc: list[dict[str, Any]],
     ddp_rows: list[dict[str, Any]],
     sk: dict[str, Any],
+    cc_events: int = 8,
 ) -> str:
     prov = provenance()
     rss = sk["rss_mb"]
@@ -508,17 +516,17 @@ def _markdown(
         "",
         f"Written by `tracklearn bench --suite scale-out` at {prov['git_revision']} "
         f"({prov['created_utc']}); method `{method}`, quick-generator events of {particles} "
-        f"particles. Load average when it started: {load}: the cores were shared with "
-        "other jobs, so absolute times are upper bounds; the ratios within one table were "
-        "measured side by side.",
+        f"particles. Load average when it started: {load}. Absolute times depend on what "
+        "else the cores ran (the load columns); the ratios within one table were measured "
+        "side by side.",
         "",
         "## Events per second vs workers",
         "",
-        "With the cores busy with other jobs (see the load column) two workers cannot get two "
-        "cores: compare the method's own time per event, which grows when a worker gets less "
-        "than a core. On idle cores `--workers 2` gave 1.9x the events/s for the simulation "
-        "(`simulation.md`). Worker processes (local pool and Dask) run one OpenMP/BLAS "
-        "thread each; the first row runs in the benchmark's own process.",
+        "When the cores are busy (see the load column), two workers cannot get two cores: "
+        "compare the method's own time per event, which grows when a worker gets less than a "
+        "core. `simulation.md` has the speed-up of `--workers 2` for the simulation. Worker "
+        "processes (local pool and Dask) run one OpenMP/BLAS thread each; the first row runs "
+        "in the benchmark's own process.",
         "",
         f"One `reconstruct` run over the same {n_events} events per row (wall time includes "
         "starting the pool or the Dask cluster, ~2–5 s); every row's tracks are compared "
@@ -554,8 +562,8 @@ def _markdown(
         "",
         *markdown_table(fl),
         "",
-        "One Ctrl-C (SIGINT to the process group, as a terminal sends it) once the first "
-        "event is done:",
+        f"One Ctrl-C (SIGINT to the process group, as a terminal sends it) once the first "
+        f"event is done, in a run over {cc_events} events:",
         "",
         *markdown_table(cc),
         "",
