@@ -195,7 +195,8 @@ def _markdown(main: dict[str, MethodRun], stress: list[tuple[str, dict[str, Meth
         f"{_dt.datetime.now(_dt.UTC).isoformat(timespec='seconds')}, tracklearn "
         f"{prov['tracklearn_version']} at git {prov['git_revision']}; one thread per method, "
         f"{total:.0f} s in all; load average (1 min) {load_start[0]:.1f} at the start, "
-        f"{load_end[0]:.1f} at the end (2 cores shared with other jobs: times are upper bounds).",
+        f"{load_end[0]:.1f} at the end, on {os.cpu_count()} cores (a load above 1 means other "
+        "work shared them: the times are then upper bounds).",
         "",
         f"**Data**: {n_images:,} fresh test images (seed {TEST_SEED}, generated in chunks of "
         "1000 and never stored) of the default chamber (`configs/simulation/muon-chamber.yaml`: "
