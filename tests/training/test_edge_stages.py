@@ -187,18 +187,27 @@ LOSSES_013CEDF = {
 }
 
 
+def _stage_config(name: str, tiny_data: Path, tmp_path: Path) -> dict:
+    """The stage's shipped config cut to the tiny data (one torch thread)."""
+    torch.set_num_threads(1)
+    return _tiny(load_yaml(CONFIGS[0].parent / f"{name}.yaml"), tiny_data, tmp_path)
+
+
+def _run_stage(name: str, cfg: dict, tiny_data: Path, tmp_path: Path) -> None:
+    from tracklearn.training.stages import run_stage
+
+    run_stage(name, cfg, tiny_data, tmp_path / "out", False)
+
+
 @pytest.mark.slow
 @pytest.mark.realdata
 @pytest.mark.parametrize("name", sorted(LOSSES_013CEDF))
 def test_one_graph_per_batch_trains_as_before_batching(
     name: str, tiny_data: Path, tmp_path: Path
 ) -> None:
-    from tracklearn.training.stages import run_stage
-
-    torch.set_num_threads(1)
-    cfg = _tiny(load_yaml(CONFIGS[0].parent / f"{name}.yaml"), tiny_data, tmp_path)
+    cfg = _stage_config(name, tiny_data, tmp_path)
     assert cfg.get("graphs_per_batch", 1) == 1
-    run_stage(name, cfg, tiny_data, tmp_path / "out", False)
+    _run_stage(name, cfg, tiny_data, tmp_path)
     assert _losses(tmp_path / "out") == pytest.approx(LOSSES_013CEDF[name], rel=1e-5)
 
 
@@ -208,14 +217,11 @@ def test_one_graph_per_batch_trains_as_before_batching(
 def test_two_graphs_per_batch_train_with_falling_loss(
     name: str, tiny_data: Path, tmp_path: Path
 ) -> None:
-    from tracklearn.training.stages import run_stage
-
-    torch.set_num_threads(1)
-    cfg = _tiny(load_yaml(CONFIGS[0].parent / f"{name}.yaml"), tiny_data, tmp_path)
+    cfg = _stage_config(name, tiny_data, tmp_path)
     cfg["graphs_per_batch"] = 2
     if name == "edge_classifier":  # 2 events x 4 sectors: 4 batches of 2 graphs per epoch
         cfg["data"] = {**cfg["data"], "sectors": 4}
-    run_stage(name, cfg, tiny_data, tmp_path / "out", False)
+    _run_stage(name, cfg, tiny_data, tmp_path)
     losses = _losses(tmp_path / "out")
     assert len(losses) == 3 and losses[-1] < losses[0]
     assert EdgeModel.load(tmp_path / "out").info["stage"] == name

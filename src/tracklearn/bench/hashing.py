@@ -376,10 +376,6 @@ def _plot(rows: Sequence[HashingRow], png: Path) -> None:
     plt.close(fig)
 
 
-def _displaced_share(rows: Sequence[HashingRow]) -> float:
-    return rows[0].displaced_fraction if rows else float("nan")
-
-
 def _f(x: float, d: int = 3) -> str:
     return "–" if x != x else f"{x:.{d}f}"
 
@@ -404,6 +400,7 @@ def _markdown(
 
     from tracklearn.report import markdown_table
 
+    displaced = rows[0].displaced_fraction if rows else float("nan")
     prov = provenance()
     lines = [
         "# Hashing and similarity learning: buckets of hits",
@@ -423,7 +420,7 @@ def _markdown(
         "has ≥ 4 hits that are the majority; **beam line** / **displaced** = efficiency of "
         f"the targets made within / beyond {BEAMLINE_R:g} mm of the beam line (transverse "
         "distance of the production vertex; displaced targets are "
-        f"{_f(100 * _displaced_share(rows), 1)} % of all, mostly secondaries made in "
+        f"{_f(100 * displaced, 1)} % of all, mostly secondaries made in "
         "material). Time: one event's buckets (space, index build and queries, bucket "
         f"table), {threads} threads; 1-minute load average {load[0]:.1f} before and "
         f"{load[1]:.1f} after the bucket builders ({os.cpu_count()} cores); queries/s: "

@@ -611,11 +611,6 @@ def scale_out_summary(results: Path) -> list[str]:
     ]
 
 
-def _compare(learned: float, helix: float, more: str, less: str, same: str) -> str:
-    """``more`` / ``less`` / ``same`` as ``learned`` is above, below or equal to ``helix``."""
-    return more if learned > helix else less if learned < helix else same
-
-
 def _against(
     rows: Mapping[tuple[str, int], Mapping[str, Any]],
     sizes: Sequence[int],
