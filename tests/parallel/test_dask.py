@@ -123,3 +123,58 @@ def test_dask_builds_the_job_once_per_worker_and_reports_event_errors() -> None:
     assert report.failed[0].error == "bad: bad input"
     pids = {o.pid for o in report.outcomes}
     assert sum(o.set_up for o in report.outcomes) == len(pids) <= 2
+
+
+def _first_try_never_runs(resubmits: int) -> dict[str, object]:
+    # a resource no worker has: the scheduler keeps the task waiting with every thread free
+    return {"resources": {"tracklearn-test-never": 1}} if resubmits == 0 else {}
+
+
+def test_watchdog_resubmits_events_stalled_with_free_workers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.parallel._jobs import Square
+
+    from tracklearn.parallel import dask_executor, run_tasks
+
+    monkeypatch.setattr(dask_executor, "STALL_S", 1.0)
+    monkeypatch.setattr(dask_executor, "_submit_options", _first_try_never_runs)
+    items = [str(i) for i in range(6)]
+    report = run_tasks(Square(), items, scheduler=SchedulerSpec(n_workers=2, processes=False))
+    assert [o.value for o in report.outcomes] == [i * i for i in range(6)]
+    assert all(o.attempts == 2 for o in report.outcomes)  # stalled once, then ran
+
+
+def test_watchdog_gives_up_on_events_that_never_start_and_the_run_ends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.parallel._jobs import Square
+
+    from tracklearn.parallel import dask_executor, run_tasks
+
+    monkeypatch.setattr(dask_executor, "STALL_S", 0.5)
+    monkeypatch.setattr(
+        dask_executor, "_submit_options", lambda n: {"resources": {"tracklearn-test-never": 1}}
+    )
+    t0 = time.perf_counter()
+    report = run_tasks(
+        Square(), ["1", "2", "3"], scheduler=SchedulerSpec(n_workers=1, processes=False)
+    )
+    assert time.perf_counter() - t0 < 60
+    assert [o.error for o in report.failed] == [
+        f"{i}: never started on the Dask cluster ({dask_executor.MAX_RESUBMITS} resubmissions, "
+        "each after 0.5 s waiting with a worker free)"
+        for i in "123"
+    ]
+
+
+def test_thread_workers_set_a_job_up_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.parallel._jobs import Square
+
+    from tracklearn.parallel import run_tasks, tasks
+
+    monkeypatch.setattr(tasks, "_STATE", {})  # not what an earlier test left in this process
+    items = [str(i) for i in range(40)]
+    report = run_tasks(Square(), items, scheduler=SchedulerSpec(n_workers=8, processes=False))
+    assert [o.value for o in report.outcomes] == [i * i for i in range(40)]
+    assert sum(o.set_up for o in report.outcomes) == 1  # one process, one shared state

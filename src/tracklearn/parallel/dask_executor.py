@@ -10,6 +10,13 @@ When a worker dies, the scheduler reschedules its tasks on the other workers;
 after ``MAX_RETRIES`` deaths under the same event it gives up on that event
 (``KilledWorker``), which is then reported as failed.  How often each event was
 tried is read from the scheduler (``TaskState.suspicious``).
+
+A watchdog guards against a stalled scheduler queue (seen once in ``make bench``: the
+events submitted to refill the window never started although every worker thread was
+free): when no worker has run any of this run's events for ``STALL_S`` seconds while a
+worker thread was free, the waiting events are cancelled and submitted again under new
+keys; an event resubmitted ``MAX_RESUBMITS`` times is reported failed, so a run always
+ends.
 """
 
 from __future__ import annotations
@@ -18,7 +25,9 @@ import contextlib
 import logging
 import os
 import signal
+import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -39,6 +48,13 @@ log = logging.getLogger(__name__)
 #: it was running with it (the scheduler would otherwise assign several events to one
 #: worker ahead of time); the cost is one scheduler round trip (milliseconds) per event
 IN_FLIGHT_PER_THREAD = 1
+
+#: seconds this run's events may all sit waiting while a worker thread is free before the
+#: watchdog resubmits them (a worker runs an event as soon as it has a free thread: a
+#: healthy scheduler assigns in milliseconds)
+STALL_S = 30.0
+#: resubmissions of one event by the watchdog before it is reported failed
+MAX_RESUBMITS = 3
 
 
 def dask_setup(worker: Any) -> None:
@@ -133,38 +149,95 @@ def _suspicious(keys: list[str], dask_scheduler: Any = None) -> dict[str, int]:
     return {k: int(tasks[k].suspicious) for k in keys if k in tasks}
 
 
+def _executing(dask_worker: Any = None) -> tuple[list[str], int]:
+    """Runs on each worker: the keys its threads are running now, and its thread count."""
+    return [str(ts.key) for ts in dask_worker.state.executing], int(dask_worker.state.nthreads)
+
+
+def _stalled(client: Any, keys: list[str]) -> bool:
+    """None of ``keys`` is running on any worker although a worker thread is free.
+
+    Asked of the workers, not the scheduler: a task the scheduler counts as processing
+    but no worker runs is stalled too."""
+    views = client.run(_executing, on_error="ignore").values()
+    running = {k for ks, _ in views for k in ks}
+    return not running.intersection(keys) and any(len(ks) < n for ks, n in views)
+
+
+def _submit_options(resubmits: int) -> dict[str, Any]:
+    """Extra ``Client.submit`` arguments of an event's try (tests make a first try stall)."""
+    return {}
+
+
+def _next_batch(pending: Any, timeout: float) -> list[Any]:
+    """Finished futures of ``pending`` (an ``as_completed``), or [] after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while not pending.has_ready():
+        if time.monotonic() >= deadline:
+            return []
+        with pending.thread_condition:  # what as_completed's own iterator waits on
+            pending.thread_condition.wait(timeout=0.1)
+    return list(pending.next_batch(block=False))
+
+
 def run_on_dask(
     job: Job,
     items: Sequence[str],
     spec: SchedulerSpec,
     finish: Callable[[Outcome], None],
+    *,
+    stall_s: float | None = None,
 ) -> tuple[int, list[int]]:
-    """Run every item as one task; return (number of workers, worker pids seen)."""
+    """Run every item as one task; return (number of workers, worker pids seen).
+
+    ``stall_s`` (default :data:`STALL_S`): the watchdog's patience, see the module doc."""
     from distributed import as_completed
     from distributed.scheduler import KilledWorker
 
+    stall_s = STALL_S if stall_s is None else stall_s
     with open_client(spec, len(items)) as client:
         n_workers = max(1, len(client.scheduler_info(n_workers=-1)["workers"]))
         pids = set(worker_pids(client))
         run_id = uuid.uuid4().hex[:8]
         queue = list(reversed(items))
-        keys: dict[str, str] = {}
+        live: dict[str, tuple[str, Any]] = {}  # key -> (item, future) of the events in flight
+        resubmits: Counter[str] = Counter()
 
         def window() -> int:  # follows the cluster as workers come and go
             return max(1, IN_FLIGHT_PER_THREAD * sum(client.nthreads().values()))
 
-        def submit() -> Any:
-            item = queue.pop()
-            key = f"tracklearn-{run_id}-{item}"
-            keys[key] = item
-            return client.submit(execute, job, item, key=key, pure=False)
+        def submit(item: str) -> Any:
+            n = resubmits[item]
+            key = f"tracklearn-{run_id}-{item}" + (f"-r{n}" if n else "")
+            fut = client.submit(execute, job, item, key=key, pure=False, **_submit_options(n))
+            live[key] = (item, fut)
+            return fut
 
-        pending = as_completed([submit() for _ in range(min(window(), len(queue)))])
-        for batch in pending.batches():
+        def resubmit_stalled() -> None:
+            stuck = list(live.items())
+            live.clear()
+            client.cancel([fut for _, (_, fut) in stuck])
+            log.warning(
+                "dask: %d event(s) waited %g s with a worker thread free: resubmitted",
+                len(stuck),
+                stall_s,
+            )
+            for _, (item, _) in stuck:
+                resubmits[item] += 1
+                if resubmits[item] > MAX_RESUBMITS:
+                    msg = (
+                        f"{item}: never started on the Dask cluster ({MAX_RESUBMITS} "
+                        f"resubmissions, each after {stall_s:g} s waiting with a worker free)"
+                    )
+                    finish(Outcome(item, None, msg, 1 + MAX_RESUBMITS))
+                else:
+                    pending.add(submit(item))
+
+        def finished(batch: list[Any]) -> None:
             tries = client.run_on_scheduler(_suspicious, [f.key for f in batch])
             for fut in batch:
-                item = keys.pop(fut.key)
-                attempts = 1 + tries.get(fut.key, 0)
+                item, _ = live.pop(fut.key)
+                attempts = 1 + tries.get(fut.key, 0) + resubmits[item]
                 if fut.status == "error":
                     exc = fut.exception()
                     if isinstance(exc, KilledWorker):
@@ -173,12 +246,30 @@ def run_on_dask(
                         finish(
                             Outcome(item, None, f"{item}: {type(exc).__name__}: {exc}", attempts)
                         )
+                elif fut.status == "cancelled":  # by someone else on a shared cluster
+                    finish(Outcome(item, None, f"{item}: cancelled on the Dask cluster", attempts))
                 else:
                     r = fut.result()
                     finish(Outcome(item, r.value, r.error, attempts, r.pid, r.set_up))
                     pids.add(r.pid)
                 fut.release()
-            for _ in range(min(len(queue), window() - pending.count())):
-                pending.add(submit())
+
+        pending = as_completed([submit(queue.pop()) for _ in range(min(window(), len(queue)))])
+        check_s = min(5.0, stall_s / 3)
+        idle_s = 0.0
+        while not pending.is_empty():
+            t0 = time.monotonic()
+            batch = [f for f in _next_batch(pending, check_s) if f.key in live]
+            if batch:
+                finished(batch)
+            if batch or not (live and _stalled(client, list(live))):
+                idle_s = 0.0
+            else:
+                idle_s += time.monotonic() - t0
+                if idle_s >= stall_s:
+                    idle_s = 0.0
+                    resubmit_stalled()
+            for _ in range(min(len(queue), window() - len(live))):
+                pending.add(submit(queue.pop()))
         pids.update(worker_pids(client))  # replacements of dead workers too
         return n_workers, sorted(pids)

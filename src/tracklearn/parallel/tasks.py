@@ -11,6 +11,7 @@ import contextlib
 import logging
 import os
 import signal
+import threading
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -70,18 +71,23 @@ class Outcome:
 
 #: the state of the last job set up in this process, by cache key
 _STATE: dict[str, Any] = {}
+#: thread workers (Dask ``processes=False``) share ``_STATE``: one of them sets a job up
+_STATE_LOCK = threading.Lock()
 
 
 def execute(job: Job, item: str) -> TaskResult:
     """Run ``job`` on ``item`` in this process (setting it up on first use); never raises
     for an event's own failure: the error is returned as one line."""
     key = job.cache_key
-    set_up = key not in _STATE
+    set_up = False
     try:
-        if set_up:
-            _STATE.clear()  # one job's state per worker: bounded memory
-            _STATE[key] = job.setup()
-        value = job.run(_STATE[key], item)
+        with _STATE_LOCK:
+            state = _STATE.get(key)
+            if key not in _STATE:
+                set_up = True
+                _STATE.clear()  # one job's state per worker: bounded memory
+                state = _STATE[key] = job.setup()
+        value = job.run(state, item)
         return TaskResult(item, value, None, os.getpid(), set_up)
     except TracklearnError as exc:
         return TaskResult(item, None, str(exc), os.getpid(), set_up)
