@@ -48,9 +48,11 @@ test: $(STAMP)
 validate-simulation: $(STAMP)  # 20 simulated events vs the real data -> benchmarks/results/simulation-validation.md
 	$(BIN)/tracklearn bench --suite simulation-validation
 
-# every suite (several hours on 2 cores; muon-trigger ~20 min, export ~15 min + waiting for quiet cores, fullspectrum ~15 min); `tracklearn bench --suite NAME` runs one
+# every suite (about 3.5 hours on 2 cores); resumable: suites that benchmarks/results/manifest.json
+# records as written from this source tree are kept (commit what a stopped run wrote, run again);
+# `tracklearn bench --suite NAME` runs one
 bench: $(STAMP)
-	$(BIN)/tracklearn bench --out benchmarks/results --suite simulation --suite simulation-validation --suite baselines \
+	$(BIN)/tracklearn bench --resume --out benchmarks/results --suite simulation --suite simulation-validation --suite baselines \
 	  --suite graphs --suite gnn --suite classical --suite toys --suite hashing --suite scale-out --suite muon-trigger --suite export \
 	  --suite uncertainty --suite fullspectrum
 	$(MAKE) readme-numbers

@@ -464,11 +464,20 @@ def bench(
             "Default: simulation and baselines."
         ),
     ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            help="Keep the suites that OUT/manifest.json records as written from this source "
+            "tree (a committed tree equal to this one outside benchmarks/results, README.md "
+            "and tests/); run the others. `make bench` resumes."
+        ),
+    ] = False,
 ) -> None:
     """Benchmark the methods on generated and real events; write benchmarks/results/*.md.
 
     Results files are written whole, stamped with the git revision; into
-    benchmarks/results only from a committed tree (or with --allow-dirty).
+    benchmarks/results only from a committed tree (or with --allow-dirty).  Each finished
+    suite is recorded in OUT/manifest.json (revision, source tree, wall time).
     """
     from tracklearn.bench.suites import run_suites
     from tracklearn.provenance import git_revision
@@ -482,7 +491,8 @@ def bench(
             "committed tree (commit first, or --allow-dirty to stamp them -dirty)"
         )
     logging.getLogger("tracklearn").setLevel(logging.INFO)  # one line per step
-    for path in run_suites(out, suite or ["simulation", "baselines"], quick=quick, data=data):
+    names = suite or ["simulation", "baselines"]
+    for path in run_suites(out, names, quick=quick, data=data, resume=resume):
         typer.echo(f"wrote {path}")
 
 

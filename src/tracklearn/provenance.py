@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import os
 import platform
 import subprocess
@@ -12,9 +13,9 @@ from typing import Any
 from tracklearn import __version__
 
 
-def git_revision() -> str:
-    """Git revision of the tracklearn checkout (``unknown`` outside a checkout)."""
-    here = Path(__file__).resolve().parent
+def git_revision(checkout: Path | None = None) -> str:
+    """Git revision of the tracklearn checkout, or of ``checkout`` (``unknown`` outside one)."""
+    here = checkout or Path(__file__).resolve().parent
     try:
         rev = _git(here, "describe", "--always", "--abbrev=12")
         # dirty: tracked changes outside benchmarks/results (a bench that rewrites its
@@ -42,3 +43,23 @@ def provenance() -> dict[str, Any]:
         "python": platform.python_version(),
         "cpu_count": os.cpu_count(),
     }
+
+
+#: paths whose content cannot change what ``tracklearn bench`` measures: its own tables,
+#: the README (its numbers are copied from the tables) and the tests
+_NOT_SOURCE = ("benchmarks/results/", "README.md", "tests/")
+
+
+def source_tree_id(checkout: Path | None = None) -> str | None:
+    """Hash of the committed tree without :data:`_NOT_SOURCE` (None: uncommitted changes
+    or no checkout).  Two commits with the same id run the same code on the same data."""
+    rev = git_revision(checkout)
+    if rev == "unknown" or rev.endswith("-dirty"):
+        return None
+    here = checkout or Path(__file__).resolve().parent
+    try:
+        listing = _git(here, "ls-tree", "-r", "--full-tree", "HEAD")
+    except (OSError, subprocess.SubprocessError):
+        return None
+    kept = [ln for ln in listing.splitlines() if not ln.split("\t", 1)[1].startswith(_NOT_SOURCE)]
+    return hashlib.sha256("\n".join(kept).encode()).hexdigest()[:16]
