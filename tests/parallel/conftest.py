@@ -17,3 +17,12 @@ def tiny_events(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     for ev in generate_events(6, 11, QuickConfig(n_particles=20)):
         write_event(ev, folder)
     return find_events([folder])
+
+
+@pytest.fixture(autouse=True)
+def _fresh_job_state(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with no job set up in this process: jobs run here (``--workers 1``,
+    Dask thread workers) would otherwise find the state an earlier test left."""
+    from tracklearn.parallel import tasks
+
+    monkeypatch.setattr(tasks, "_STATE", {})

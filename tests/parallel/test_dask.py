@@ -168,12 +168,11 @@ def test_watchdog_gives_up_on_events_that_never_start_and_the_run_ends(
     ]
 
 
-def test_thread_workers_set_a_job_up_once(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_thread_workers_set_a_job_up_once() -> None:
     from tests.parallel._jobs import Square
 
-    from tracklearn.parallel import run_tasks, tasks
+    from tracklearn.parallel import run_tasks
 
-    monkeypatch.setattr(tasks, "_STATE", {})  # not what an earlier test left in this process
     items = [str(i) for i in range(40)]
     report = run_tasks(Square(), items, scheduler=SchedulerSpec(n_workers=8, processes=False))
     assert [o.value for o in report.outcomes] == [i * i for i in range(40)]
