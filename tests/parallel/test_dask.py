@@ -177,3 +177,22 @@ def test_thread_workers_set_a_job_up_once() -> None:
     report = run_tasks(Square(), items, scheduler=SchedulerSpec(n_workers=8, processes=False))
     assert [o.value for o in report.outcomes] == [i * i for i in range(40)]
     assert sum(o.set_up for o in report.outcomes) == 1  # one process, one shared state
+
+
+def test_thread_workers_run_in_a_process_larger_than_a_workers_share_of_memory() -> None:
+    """The hang of make bench: Dask gave each of 16 thread workers 1/16 of the machine's
+    memory and paused them all once this (shared) process was bigger than that."""
+    import numpy as np
+    from distributed.system import MEMORY_LIMIT
+
+    from tracklearn.bench.scale_out import SleepJob
+    from tracklearn.parallel import run_tasks
+
+    ballast = np.ones(int(MEMORY_LIMIT / 16), dtype=np.uint8)  # pages touched: real RSS
+    t0 = time.perf_counter()
+    report = run_tasks(
+        SleepJob(0.01), [str(i) for i in range(64)],
+        scheduler=SchedulerSpec(n_workers=16, processes=False),
+    )  # fmt: skip
+    assert not report.failed and time.perf_counter() - t0 < 25  # the watchdog waits 30 s
+    del ballast

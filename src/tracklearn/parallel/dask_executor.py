@@ -105,6 +105,10 @@ def open_client(spec: SchedulerSpec, n_events: int) -> Iterator[Any]:
             host="127.0.0.1",  # loopback only
             dashboard_address=None,
             silence_logs=logging.ERROR,
+            # thread workers share this process: Dask would give each 1/N of the machine's
+            # memory and pause them all once this process is larger (a bench process of
+            # 1.6 GB paused 16 thread workers for good: the hang of make bench)
+            **({} if spec.processes else {"memory_limit": 0}),
             **({"preload": ["tracklearn.parallel.dask_executor"]} if spec.processes else {}),
         )
         client = Client(cluster)
@@ -150,17 +154,22 @@ def _suspicious(keys: list[str], dask_scheduler: Any = None) -> dict[str, int]:
 
 
 def _executing(dask_worker: Any = None) -> tuple[list[str], int]:
-    """Runs on each worker: the keys its threads are running now, and its thread count."""
-    return [str(ts.key) for ts in dask_worker.state.executing], int(dask_worker.state.nthreads)
+    """Runs on each worker: the keys its threads are running now, and its free-to-run
+    thread count (0 while the worker is paused for memory: it starts nothing)."""
+    running = [str(ts.key) for ts in dask_worker.state.executing]
+    return running, 0 if dask_worker.status.name == "paused" else int(dask_worker.state.nthreads)
 
 
 def _stalled(client: Any, keys: list[str]) -> bool:
     """None of ``keys`` is running on any worker although a worker thread is free.
 
     Asked of the workers, not the scheduler: a task the scheduler counts as processing
-    but no worker runs is stalled too."""
-    views = client.run(_executing, on_error="ignore").values()
+    but no worker runs is stalled too.  Workers paused for memory are not free; when all
+    are, that is logged (Dask resumes them when their memory falls)."""
+    views = list(client.run(_executing, on_error="ignore").values())
     running = {k for ks, _ in views for k in ks}
+    if views and all(n == 0 for _, n in views):
+        log.warning("dask: every worker is paused (memory above distributed.worker.memory.pause)")
     return not running.intersection(keys) and any(len(ks) < n for ks, n in views)
 
 
