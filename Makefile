@@ -48,7 +48,7 @@ test: $(STAMP)
 validate-simulation: $(STAMP)  # 20 simulated events vs the real data -> benchmarks/results/simulation-validation.md
 	$(BIN)/tracklearn bench --suite simulation-validation
 
-# every suite (about 3.5 hours on 2 cores); resumable: suites that benchmarks/results/manifest.json
+# every suite (several hours on 2 cores); resumable: suites that benchmarks/results/manifest.json
 # records as written from this source tree are kept (commit what a stopped run wrote, run again);
 # `tracklearn bench --suite NAME` runs one
 bench: $(STAMP)

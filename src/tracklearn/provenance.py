@@ -15,7 +15,7 @@ from tracklearn import __version__
 
 def git_revision(checkout: Path | None = None) -> str:
     """Git revision of the tracklearn checkout, or of ``checkout`` (``unknown`` outside one)."""
-    here = checkout or Path(__file__).resolve().parent
+    here = _checkout(checkout)
     try:
         rev = _git(here, "describe", "--always", "--abbrev=12")
         # dirty: tracked changes outside benchmarks/results (a bench that rewrites its
@@ -25,6 +25,10 @@ def git_revision(checkout: Path | None = None) -> str:
         return (rev + "-dirty" if changed else rev) or "unknown"
     except (OSError, subprocess.SubprocessError):
         return "unknown"
+
+
+def _checkout(checkout: Path | None) -> Path:
+    return checkout or Path(__file__).resolve().parent
 
 
 def _git(cwd: Path, *args: str) -> str:
@@ -56,9 +60,8 @@ def source_tree_id(checkout: Path | None = None) -> str | None:
     rev = git_revision(checkout)
     if rev == "unknown" or rev.endswith("-dirty"):
         return None
-    here = checkout or Path(__file__).resolve().parent
     try:
-        listing = _git(here, "ls-tree", "-r", "--full-tree", "HEAD")
+        listing = _git(_checkout(checkout), "ls-tree", "-r", "--full-tree", "HEAD")
     except (OSError, subprocess.SubprocessError):
         return None
     kept = [ln for ln in listing.splitlines() if not ln.split("\t", 1)[1].startswith(_NOT_SOURCE)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,19 @@ class Square:
         if item == "bug":
             raise ValueError("a bug\nwith a second line")
         return int(item) ** 2
+
+
+@dataclass(frozen=True)
+class SlowSetupSquare(Square):
+    """``Square`` whose set-up takes 0.2 s: threads starting together would all build it."""
+
+    @property
+    def cache_key(self) -> str:
+        return "slow-square"
+
+    def setup(self) -> dict[str, int]:
+        time.sleep(0.2)
+        return super().setup()
 
 
 def _die_once(marker: str) -> None:

@@ -169,7 +169,7 @@ def test_watchdog_gives_up_on_events_that_never_start_and_the_run_ends(
 
 
 def test_thread_workers_set_a_job_up_once() -> None:
-    from tests.parallel._jobs import Square
+    from tests.parallel._jobs import SlowSetupSquare as Square
 
     from tracklearn.parallel import run_tasks
 

@@ -82,11 +82,11 @@ def execute(job: Job, item: str) -> TaskResult:
     set_up = False
     try:
         with _STATE_LOCK:
-            state = _STATE.get(key)
             if key not in _STATE:
                 set_up = True
                 _STATE.clear()  # one job's state per worker: bounded memory
-                state = _STATE[key] = job.setup()
+                _STATE[key] = job.setup()
+            state = _STATE[key]
         value = job.run(state, item)
         return TaskResult(item, value, None, os.getpid(), set_up)
     except TracklearnError as exc:
