@@ -140,8 +140,15 @@ def fullspectrum_results(results: Path) -> list[str]:
                 format_cell(r["peak RSS MB (median)"]),
             ]
         )
-    header = ["events", "method", "TrackML score", "efficiency", "fake rate", "s/event",
-              "peak RSS MB"]  # fmt: skip
+    header = [
+        "events",
+        "method",
+        "TrackML score",
+        "efficiency",
+        "fake rate",
+        "s/event",
+        "peak RSS MB",
+    ]
     return _table(header, out)
 
 
@@ -203,8 +210,16 @@ def fullspectrum_ablation(results: Path) -> list[str]:
     rows = _load(results, "fullspectrum")["ablation"]
     time_key = next(k for k in rows[0] if k.startswith("s/event"))
     ref = rows[0]
-    header = ["variant", "TrackML score", "efficiency", "fake rate", "s/event (in process)",
-              "score lost", "fakes ×", "time ×"]  # fmt: skip
+    header = [
+        "variant",
+        "TrackML score",
+        "efficiency",
+        "fake rate",
+        "s/event (in process)",
+        "score lost",
+        "fakes ×",
+        "time ×",
+    ]
     out = []
     for r in rows:
         cells = [format_cell(r[k]) for k in ("TrackML score", "efficiency", "fake rate", time_key)]
@@ -522,13 +537,140 @@ def muon_trigger_summary(results: Path) -> list[str]:
     ]
 
 
+def muon_trigger_table(results: Path) -> list[str]:
+    """The trigger's three methods: efficiency, fake rate and time (``muon-trigger.json``)."""
+    main = _load(results, "muon-trigger")["main"]
+    labels = {
+        "roads": "road look-up (classical baseline)",
+        "cnn fp32": "CNN fp32",
+        "cnn int8": "CNN int8 (onnxruntime)",
+    }
+    return _table(
+        ["method", "efficiency (pT ≥ 10 GeV)", "fake rate", "µs/image, 1 thread"],
+        [
+            [
+                label,
+                f"{main[k]['efficiency_pt10']:.4f}",
+                f"{main[k]['fake_rate']:.4f}",
+                f"{main[k]['us_per_image']:.0f}",
+            ]
+            for k, label in labels.items()
+        ],
+    )
+
+
+def _delta(value: float) -> str:
+    return _signed(value, 4) if round(value, 4) != 0 else "+0.0000"
+
+
+def export_accuracy(results: Path) -> list[str]:
+    """Accuracy of each exported network under torch, onnxruntime fp32, int8 and pruning;
+    the toy networks in one row as the range of their changes (``export.json``)."""
+    from tracklearn.bench.export import PRUNE_FRACTION
+
+    nets = _load(results, "export")["networks"]
+    named = {
+        "muon_cnn": ("muon CNN", "efficiency_pt10", "efficiency pT ≥ 10 GeV"),
+        "filter_mlp": ("`gnn` filter MLP", "edge_efficiency", "edge efficiency"),
+    }
+    rows: list[list[str]] = []
+    toys: list[dict[str, Any]] = []
+    for net in nets:
+        m = net["metrics"]
+        if net["model"] in named:
+            label, key, metric = named[net["model"]]
+        elif net["model"] == "interaction_network":
+            key, metric = "edge_efficiency", "edge efficiency"
+            label = (
+                "IN-paper-style classifier (real IN graphs)"
+                if "in_graphs" in net["network"]
+                else "`gnn` Interaction Network"
+            )
+        else:
+            toys.append(net)
+            continue
+        t = m["torch_fp32"][key]
+        rows.append(
+            [
+                label,
+                metric,
+                f"{t:.4f}",
+                f"{m['ort_fp32'][key]:.4f}",
+                _delta(m["ort_int8"][key] - t),
+                _delta(m["torch_pruned"][key] - t),
+            ]
+        )
+    if toys:
+        # every toy metric where higher is better (the regression's RMS residual is not)
+        metrics = [n["metrics"] for n in toys]
+        pairs = [(m, k) for m in metrics for k in m["torch_fp32"] if k != "rms_residual"]
+        equal = all(
+            abs(m["ort_fp32"][k] - m["torch_fp32"][k]) < 5e-5
+            for m in metrics
+            for k in m["torch_fp32"]
+        )
+        d8 = [m["ort_int8"][k] - m["torch_fp32"][k] for m, k in pairs]
+        dp = [m["torch_pruned"][k] - m["torch_fp32"][k] for m, k in pairs]
+        rows.append(
+            [
+                f"HEP.TrkX toys, g-2 finder ({len(toys)} networks, briefly trained)",
+                "accuracy / efficiency",
+                "—",
+                "equal" if equal else "differs",
+                f"{_delta(min(d8))} … {_delta(max(d8))}",
+                f"{_delta(min(dp))} … {_delta(max(dp))}",
+            ]
+        )
+    pruned = f"{100 * PRUNE_FRACTION:.0f} % pruned, no fine-tuning (Δ)"
+    header = ["network", "metric", "torch fp32", "onnxruntime fp32", "int8 (Δ)", pruned]
+    return _table(header, rows)
+
+
+def export_throughput(results: Path) -> list[str]:
+    """The muon CNN's images per second at batch 1, 64 and 1024 for the three backends,
+    measured side by side (``export.json``)."""
+    from tracklearn.bench.export import FLOOR_BATCH, FLOOR_SPEEDUP
+
+    data = _load(results, "export")["throughput"]
+    rate = {t["backend"]: t["images_per_s"] for t in data}
+    loads = [v for t in data for v in t["load"]]
+    backends = ["torch fp32", "onnxruntime fp32", "onnxruntime int8"]
+    rows = []
+    for batch in ("1", "64", str(FLOOR_BATCH)):
+        r = [rate[b][batch] for b in backends]
+        ratio = r[2] / r[0]
+        if batch == "1":
+            cells = [f"{x:,.0f} /s ({1000 / x:.2f} ms)" for x in r]
+            first = "1 (latency)"
+        else:
+            cells = [f"{x:,.0f}" for x in r]
+            first = batch
+        ratio_cell = f"{ratio:.2f}"
+        if batch == str(FLOOR_BATCH):
+            verdict = "pass" if ratio >= FLOOR_SPEEDUP else "FAIL"
+            ratio_cell = f"**{ratio:.2f}** (floor ≥ {FLOOR_SPEEDUP:g}: {verdict})"
+        rows.append([first, *cells, ratio_cell])
+    return [
+        f"Throughput of the muon CNN on the 2 cores (side by side, fastest call, load average "
+        f"{min(loads):.1f} → {max(loads):.1f}):",
+        "",
+        *_table(["batch", *backends, "int8 / torch"], rows),
+    ]
+
+
 def export_speed(results: Path) -> list[str]:
     """One paragraph: int8 against fp32 throughput and `reconstruct` with the exported `gnn`
     model (``export.json``)."""
     data = _load(results, "export")
     rate = {t["backend"]: t["images_per_s"] for t in data["throughput"]}
     torch, ort, int8 = rate["torch fp32"], rate["onnxruntime fp32"], rate["onnxruntime int8"]
-    slower = "*slower*" if int8["1024"] < ort["1024"] else "faster"
+    if int8["1024"] < ort["1024"]:
+        versus = (
+            "but is *slower* than onnxruntime fp32 there (this CNN has 6–16 channels: too "
+            "narrow for the int8 kernels to pay)"
+        )
+    else:
+        versus = f"and onnxruntime fp32 by {int8['1024'] / ort['1024']:.2f}×"
     rec = {r["backend"]: r for r in data["reconstruct"]}
     t, o, q = rec["torch fp32"], rec["onnxruntime fp32"], rec["onnxruntime int8"]
     same = "the same tracks" if o["same tracks as torch"] == 1 else "tracks"
@@ -538,15 +680,27 @@ def export_speed(results: Path) -> list[str]:
         else f"efficiency {t['efficiency']:.4f} → {q['efficiency']:.4f}"
     )
     return [
-        f"int8 beats torch fp32 by {int8['1024'] / torch['1024']:.2f}× at batch 1024 but is "
-        f"{slower} than onnxruntime fp32 there (this CNN has 6–16 channels: too narrow for the "
-        f"int8 kernels to pay); torch fp32 falls by {torch['128'] / torch['1024']:.0f}× above "
+        f"int8 beats torch fp32 by {int8['1024'] / torch['1024']:.2f}× at batch 1024 {versus}; "
+        f"torch fp32 falls by {torch['128'] / torch['1024']:.0f}× above "
         f"batch 128. `reconstruct` with the exported `gnn` model on three held-out tt̄ μ=200 "
         f"events: torch {t['s/event']:.2f} s/event, onnxruntime fp32 {o['s/event']:.2f} s "
         f"({same}, {_pct(o['same tracks as torch'], 0)}), int8 {q['s/event']:.2f} s ({eff}, "
         f"fake rate {t['fake_rate']:.4f} → {q['fake_rate']:.4f}, "
-        f"{_pct(q['same tracks as torch'])} of the tracks identical)."
+        f"{_pct(q['same tracks as torch'])} of the tracks identical). {_ort_end_to_end(t, o)}"
     ]
+
+
+def _ort_end_to_end(torch: Mapping[str, Any], ort: Mapping[str, Any]) -> str:
+    """Why onnxruntime is (or is not) faster than torch end to end in `reconstruct`."""
+    minority = "the networks are a minority of the time (graph building, track building)"
+    if ort["s/event"] < torch["s/event"]:
+        ratio = torch["s/event"] / ort["s/event"]
+        return f"End to end onnxruntime fp32 is {ratio:.2f}× faster than torch, though {minority}."
+    return (
+        f"onnxruntime is *slower* end to end: {minority}, and the Interaction Network's message "
+        "passing exports as `GatherND`/`ScatterElements(add)`, which onnxruntime runs slower on "
+        "CPU than torch's index kernels."
+    )
 
 
 def scale_out_summary(results: Path) -> list[str]:
@@ -662,8 +816,15 @@ def hashing_summary(results: Path) -> list[str]:
         f"{res['fake rate']:.3f}", f"+ {res['s / event (classifier)']:.1f}",
     ])  # fmt: skip
     table_rows.append(["Amrouche et al. (paper, 20–50 hits)", "0.96", "–", "–", "–", "0.08", "–"])
-    header = ["buckets (k hits)", "efficiency", "beam line", "displaced", "pure efficiency",
-              "fake rate", "s / event"]  # fmt: skip
+    header = [
+        "buckets (k hits)",
+        "efficiency",
+        "beam line",
+        "displaced",
+        "pure efficiency",
+        "fake rate",
+        "s / event",
+    ]
     l50, h50, l20 = rows[("learned", 50)], rows[("helix", 50)], rows[("learned", 20)]
     eff = _against(rows, sizes, "efficiency", 4, ("higher", "lower"))
     fakes = _against(rows, sizes, "fake_rate", 3, ("more", "fewer"))
@@ -774,7 +935,10 @@ BLOCKS: dict[str, Callable[[Path], list[str]]] = {
     "classical-summary": classical_summary,
     "toys-summary": toys_summary,
     "uncertainty-lstm": uncertainty_lstm,
+    "muon-trigger-table": muon_trigger_table,
     "muon-trigger-summary": muon_trigger_summary,
+    "export-accuracy": export_accuracy,
+    "export-throughput": export_throughput,
     "export-speed": export_speed,
     "scale-out-summary": scale_out_summary,
     "hashing-summary": hashing_summary,
