@@ -787,6 +787,24 @@ def _against(
     return " and ".join(parts)
 
 
+def scale_out_soak(results: Path) -> list[str]:
+    """One sentence: memory, file descriptors and temporary files over a long run (the soak
+    paragraph of ``scale-out.md``)."""
+    m = _md_prose(
+        results,
+        "scale-out",
+        r"(\d+) events \(\d+ particles each\) in one `reconstruct` run.*?after 10 events: "
+        r"(\d+) MB, after \d+: (\d+) MB.*?descriptors before/after: (\d+)/(\d+); temporary "
+        r"files left[^:]*: (\d+)\.",
+    )
+    n, rss10, rss_n, fd0, fd1, tmp = m.groups()
+    left = "no temporary files left" if tmp == "0" else f"{tmp} temporary files left"
+    return [
+        f"Soak: {n} events in one run, RSS {rss10} MB after 10 events and {rss_n} MB after {n}, "
+        f"{fd0} open file descriptors before and {fd1} after, {left}."
+    ]
+
+
 def hashing_summary(results: Path) -> list[str]:
     """The bucket table and one paragraph on the floor (``hashing.json``): helix against
     learned at equal bucket size, split by where the targets were made."""
@@ -941,6 +959,7 @@ BLOCKS: dict[str, Callable[[Path], list[str]]] = {
     "export-throughput": export_throughput,
     "export-speed": export_speed,
     "scale-out-summary": scale_out_summary,
+    "scale-out-soak": scale_out_soak,
     "hashing-summary": hashing_summary,
 }
 
