@@ -243,12 +243,16 @@ def faults(events: list[Path], method: str, work: Path) -> list[dict[str, Any]]:
 def ctrl_c(events_dir: Path, method: str, work: Path) -> list[dict[str, Any]]:
     """Seconds from one Ctrl-C (SIGINT to the process group) to the exit of ``reconstruct``."""
     rows = []
+    n_events = len(find_events([events_dir]))
     for opt in (["--workers", "2"], ["--scheduler", "local:2"]):
         out = work / f"ctrlc-{opt[0][2:]}"
         cmd = [sys.executable, "-m", "tracklearn.cli", "reconstruct", str(events_dir),
                "--method", method, "--out", str(out), *opt]  # fmt: skip
+        # its own process group, as a terminal runs a command, with Ctrl-C's default action:
+        # a bench started in the background (`nohup make bench &`) has SIGINT ignored, the
+        # child would inherit that and run to the end, and the row would measure nothing
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                start_new_session=True)  # fmt: skip
+                                start_new_session=True, preexec_fn=_default_sigint)  # fmt: skip
         deadline = time.monotonic() + 600
         while not list(out.glob("*-timing.json")) and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -258,18 +262,30 @@ def ctrl_c(events_dir: Path, method: str, work: Path) -> list[dict[str, Any]]:
         _, err = proc.communicate(timeout=120)
         took = time.monotonic() - t0
         time.sleep(1.0)
+        kept = len(list(out.glob("*-timing.json")))
+        if proc.returncode != 128 + signal.SIGINT:  # how tracklearn exits on Ctrl-C
+            raise RuntimeError(
+                f"scale-out bench: one Ctrl-C did not interrupt reconstruct {' '.join(opt)} "
+                f"(exit code {proc.returncode}, {kept} of {n_events} events done); "
+                "the Ctrl-C row would measure nothing"
+            )
         rows.append(
             {
                 "command": "reconstruct " + " ".join(opt),
                 "s to stop": took,
                 "exit code": proc.returncode,
-                "events kept": len(list(out.glob("*-timing.json"))),
+                "events kept": kept,
                 "half-written files": len(list(out.glob(".event*"))),
                 "processes left": sum(_alive(p) for p in kids),
                 "message": err.strip().splitlines()[-1] if err.strip() else "",
             }
         )
     return rows
+
+
+def _default_sigint() -> None:
+    """Run in the child between fork and exec: SIGINT back to its default action."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _children(pid: int) -> list[int]:
