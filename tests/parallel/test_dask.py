@@ -196,3 +196,18 @@ def test_thread_workers_run_in_a_process_larger_than_a_workers_share_of_memory()
     )  # fmt: skip
     assert not report.failed and time.perf_counter() - t0 < 25  # the watchdog waits 30 s
     del ballast
+
+
+def test_a_pause_of_every_worker_is_logged_once_not_at_every_check(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from tracklearn.parallel.dask_executor import _PauseLog
+
+    pause_log = _PauseLog()
+    with caplog.at_level("WARNING", logger="tracklearn.parallel.dask_executor"):
+        # checks every few seconds: a pause of three checks, progress, a second pause
+        for paused in (False, True, True, True, False, True, True):
+            pause_log.update(paused)
+    assert [r.getMessage() for r in caplog.records] == [
+        "dask: every worker is paused (memory above distributed.worker.memory.pause)"
+    ] * 2

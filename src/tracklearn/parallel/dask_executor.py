@@ -160,17 +160,32 @@ def _executing(dask_worker: Any = None) -> tuple[list[str], int]:
     return running, 0 if dask_worker.status.name == "paused" else int(dask_worker.state.nthreads)
 
 
-def _stalled(client: Any, keys: list[str]) -> bool:
-    """None of ``keys`` is running on any worker although a worker thread is free.
+def _stalled(client: Any, keys: list[str]) -> tuple[bool, bool]:
+    """(stalled, all paused): none of ``keys`` is running on any worker although a worker
+    thread is free; every worker is paused for memory.
 
     Asked of the workers, not the scheduler: a task the scheduler counts as processing
-    but no worker runs is stalled too.  Workers paused for memory are not free; when all
-    are, that is logged (Dask resumes them when their memory falls)."""
+    but no worker runs is stalled too.  Workers paused for memory are not free (Dask
+    resumes them when their memory falls)."""
     views = list(client.run(_executing, on_error="ignore").values())
     running = {k for ks, _ in views for k in ks}
-    if views and all(n == 0 for _, n in views):
-        log.warning("dask: every worker is paused (memory above distributed.worker.memory.pause)")
-    return not running.intersection(keys) and any(len(ks) < n for ks, n in views)
+    paused = bool(views) and all(n == 0 for _, n in views)
+    return not running.intersection(keys) and any(len(ks) < n for ks, n in views), paused
+
+
+class _PauseLog:
+    """Warns that every worker is paused once per stretch without progress, not at every
+    check of the watchdog (every few seconds while the pause lasts)."""
+
+    def __init__(self) -> None:
+        self.warned = False
+
+    def update(self, paused: bool) -> None:
+        if paused and not self.warned:
+            log.warning(
+                "dask: every worker is paused (memory above distributed.worker.memory.pause)"
+            )
+        self.warned = paused
 
 
 def _submit_options(resubmits: int) -> dict[str, Any]:
@@ -266,12 +281,18 @@ def run_on_dask(
         pending = as_completed([submit(queue.pop()) for _ in range(min(window(), len(queue)))])
         check_s = min(5.0, stall_s / 3)
         idle_s = 0.0
+        pause_log = _PauseLog()
         while not pending.is_empty():
             t0 = time.monotonic()
             batch = [f for f in _next_batch(pending, check_s) if f.key in live]
             if batch:
                 finished(batch)
-            if batch or not (live and _stalled(client, list(live))):
+                pause_log.update(False)  # progress: a later pause is a new one
+            stalled = False
+            if not batch and live:
+                stalled, paused = _stalled(client, list(live))
+                pause_log.update(paused)
+            if not stalled:
                 idle_s = 0.0
             else:
                 idle_s += time.monotonic() - t0
