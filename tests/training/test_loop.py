@@ -85,4 +85,4 @@ def test_cosine_schedule_sets_the_learning_rate_of_each_epoch(tmp_path: Path) ->
     cfg = TrainConfig(epochs=3, lr=0.1, schedule="cosine", grad_clip=None, threads=1)
     train(model, lambda m, _b: m.w * 1.0, lambda _e, _g: [None], evaluate, cfg, tmp_path)
     expected = 0.1 * (1.0 + 0.75 + 0.25)  # ½(1 + cos(π e / 3)) for e = 0, 1, 2
-    assert float(w) == pytest.approx(-expected, rel=1e-4)
+    assert float(w.detach()) == pytest.approx(-expected, rel=1e-4)
