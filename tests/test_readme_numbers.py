@@ -443,3 +443,11 @@ def test_readme_export_wording_follows_the_measured_order(tmp_path: Path) -> Non
     table = BLOCKS["export-throughput"](tmp_path)
     assert "load average 0.5 → 1.5" in table[0]
     assert table[-1] == "| 1024 | 800 | 2,900 | 2,000 | **2.50** (floor ≥ 2: pass) |"
+
+
+def test_signed_numbers_never_print_a_negative_zero() -> None:
+    from tracklearn.bench.readme import _signed
+
+    assert _signed(-0.18, 2) == "−0.18" and _signed(0.37, 2) == "+0.37"
+    assert _signed(-0.00004, 4) == "+0.0000"  # a change that rounds away is no loss
+    assert _signed(-0.4, 0) == "+0" and _signed(-0.6, 0) == "−1"

@@ -71,7 +71,10 @@ def _pct(value: float, digits: int = 1) -> str:
 
 
 def _signed(value: float, digits: int) -> str:
-    """``value`` with its sign, and a typographic minus: ``−0.18``, ``+0.37``."""
+    """``value`` with its sign, and a typographic minus: ``−0.18``, ``+0.37``; a value that
+    rounds to zero is ``+0.00`` (never ``−0.00``)."""
+    if round(value, digits) == 0:
+        value = 0.0
     return f"{value:+.{digits}f}".replace("-", "−")
 
 
@@ -140,15 +143,8 @@ def fullspectrum_results(results: Path) -> list[str]:
                 format_cell(r["peak RSS MB (median)"]),
             ]
         )
-    header = [
-        "events",
-        "method",
-        "TrackML score",
-        "efficiency",
-        "fake rate",
-        "s/event",
-        "peak RSS MB",
-    ]
+    header = ["events", "method", "TrackML score", "efficiency", "fake rate", "s/event",
+              "peak RSS MB"]  # fmt: skip
     return _table(header, out)
 
 
@@ -210,16 +206,8 @@ def fullspectrum_ablation(results: Path) -> list[str]:
     rows = _load(results, "fullspectrum")["ablation"]
     time_key = next(k for k in rows[0] if k.startswith("s/event"))
     ref = rows[0]
-    header = [
-        "variant",
-        "TrackML score",
-        "efficiency",
-        "fake rate",
-        "s/event (in process)",
-        "score lost",
-        "fakes ×",
-        "time ×",
-    ]
+    header = ["variant", "TrackML score", "efficiency", "fake rate", "s/event (in process)",
+              "score lost", "fakes ×", "time ×"]  # fmt: skip
     out = []
     for r in rows:
         cells = [format_cell(r[k]) for k in ("TrackML score", "efficiency", "fake rate", time_key)]
@@ -559,10 +547,6 @@ def muon_trigger_table(results: Path) -> list[str]:
     )
 
 
-def _delta(value: float) -> str:
-    return _signed(value, 4) if round(value, 4) != 0 else "+0.0000"
-
-
 def export_accuracy(results: Path) -> list[str]:
     """Accuracy of each exported network under torch, onnxruntime fp32, int8 and pruning;
     the toy networks in one row as the range of their changes (``export.json``)."""
@@ -596,8 +580,8 @@ def export_accuracy(results: Path) -> list[str]:
                 metric,
                 f"{t:.4f}",
                 f"{m['ort_fp32'][key]:.4f}",
-                _delta(m["ort_int8"][key] - t),
-                _delta(m["torch_pruned"][key] - t),
+                _signed(m["ort_int8"][key] - t, 4),
+                _signed(m["torch_pruned"][key] - t, 4),
             ]
         )
     if toys:
@@ -617,8 +601,8 @@ def export_accuracy(results: Path) -> list[str]:
                 "accuracy / efficiency",
                 "—",
                 "equal" if equal else "differs",
-                f"{_delta(min(d8))} … {_delta(max(d8))}",
-                f"{_delta(min(dp))} … {_delta(max(dp))}",
+                f"{_signed(min(d8), 4)} … {_signed(max(d8), 4)}",
+                f"{_signed(min(dp), 4)} … {_signed(max(dp), 4)}",
             ]
         )
     pruned = f"{100 * PRUNE_FRACTION:.0f} % pruned, no fine-tuning (Δ)"
@@ -834,15 +818,8 @@ def hashing_summary(results: Path) -> list[str]:
         f"{res['fake rate']:.3f}", f"+ {res['s / event (classifier)']:.1f}",
     ])  # fmt: skip
     table_rows.append(["Amrouche et al. (paper, 20–50 hits)", "0.96", "–", "–", "–", "0.08", "–"])
-    header = [
-        "buckets (k hits)",
-        "efficiency",
-        "beam line",
-        "displaced",
-        "pure efficiency",
-        "fake rate",
-        "s / event",
-    ]
+    header = ["buckets (k hits)", "efficiency", "beam line", "displaced", "pure efficiency",
+              "fake rate", "s / event"]  # fmt: skip
     l50, h50, l20 = rows[("learned", 50)], rows[("helix", 50)], rows[("learned", 20)]
     eff = _against(rows, sizes, "efficiency", 4, ("higher", "lower"))
     fakes = _against(rows, sizes, "fake_rate", 3, ("more", "fewer"))
